@@ -1,0 +1,48 @@
+"""The bundle of API clients the bot uses, built from settings in one place."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import lark_oapi as lark
+
+from bot.feishu.botinfo import BotInfo
+from bot.feishu.caller import ApiCaller
+from bot.feishu.contact import ContactClient
+from bot.feishu.messenger import Messenger
+from bot.feishu.ratelimit import CONTACT_LIMITS, IM_LIMITS, SlidingWindowLimiter, scaled
+from bot.settings import Settings
+
+
+def build_lark_client(settings: Settings) -> lark.Client:
+    return (
+        lark.Client.builder().app_id(settings.app_id).app_secret(settings.app_secret)
+        .domain(settings.domain).timeout(settings.http_timeout).log_level(lark.LogLevel.WARNING).build()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FeishuClients:
+    caller: ApiCaller
+    contact: ContactClient
+    messenger: Messenger
+    bot: BotInfo
+
+    @classmethod
+    def create(cls, settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> FeishuClients:
+        caller = ApiCaller(
+            build_lark_client(settings), app_id=settings.app_id, attempts=settings.retry_attempts,
+            base_delay=settings.retry_base_delay, max_delay=settings.retry_max_delay, sleep=sleep,
+        )
+        scale = settings.rate_limit_scale
+        return cls(
+            caller=caller,
+            contact=ContactClient(
+                caller, limiter=SlidingWindowLimiter(scaled(CONTACT_LIMITS, scale)),
+                directory_ttl=settings.directory_ttl, user_ttl=settings.directory_ttl,
+            ),
+            messenger=Messenger(caller, limiter=SlidingWindowLimiter(scaled(IM_LIMITS, scale)), scale=scale),
+            bot=BotInfo(caller),
+        )

@@ -1,0 +1,223 @@
+"""Contact API (tenant token): users, departments, and a searchable directory index."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from cachetools import TTLCache
+from lark_oapi.api.contact.v3 import (
+    ChildrenDepartmentRequest,
+    FindByDepartmentUserRequest,
+    GetDepartmentRequest,
+    GetUserRequest,
+)
+
+from bot.feishu.caller import ApiCaller
+from bot.feishu.errors import NotFound
+from bot.feishu.ratelimit import SlidingWindowLimiter
+from bot.models import Department, Person
+
+log = logging.getLogger(__name__)
+
+ROOT_DEPARTMENT = "0"
+PAGE_SIZE = 50  # documented maximum for find_by_department and department children
+
+
+def to_person(user: Any) -> Person:
+    """SDK `User` -> Person, copying only the allow-listed fields."""
+    status = getattr(user, "status", None)
+    inactive = bool(status and (status.is_resigned or status.is_exited or status.is_frozen))
+    return Person(
+        open_id=user.open_id or "",
+        name=user.name or "",
+        en_name=user.en_name or "",
+        nickname=user.nickname or "",
+        department_ids=tuple(user.department_ids or ()),
+        job_title=user.job_title or "",
+        city=user.city or "",
+        email=user.enterprise_email or user.email or "",
+        leader_open_id=user.leader_user_id or "",
+        is_active=not inactive,
+    )
+
+
+def to_department(dept: Any) -> Department:
+    i18n = getattr(dept, "i18n_name", None)
+    return Department(
+        open_department_id=dept.open_department_id or "",
+        name=dept.name or "",
+        en_name=(i18n.en_us if i18n else "") or "",
+        parent_id=dept.parent_department_id or "",
+        leader_open_id=dept.leader_user_id or "",
+    )
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold().strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    """Everyone the app can see, indexed for name search."""
+
+    people: tuple[Person, ...]
+    departments: tuple[Department, ...]
+
+    def person(self, open_id: str) -> Person | None:
+        return next((p for p in self.people if p.open_id == open_id), None)
+
+    def department(self, open_department_id: str) -> Department | None:
+        return next((d for d in self.departments if d.open_department_id == open_department_id), None)
+
+    def find(self, query: str, *, limit: int = 10) -> tuple[Person, ...]:
+        """Match Chinese name, English name and nickname, case-insensitively, by prefix.
+
+        Exact matches come first, then prefix matches of the whole name, then prefix matches of a
+        single word of it ("zhou" finds "Xinghe Zhou"). Active people before those who left.
+        """
+        q = _fold(query)
+        if not q:
+            return ()
+        ranked: list[tuple[int, int, Person]] = []
+        for index, person in enumerate(self.people):
+            names = [_fold(n) for n in (person.name, person.en_name, person.nickname) if n]
+            if any(n == q for n in names):
+                rank = 0
+            elif any(n.startswith(q) for n in names):
+                rank = 1
+            elif any(word.startswith(q) for n in names for word in n.split()):
+                rank = 2
+            else:
+                continue
+            ranked.append((rank + (0 if person.is_active else 10), index, person))
+        ranked.sort(key=lambda item: (item[0], item[1]))
+        return tuple(person for _, _, person in ranked[:limit])
+
+
+class ContactClient:
+    def __init__(
+        self,
+        caller: ApiCaller,
+        *,
+        limiter: SlidingWindowLimiter,
+        directory_ttl: float = 600.0,
+        user_ttl: float = 600.0,
+        timer: Callable[[], float] | None = None,
+    ) -> None:
+        self._caller = caller
+        self._api = caller.client.contact.v3
+        self._limiter = limiter
+        kwargs = {"timer": timer} if timer else {}
+        self._directory_cache: TTLCache[str, Directory] = TTLCache(maxsize=1, ttl=directory_ttl, **kwargs)
+        self._user_cache: TTLCache[str, Person] = TTLCache(maxsize=20_000, ttl=user_ttl, **kwargs)
+        self._dept_cache: TTLCache[str, Department] = TTLCache(maxsize=5_000, ttl=directory_ttl, **kwargs)
+        self._directory_lock = threading.Lock()  # also serialises the directory walk
+        self._user_lock = threading.Lock()
+        self._dept_lock = threading.Lock()
+
+    # -- single records -------------------------------------------------------------------------
+    def get_user(self, open_id: str, *, fresh: bool = False) -> Person:
+        if not fresh:
+            with self._user_lock:
+                cached = self._user_cache.get(open_id)
+            if cached is not None:
+                return cached
+        request = (
+            GetUserRequest.builder().user_id(open_id).user_id_type("open_id")
+            .department_id_type("open_department_id").build()
+        )
+        resp = self._caller.call("contact.user.get", self._api.user.get, request, limiter=self._limiter)
+        if resp.data is None or resp.data.user is None:
+            raise NotFound(41050, f"user {open_id} not found", api="contact.user.get")
+        person = to_person(resp.data.user)
+        with self._user_lock:
+            self._user_cache[open_id] = person
+        return person
+
+    def get_department(self, open_department_id: str) -> Department:
+        with self._dept_lock:
+            cached = self._dept_cache.get(open_department_id)
+        if cached is not None:
+            return cached
+        request = (
+            GetDepartmentRequest.builder().department_id(open_department_id)
+            .department_id_type("open_department_id").user_id_type("open_id").build()
+        )
+        resp = self._caller.call("contact.department.get", self._api.department.get, request,
+                                 limiter=self._limiter)
+        department = to_department(resp.data.department)
+        with self._dept_lock:
+            self._dept_cache[open_department_id] = department
+        return department
+
+    # -- lists (every page followed) ------------------------------------------------------------
+    def iter_department_members(self, open_department_id: str) -> Iterator[Person]:
+        """Direct members of one department, page by page."""
+        page_token = ""
+        while True:
+            builder = (
+                FindByDepartmentUserRequest.builder().department_id(open_department_id)
+                .department_id_type("open_department_id").user_id_type("open_id").page_size(PAGE_SIZE)
+            )
+            if page_token:
+                builder = builder.page_token(page_token)
+            resp = self._caller.call("contact.user.find_by_department", self._api.user.find_by_department,
+                                     builder.build(), limiter=self._limiter)
+            data = resp.data
+            for user in (data.items if data else None) or ():
+                person = to_person(user)
+                with self._user_lock:
+                    self._user_cache[person.open_id] = person
+                yield person
+            page_token = (data.page_token if data else "") or ""
+            if not (data and data.has_more and page_token):
+                return
+
+    def list_department_members(self, open_department_id: str) -> tuple[Person, ...]:
+        return tuple(self.iter_department_members(open_department_id))
+
+    def list_all_departments(self) -> tuple[Department, ...]:
+        """Every department below the root, recursively (fetch_child), every page followed."""
+        departments: list[Department] = []
+        page_token = ""
+        while True:
+            builder = (
+                ChildrenDepartmentRequest.builder().department_id(ROOT_DEPARTMENT)
+                .department_id_type("open_department_id").user_id_type("open_id")
+                .fetch_child(True).page_size(PAGE_SIZE)
+            )
+            if page_token:
+                builder = builder.page_token(page_token)
+            resp = self._caller.call("contact.department.children", self._api.department.children,
+                                     builder.build(), limiter=self._limiter)
+            data = resp.data
+            departments.extend(to_department(d) for d in (data.items if data else None) or ())
+            page_token = (data.page_token if data else "") or ""
+            if not (data and data.has_more and page_token):
+                break
+        with self._dept_lock:
+            for department in departments:
+                self._dept_cache[department.open_department_id] = department
+        return tuple(departments)
+
+    # -- the directory index --------------------------------------------------------------------
+    def directory(self, *, fresh: bool = False) -> Directory:
+        """All departments and their members, walked once per TTL and shared by all threads."""
+        with self._directory_lock:
+            cached = None if fresh else self._directory_cache.get("all")
+            if cached is not None:
+                return cached
+            departments = self.list_all_departments()
+            seen: dict[str, Person] = {}
+            for dept_id in (ROOT_DEPARTMENT, *(d.open_department_id for d in departments)):
+                for person in self.iter_department_members(dept_id):
+                    seen.setdefault(person.open_id, person)
+            directory = Directory(people=tuple(seen.values()), departments=departments)
+            self._directory_cache["all"] = directory
+            log.info("directory index built: %d people, %d departments", len(seen), len(departments))
+            return directory

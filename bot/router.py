@@ -1,0 +1,202 @@
+"""From a message to a reply: parse the command, pick the handler, run it, send its card.
+
+Parsing is pure (`parse_command`); `Router` is the one catch point for command errors.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.commands.base import Command, CommandCall, Context, Reply
+from bot.feishu.clients import FeishuClients
+from bot.feishu.errors import FeishuApiError
+from bot.feishu.messenger import to_uuid
+from bot.models import Chat, Mention
+from bot.settings import Settings
+from cards import errors as error_cards
+
+log = logging.getLogger(__name__)
+
+_PLACEHOLDER = re.compile(r"@_user_\d+|@_all")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """An im.message.receive_v1 event, reduced to what the bot uses."""
+
+    event_id: str
+    message_id: str
+    chat_id: str
+    chat_type: str  # "p2p" | "group"
+    sender_open_id: str
+    sender_type: str  # "user" | "app"
+    text: str
+    mentions: tuple[Mention, ...] = ()
+    message_type: str = "text"
+
+
+def detect_locale(text: str, default: str = "zh_cn") -> str:
+    """Answer in the language the person wrote in: any Chinese character means Chinese."""
+    if _CJK.search(text):
+        return "zh_cn"
+    if re.search(r"[A-Za-z]", text):
+        return "en_us"
+    return default
+
+
+def is_addressed_to_bot(msg: IncomingMessage, bot_open_id: str) -> bool:
+    """p2p: always. Group: only when the bot itself is @-mentioned (@all does not count)."""
+    if msg.chat_type == "p2p":
+        return True
+    return any(m.open_id == bot_open_id for m in msg.mentions)
+
+
+def parse_command(
+    text: str,
+    mentions: Iterable[Mention],
+    *,
+    bot_open_id: str,
+    aliases: Mapping[str, str],
+    default_locale: str = "zh_cn",
+) -> CommandCall:
+    """Strip mention placeholders, match the longest alias at the start, split the rest into args.
+
+    `aliases` maps a folded alias ("whois", "查人", "my okr") to its command's name. An unmatched
+    first word becomes the call's name, so the router can answer with help and a suggestion.
+    Mentions of people other than the bot are kept, in order, as structured arguments.
+    """
+    by_key = {m.key: m for m in mentions}
+    people: list[Mention] = []
+
+    def drop_placeholder(match: re.Match[str]) -> str:
+        mention = by_key.get(match.group(0))
+        if mention is not None and mention.open_id != bot_open_id and mention not in people:
+            people.append(mention)
+        return " "
+
+    plain = unicodedata.normalize("NFKC", _PLACEHOLDER.sub(drop_placeholder, text))
+    plain = " ".join(plain.split())
+    locale = detect_locale(plain, default_locale)
+    if not plain:
+        return CommandCall(name="help", mentions=tuple(people), locale=locale)
+
+    folded = plain.casefold()
+    for alias in sorted(aliases, key=len, reverse=True):
+        if not folded.startswith(alias):
+            continue
+        rest = plain[len(alias):]
+        boundary = not rest or rest[0].isspace() or bool(_CJK.match(alias[-1])) or bool(_CJK.match(rest[0]))
+        if boundary:
+            return CommandCall(name=aliases[alias], args=tuple(rest.split()), mentions=tuple(people),
+                               locale=locale)
+    word, *args = plain.split()
+    return CommandCall(name=word, args=tuple(args), mentions=tuple(people), locale=locale)
+
+
+class Router:
+    def __init__(
+        self,
+        commands: Iterable[Command],
+        *,
+        clients: FeishuClients,
+        settings: Settings,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.commands: dict[str, Command] = {}
+        self.aliases: dict[str, str] = {}
+        for command in commands:
+            if command.name in self.commands:
+                raise ValueError(f"command {command.name!r} registered twice")
+            self.commands[command.name] = command
+            for alias in (command.name, *command.aliases):
+                folded = unicodedata.normalize("NFKC", alias).casefold()
+                if self.aliases.setdefault(folded, command.name) != command.name:
+                    raise ValueError(f"alias {alias!r} used by two commands")
+        self.clients = clients
+        self.settings = settings
+        tz = ZoneInfo(settings.timezone)
+        self._clock = clock or (lambda: datetime.now(tz))
+
+    # -- pure-ish helpers -----------------------------------------------------------------------
+    def parse(self, msg: IncomingMessage, bot_open_id: str) -> CommandCall:
+        return parse_command(msg.text, msg.mentions, bot_open_id=bot_open_id, aliases=self.aliases,
+                             default_locale=self.settings.default_locale)
+
+    def suggest(self, word: str) -> str | None:
+        """The closest command name for a mistyped word."""
+        folded = unicodedata.normalize("NFKC", word).casefold()
+        match = difflib.get_close_matches(folded, list(self.aliases), n=1, cutoff=0.6)
+        return self.commands[self.aliases[match[0]]].name if match else None
+
+    def context(self, *, sender: str, chat: Chat, message_id: str = "", event_id: str = "") -> Context:
+        return Context(sender_open_id=sender, chat=chat, clients=self.clients, settings=self.settings,
+                       now=self._clock(), message_id=message_id, event_id=event_id)
+
+    # -- running ----------------------------------------------------------------------------------
+    def run(self, call: CommandCall, ctx: Context) -> Reply:
+        """Run one command; every failure becomes an error card (the one catch point)."""
+        from bot.commands.help import build_help_reply  # the help command knows every command
+
+        command = self.commands.get(call.name)
+        if command is None:
+            return build_help_reply(call.locale, unknown=call.name, suggestion=self.suggest(call.name))
+        try:
+            return command.handler(call, ctx)
+        except FeishuApiError as exc:
+            log.warning("command %s failed for event %s: %s", call.name, ctx.event_id, exc)
+            return Reply(error_cards.build_api_error_card(exc, locale=call.locale))
+        except Exception:
+            log.exception("command %s crashed for event %s", call.name, ctx.event_id)
+            return Reply(error_cards.build_internal_error_card(locale=call.locale, event_id=ctx.event_id))
+
+    def handle_message(self, msg: IncomingMessage) -> str | None:
+        """Answer one message (called on a worker thread). Returns the reply's message id, if any."""
+        bot_open_id = self.clients.bot.open_id()
+        if msg.sender_open_id == bot_open_id or msg.sender_type != "user":
+            return None
+        if not is_addressed_to_bot(msg, bot_open_id):
+            log.debug("group message %s not addressed to the bot; ignored", msg.message_id)
+            return None
+        call = self.parse(msg, bot_open_id)
+        if msg.message_type not in ("text", "post"):
+            call = CommandCall(name="help", locale=call.locale)
+        ctx = self.context(sender=msg.sender_open_id, chat=Chat(msg.chat_id, msg.chat_type),
+                           message_id=msg.message_id, event_id=msg.event_id)
+        reply = self.run(call, ctx)
+        return self.deliver(reply, ctx, locale=call.locale)
+
+    def deliver(self, reply: Reply, ctx: Context, *, locale: str) -> str | None:
+        """Send a reply: in the thread of the asking message, or privately to the asker.
+
+        Every send carries an idempotency uuid derived from the inbound message id, so a retried
+        event or a retried send cannot post twice.
+        """
+        messenger = self.clients.messenger
+        try:
+            if reply.private and ctx.chat.chat_type != "p2p":
+                sent = messenger.send(ctx.sender_open_id, reply.card, uuid=to_uuid(ctx.message_id, "dm"))
+                messenger.reply(ctx.message_id, error_cards.build_sent_privately_card(locale=locale),
+                                uuid=to_uuid(ctx.message_id, "note"), chat_id=ctx.chat.chat_id)
+                return sent
+            return messenger.reply(ctx.message_id, reply.card, uuid=to_uuid(ctx.message_id, "r"),
+                                   chat_id=ctx.chat.chat_id)
+        except FeishuApiError as exc:
+            log.error("could not send the reply for event %s: %s", ctx.event_id, exc)
+            if reply.card.get("header", {}).get("template") == "red":
+                return None  # already an error card; don't loop
+            try:
+                return messenger.reply(
+                    ctx.message_id, error_cards.build_api_error_card(exc, locale=locale),
+                    uuid=to_uuid(ctx.message_id, "err"), chat_id=ctx.chat.chat_id,
+                )
+            except FeishuApiError as again:
+                log.error("could not send the error card for event %s either: %s", ctx.event_id, again)
+                return None

@@ -1,0 +1,118 @@
+"""The bot's event handlers: what happens to a message, a card click, a greeting.
+
+Each handler runs on the webhook's request thread, so it only filters, deduplicates and hands work
+to the inbox's executor, except card clicks, which Feishu wants answered with the new card.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from cachetools import TTLCache
+from lark_oapi.event.callback.model.p2_card_action_trigger import P2CardActionTrigger
+
+from bot.commands.base import Reply, call_from_action
+from bot.feishu.messenger import to_uuid
+from bot.inbox import Inbox
+from bot.models import Chat
+from bot.router import IncomingMessage, Router
+from cards.components import t
+from cards.welcome import build_welcome_card
+
+log = logging.getLogger(__name__)
+
+# Feishu waits 3 s for a callback's answer; leave room for the network.
+CALLBACK_BUDGET_SECONDS = 2.0
+GREETING_MEMORY_SECONDS = 30 * 24 * 3600.0
+
+
+class BotService:
+    def __init__(self, router: Router, inbox: Inbox) -> None:
+        self.router = router
+        self.inbox = inbox
+        self._greeted: TTLCache[str, bool] = TTLCache(maxsize=50_000, ttl=GREETING_MEMORY_SECONDS)
+        self._greeted_lock = threading.Lock()
+
+    @property
+    def clients(self):
+        return self.router.clients
+
+    # -- messages ---------------------------------------------------------------------------------
+    def on_message(self, msg: IncomingMessage) -> None:
+        if msg.sender_type != "user":
+            log.debug("message %s from a %s dropped", msg.message_id, msg.sender_type or "non-user")
+            return
+        if not self.inbox.is_new(f"evt:{msg.event_id}", f"msg:{msg.message_id}"):
+            log.info("duplicate delivery of %s / %s dropped", msg.event_id, msg.message_id)
+            return
+        self.inbox.submit(msg.event_id, lambda: self.router.handle_message(msg))
+
+    # -- greetings --------------------------------------------------------------------------------
+    def _first_greeting(self, key: str) -> bool:
+        with self._greeted_lock:
+            if key in self._greeted:
+                return False
+            self._greeted[key] = True
+            return True
+
+    def _send_welcome(self, receive_id: str, *, in_group: bool) -> None:
+        locale = self.router.settings.default_locale
+        card = build_welcome_card(bot_name=self.clients.bot.name() or "OKR bot", locale=locale, in_group=in_group)
+        self.clients.messenger.send(receive_id, card, uuid=to_uuid("welcome", receive_id))
+
+    def on_bot_added(self, event_id: str, chat_id: str) -> None:
+        if chat_id and self.inbox.is_new(f"evt:{event_id}") and self._first_greeting(chat_id):
+            self.inbox.submit(event_id, lambda: self._send_welcome(chat_id, in_group=True))
+
+    def on_p2p_entered(self, event_id: str, open_id: str) -> None:
+        if open_id and self.inbox.is_new(f"evt:{event_id}") and self._first_greeting(open_id):
+            self.inbox.submit(event_id, lambda: self._send_welcome(open_id, in_group=False))
+
+    # -- card buttons -----------------------------------------------------------------------------
+    def on_card_action(self, data: P2CardActionTrigger) -> dict[str, Any]:
+        """Re-run the button's command as the person who clicked, and answer with the new card.
+
+        If that takes longer than Feishu's budget, answer with a toast now and update the card later
+        with the callback's delayed-update token.
+        """
+        event = data.event
+        event_id = (data.header.event_id if data.header else "") or ""
+        if not self.inbox.is_new(f"evt:{event_id}"):
+            return {}
+        value = event.action.value if event and event.action else None
+        call = call_from_action(value) if isinstance(value, dict) else None
+        operator = (event.operator.open_id if event and event.operator else "") or ""
+        if call is None or not operator:
+            return {"toast": {"type": "error", "content": "This button is no longer valid.",
+                              "i18n": {"zh_cn": "这个按钮已失效。", "en_us": "This button is no longer valid."}}}
+        context = event.context
+        ctx = self.router.context(
+            sender=operator,
+            chat=Chat((context.open_chat_id if context else "") or "", "unknown"),
+            message_id=(context.open_message_id if context else "") or "",
+            event_id=event_id,
+        )
+        future: Future = self.inbox.submit(event_id, lambda: self.router.run(call, ctx))
+        try:
+            reply = future.result(timeout=CALLBACK_BUDGET_SECONDS)
+        except FutureTimeout:
+            token = event.token or ""
+            future.add_done_callback(lambda f: self._update_later(f, token, event_id))
+            text = t(call.locale, "正在更新…", "Updating…")
+            return {"toast": {"type": "info", "content": text}}
+        if not isinstance(reply, Reply):
+            return {"toast": {"type": "error", "content": t(call.locale, "出错了，请重试。", "Something went wrong.")}}
+        return {"card": {"type": "raw", "data": reply.card}}
+
+    def _update_later(self, future: Future, token: str, event_id: str) -> None:
+        reply = future.result()
+        if not isinstance(reply, Reply) or not token:
+            return
+        try:
+            self.clients.messenger.delayed_update(token, reply.card)
+        except Exception:
+            log.exception("delayed card update failed for %s", event_id)

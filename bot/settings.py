@@ -1,0 +1,103 @@
+"""Settings: one frozen value built from the environment, once, at start-up."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+DEFAULT_DOMAIN = "https://open.feishu.cn"
+OKR_VISIBILITY_CHOICES = ("all", "team", "self")
+
+
+class ConfigError(ValueError):
+    """A required setting is missing or has a value we cannot use."""
+
+
+def _load_dotenv(path: str = ".env") -> dict[str, str]:
+    """Read KEY=VALUE lines from a .env file, if there is one (no interpolation)."""
+    values: dict[str, str] = {}
+    if not os.path.isfile(path):
+        return values
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            line = line.strip()
+            if not line or line.startswith("#") or "=" not in line:
+                continue
+            key, _, value = line.partition("=")
+            values[key.strip().removeprefix("export ").strip()] = value.strip().strip("'\"")
+    return values
+
+
+def _float(env: Mapping[str, str], key: str, default: float) -> float:
+    raw = env.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{key} must be a number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    app_id: str
+    app_secret: str
+    verification_token: str = ""
+    encrypt_key: str = ""
+    domain: str = DEFAULT_DOMAIN
+    database_url: str = "sqlite:///bot.db"
+    redis_url: str = ""
+    admins: frozenset[str] = field(default_factory=frozenset)
+    timezone: str = "Asia/Shanghai"
+    default_locale: str = "zh_cn"
+    okr_visibility: str = "all"
+    workers: int = 8
+    http_timeout: float = 10.0
+    # Scales every client-side rate limit (1.0 = Feishu's documented limits). The demo and
+    # benchmarks use a larger value together with a sandbox scaled the same way.
+    rate_limit_scale: float = 1.0
+    retry_attempts: int = 4
+    retry_base_delay: float = 0.5
+    retry_max_delay: float = 30.0
+    directory_ttl: float = 600.0
+    okr_ttl: float = 120.0
+    roster_ttl: float = 600.0
+    dedup_ttl: float = 12 * 3600.0
+    dedup_max_keys: int = 100_000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        if env is None:
+            env = {**_load_dotenv(), **os.environ}
+        missing = [key for key in ("FEISHU_APP_ID", "FEISHU_APP_SECRET") if not env.get(key)]
+        if missing:
+            raise ConfigError(
+                "missing required setting(s): " + ", ".join(missing)
+                + ". Set them in the environment or a .env file (see README, 'Configuration'),"
+                " or run `python -m bot demo` to try the bot against the built-in sandbox."
+            )
+        visibility = env.get("OKR_VISIBILITY", "all").strip().lower() or "all"
+        if visibility not in OKR_VISIBILITY_CHOICES:
+            raise ConfigError(f"OKR_VISIBILITY must be one of {', '.join(OKR_VISIBILITY_CHOICES)}")
+        domain = env.get("FEISHU_DOMAIN", "").strip().rstrip("/") or DEFAULT_DOMAIN
+        workers = int(_float(env, "BOT_WORKERS", 8))
+        return cls(
+            app_id=env["FEISHU_APP_ID"],
+            app_secret=env["FEISHU_APP_SECRET"],
+            verification_token=env.get("FEISHU_VERIFICATION_TOKEN", ""),
+            encrypt_key=env.get("FEISHU_ENCRYPT_KEY", ""),
+            domain=domain,
+            database_url=env.get("DATABASE_URL", "").strip() or "sqlite:///bot.db",
+            redis_url=env.get("REDIS_URL", "").strip(),
+            admins=frozenset(a.strip() for a in env.get("BOT_ADMINS", "").split(",") if a.strip()),
+            timezone=env.get("BOT_TIMEZONE", "").strip() or "Asia/Shanghai",
+            default_locale="en_us" if env.get("BOT_LOCALE", "").lower().startswith("en") else "zh_cn",
+            okr_visibility=visibility,
+            workers=max(1, workers),
+            http_timeout=_float(env, "FEISHU_HTTP_TIMEOUT", 10.0),
+            rate_limit_scale=_float(env, "FEISHU_RATE_LIMIT_SCALE", 1.0),
+        )
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)

@@ -1,0 +1,105 @@
+"""The web layer: Flask routes that hand requests to lark-oapi's dispatcher and map its answers."""
+
+from __future__ import annotations
+
+import json
+import logging
+from concurrent.futures import Executor, ThreadPoolExecutor
+
+from flask import Flask, Response, jsonify, request
+from lark_oapi.adapter.flask import parse_req, parse_resp
+from lark_oapi.core.model import RawResponse
+
+from bot.commands import ALL
+from bot.events import build_dispatcher
+from bot.feishu.clients import FeishuClients
+from bot.inbox import Inbox, MemorySeenStore, SeenStore
+from bot.router import Router
+from bot.service import BotService
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def _answer(status: int, reason: str) -> Response:
+    response = jsonify({"msg": reason})
+    response.status_code = status
+    return response
+
+
+def to_http_answer(raw: RawResponse) -> Response:
+    """The SDK answers every failure with HTTP 500 and the exception text. Feishu retries a 500 four
+    times, so map what is the sender's fault to a 4xx with a short reason, and an event type we
+    did not register to a 200."""
+    if raw.status_code != 500:
+        return parse_resp(raw)
+    try:
+        text = str(json.loads(raw.content).get("msg", ""))
+    except ValueError:
+        text = raw.content.decode("utf-8", "replace")
+    if "processor not found" in text:
+        return _answer(200, "ignored: event type not handled")
+    if "verification_token" in text:
+        return _answer(401, "invalid verification token")
+    if "signature" in text or "concatenate" in text:  # missing signature headers end in a TypeError
+        return _answer(401, "invalid signature")
+    if "encrypt_key not found" in text:
+        return _answer(400, "encrypted body, but no encrypt key is configured")
+    if "inbox unavailable" in text:
+        return _answer(503, "temporarily unavailable")
+    return _answer(400, "malformed or undecryptable body")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    feishu: FeishuClients | None = None,
+    executor: Executor | None = None,
+    seen: SeenStore | None = None,
+) -> Flask:
+    """Build the web app. Tests pass their own settings, executor or clients."""
+    settings = settings or Settings.from_env()
+    feishu = feishu or FeishuClients.create(settings)
+    executor = executor or ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="bot-worker")
+    seen = seen or MemorySeenStore(ttl=settings.dedup_ttl, maxsize=settings.dedup_max_keys)
+    service = BotService(Router(ALL, clients=feishu, settings=settings), Inbox(seen, executor))
+    dispatcher = build_dispatcher(
+        settings,
+        on_message=service.on_message,
+        on_bot_added=service.on_bot_added,
+        on_p2p_entered=service.on_p2p_entered,
+        on_card_action=service.on_card_action,
+    )
+
+    app = Flask("bot")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.extensions["bot"] = service
+
+    def dispatch() -> Response:
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            return _answer(413, "body too large")
+        body = request.get_data(cache=True)
+        if len(body) > MAX_BODY_BYTES:
+            return _answer(413, "body too large")
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return _answer(400, "body is not JSON")
+        if not isinstance(payload, dict):
+            return _answer(400, "body is not a JSON object")
+        return to_http_answer(dispatcher.do(parse_req()))
+
+    app.add_url_rule("/webhook/event", "event", dispatch, methods=["POST"])
+    app.add_url_rule("/webhook/card", "card", dispatch, methods=["POST"])
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return jsonify({"ok": True})
+
+    @app.errorhandler(413)
+    def too_large(_exc: Exception) -> Response:
+        return _answer(413, "body too large")
+
+    return app
