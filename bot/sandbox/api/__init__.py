@@ -1,0 +1,1 @@
+"""Blueprints implementing the emulated Open Platform endpoints (one module per API family)."""
