@@ -43,7 +43,7 @@ def to_http_answer(raw: RawResponse) -> Response:
         return _answer(200, "ignored: event type not handled")
     if "verification_token" in text:
         return _answer(401, "invalid verification token")
-    if "signature" in text or "concatenate" in text:  # missing signature headers end in a TypeError
+    if "signature" in text or "NoneType" in text:  # missing signature headers end in a TypeError
         return _answer(401, "invalid signature")
     if "encrypt_key not found" in text:
         return _answer(400, "encrypted body, but no encrypt key is configured")

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import lark_oapi as lark
-from lark_oapi.core.exception import ObtainAccessTokenException
 import requests
+from lark_oapi.core.exception import ObtainAccessTokenException
 from lark_oapi.core.token.manager import TokenManager
 
 from bot.feishu.errors import (

@@ -1,0 +1,92 @@
+"""Command line: `python -m bot serve | scheduler | demo | longconn`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from bot.settings import ConfigError, Settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from werkzeug.serving import make_server
+
+    from bot.web import create_app
+
+    app = create_app(Settings.from_env())
+    server = make_server(args.host, args.port, app, threaded=True)
+    logging.getLogger("bot").info("serving the webhook on http://%s:%d", args.host, server.server_port)
+    print(f"Webhook: http://{args.host}:{server.server_port}/webhook/event  "
+          f"cards: /webhook/card  health: /healthz", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _scheduler(_args: argparse.Namespace) -> int:
+    from bot.schedule import run_scheduler
+
+    try:
+        run_scheduler(Settings.from_env())
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    return 0
+
+
+def _longconn(_args: argparse.Namespace) -> int:
+    """Receive events over lark-oapi's WebSocket client instead of a public webhook."""
+    import lark_oapi as lark
+
+    from bot.web import create_app
+
+    settings = Settings.from_env()
+    app = create_app(settings)
+    service = app.extensions["bot"]
+    from bot.events import build_dispatcher
+
+    dispatcher = build_dispatcher(
+        settings.with_(encrypt_key="", verification_token=""),
+        on_message=service.on_message, on_bot_added=service.on_bot_added,
+        on_p2p_entered=service.on_p2p_entered, on_card_action=service.on_card_action,
+    )
+    client = lark.ws.Client(settings.app_id, settings.app_secret, event_handler=dispatcher,
+                            domain=settings.domain, log_level=lark.LogLevel.INFO)
+    client.start()
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return run_demo(as_person=args.as_person, say=args.say, group=args.group)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="The OKR & people bot for Feishu.")
+    parser.add_argument("--log-level", default="INFO")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the webhook (POST /webhook/event, /webhook/card)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=_serve)
+    sub.add_parser("scheduler", help="run the scheduler process (digests, reminders)").set_defaults(func=_scheduler)
+    sub.add_parser("longconn", help="receive events over a WebSocket long connection").set_defaults(func=_longconn)
+    demo = sub.add_parser("demo", help="chat with the bot against the built-in Feishu sandbox")
+    demo.add_argument("--as", dest="as_person", default="", help="who you are (a seeded name)")
+    demo.add_argument("--say", default=None, help="send one message, print the reply, exit")
+    demo.add_argument("--group", default="", help="talk in this seeded group instead of a direct chat")
+    demo.set_defaults(func=_demo)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

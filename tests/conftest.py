@@ -1,0 +1,163 @@
+"""Shared fixtures: the sandbox on a real loopback port, the bot's app, and a way to talk to it.
+
+The sandbox is the only fake. The bot runs for real: Flask test client in front, lark-oapi behind,
+talking HTTP to the sandbox.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from bot.inbox import InlineExecutor
+from bot.sandbox import create_sandbox
+from bot.sandbox.delivery import At, EventSender
+from bot.sandbox.ids import p2p_chat_id
+from bot.settings import Settings
+from bot.web import create_app
+from cards.text import buttons_of, callback_value, render_text
+
+APP_ID = "cli_sandbox_app"
+APP_SECRET = "sandbox-secret"
+VERIFICATION_TOKEN = "vtoken-test"
+ENCRYPT_KEY = "encrypt-key-test"
+
+
+@dataclass
+class RunningSandbox:
+    url: str
+    app: Any
+    state: Any
+
+    @property
+    def seed(self) -> Any:
+        return self.state.seed
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[RunningSandbox]:
+    app = create_sandbox(app_id=APP_ID, app_secret=APP_SECRET, rate_scale=None)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="sandbox", daemon=True)
+    thread.start()
+    yield RunningSandbox(url=f"http://127.0.0.1:{server.server_port}", app=app, state=app.extensions["sandbox"])
+    server.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def clean_sandbox(request: pytest.FixtureRequest) -> Iterator[None]:
+    if "sandbox" not in request.fixturenames:
+        yield
+        return
+    state = request.getfixturevalue("sandbox").state
+    state.clear_faults()
+    state.reset_outbox()
+    yield
+    state.clear_faults()
+
+
+@pytest.fixture
+def settings(sandbox: RunningSandbox) -> Settings:
+    return Settings(
+        app_id=APP_ID,
+        app_secret=APP_SECRET,
+        verification_token=VERIFICATION_TOKEN,
+        encrypt_key=ENCRYPT_KEY,
+        domain=sandbox.url,
+        database_url="sqlite://",
+        retry_base_delay=0.001,
+        retry_max_delay=0.01,
+        rate_limit_scale=1000.0,
+        http_timeout=5.0,
+    )
+
+
+class ManualExecutor(Executor):
+    """Queues jobs until the test runs them: proves the webhook answers before any work is done."""
+
+    def __init__(self) -> None:
+        self.jobs: list[tuple[Future, Any]] = []
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
+        future: Future = Future()
+        self.jobs.append((future, lambda: fn(*args, **kwargs)))
+        return future
+
+    def run_all(self) -> int:
+        count = 0
+        while self.jobs:
+            future, job = self.jobs.pop(0)
+            future.set_result(job())
+            count += 1
+        return count
+
+
+class Chat:
+    """Talk to the bot as a seeded person; read what the sandbox received."""
+
+    def __init__(self, client: Any, sandbox: RunningSandbox, settings: Settings) -> None:
+        self.client = client
+        self.sandbox = sandbox
+        self.sender = EventSender(self._post, encrypt_key=settings.encrypt_key,
+                                  verification_token=settings.verification_token, app_id=settings.app_id)
+        self.names = {p.open_id: p.name for p in sandbox.seed.people}
+
+    def _post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        response = self.client.post(path, data=body, headers=headers)
+        return response.status_code, response.data
+
+    def person(self, name: str) -> Any:
+        return self.sandbox.seed.find_person(name)
+
+    def say(self, as_person: str, text: str, *, group: str = "", mentions: tuple[str, ...] = (),
+            mention_bot: bool = True, **kwargs: Any) -> list[dict[str, Any]]:
+        """Send a message; return the outbox entries it produced (the executor runs inline)."""
+        who = self.person(as_person)
+        ats = [At(self.person(n).open_id, self.person(n).name) for n in mentions]
+        if group:
+            chat = self.sandbox.seed.chat(group)
+            chat_id, chat_type = chat.chat_id, "group"
+            if mention_bot:
+                ats.insert(0, At(self.sandbox.seed.bot_open_id, "OKR 助手"))
+                text = "{0} " + re.sub(r"\{(\d+)\}", lambda m: "{" + str(int(m.group(1)) + 1) + "}", text)
+        else:
+            chat_id, chat_type = p2p_chat_id(who.open_id), "p2p"
+        before = len(self.sandbox.state.outbox)
+        status, body, payload = self.sender.say(sender_open_id=who.open_id, chat_id=chat_id, chat_type=chat_type,
+                                                text=text, mentions=ats, **kwargs)
+        assert status == 200, body
+        self.last_payload = payload
+        return list(self.sandbox.state.outbox[before:])
+
+    def text_of(self, entry: dict[str, Any]) -> str:
+        return render_text(entry["content"], self.names)
+
+    def click(self, as_person: str, entry: dict[str, Any], label: str) -> tuple[int, dict[str, Any]]:
+        """Click the button called `label` on the card in `entry`, as `as_person`."""
+        card = entry["content"]
+        button = next(b for b in buttons_of(card) if b["text"]["content"] == label)
+        value = callback_value(button)
+        assert value is not None, f"button {label!r} has no callback"
+        return self.sender.click(operator_open_id=self.person(as_person).open_id, value=value,
+                                 message_id=entry["message_id"], chat_id=entry.get("chat_id", ""))
+
+
+@pytest.fixture
+def app(settings: Settings) -> Any:
+    return create_app(settings, executor=InlineExecutor())
+
+
+@pytest.fixture
+def chat(app: Any, sandbox: RunningSandbox, settings: Settings) -> Chat:
+    return Chat(app.test_client(), sandbox, settings)
+
+
+def card_title(entry: dict[str, Any]) -> str:
+    return entry["content"]["header"]["title"]["content"]
