@@ -175,6 +175,8 @@ def _command(session: DemoSession, line: str) -> str | None:
 
 def run_demo(*, as_person: str = "", say: str | None = None, group: str = "") -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    if logging.getLogger().level == logging.INFO:
+        logging.getLogger().setLevel(logging.WARNING)  # keep the chat readable; --log-level DEBUG still works
     session, sandbox_url, bot_url = start_demo()
     if as_person:
         message = _pick_person(session, as_person)
