@@ -49,6 +49,7 @@ class Reply:
 
     card: dict[str, Any]
     private: bool = False
+    refused: bool = False  # a polite no: a card button answers it with a toast, keeping the card
 
 
 Handler = Callable[[CommandCall, Context], Reply]

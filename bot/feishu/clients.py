@@ -8,11 +8,22 @@ from dataclasses import dataclass
 
 import lark_oapi as lark
 
+from bot.feishu.attendance import AttendanceClient
 from bot.feishu.botinfo import BotInfo
 from bot.feishu.caller import ApiCaller
 from bot.feishu.contact import ContactClient
 from bot.feishu.messenger import Messenger
-from bot.feishu.ratelimit import CONTACT_LIMITS, IM_LIMITS, SlidingWindowLimiter, scaled
+from bot.feishu.okr import OkrClient
+from bot.feishu.ratelimit import (
+    ATTENDANCE_LIMITS,
+    CONTACT_LIMITS,
+    EHR_LIMITS,
+    IM_LIMITS,
+    OKR_LIMITS,
+    SlidingWindowLimiter,
+    scaled,
+)
+from bot.feishu.roster import RosterClient
 from bot.settings import Settings
 
 
@@ -29,6 +40,9 @@ class FeishuClients:
     contact: ContactClient
     messenger: Messenger
     bot: BotInfo
+    okr: OkrClient
+    roster: RosterClient
+    attendance: AttendanceClient
 
     @classmethod
     def create(cls, settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> FeishuClients:
@@ -45,4 +59,8 @@ class FeishuClients:
             ),
             messenger=Messenger(caller, limiter=SlidingWindowLimiter(scaled(IM_LIMITS, scale)), scale=scale),
             bot=BotInfo(caller),
+            okr=OkrClient(caller, limiter=SlidingWindowLimiter(scaled(OKR_LIMITS, scale)), ttl=settings.okr_ttl),
+            roster=RosterClient(caller, limiter=SlidingWindowLimiter(scaled(EHR_LIMITS, scale)),
+                                ttl=settings.roster_ttl),
+            attendance=AttendanceClient(caller, limiter=SlidingWindowLimiter(scaled(ATTENDANCE_LIMITS, scale))),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import unicodedata
@@ -35,6 +36,7 @@ def to_person(user: Any) -> Person:
     return Person(
         open_id=user.open_id or "",
         name=user.name or "",
+        user_id=user.user_id or "",
         en_name=user.en_name or "",
         nickname=user.nickname or "",
         department_ids=tuple(user.department_ids or ()),
@@ -61,18 +63,61 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold().strip()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Directory:
-    """Everyone the app can see, indexed for name search."""
+    """Everyone the app can see, indexed by id, by manager and for name search."""
 
     people: tuple[Person, ...]
     departments: tuple[Department, ...]
 
+    @functools.cached_property
+    def _by_open_id(self) -> dict[str, Person]:
+        return {p.open_id: p for p in self.people}
+
+    @functools.cached_property
+    def _by_user_id(self) -> dict[str, Person]:
+        return {p.user_id: p for p in self.people if p.user_id}
+
+    @functools.cached_property
+    def _reports(self) -> dict[str, tuple[Person, ...]]:
+        reports: dict[str, list[Person]] = {}
+        for p in self.people:
+            if p.leader_open_id:
+                reports.setdefault(p.leader_open_id, []).append(p)
+        return {k: tuple(v) for k, v in reports.items()}
+
     def person(self, open_id: str) -> Person | None:
-        return next((p for p in self.people if p.open_id == open_id), None)
+        return self._by_open_id.get(open_id)
+
+    def person_by_user_id(self, user_id: str) -> Person | None:
+        return self._by_user_id.get(user_id)
 
     def department(self, open_department_id: str) -> Department | None:
         return next((d for d in self.departments if d.open_department_id == open_department_id), None)
+
+    def direct_reports(self, open_id: str) -> tuple[Person, ...]:
+        return self._reports.get(open_id, ())
+
+    def all_reports(self, open_id: str) -> tuple[Person, ...]:
+        """Direct and indirect reports, breadth first (a cycle in bad data cannot loop)."""
+        seen: dict[str, Person] = {}
+        queue = list(self.direct_reports(open_id))
+        while queue:
+            person = queue.pop(0)
+            if person.open_id in seen or person.open_id == open_id:
+                continue
+            seen[person.open_id] = person
+            queue.extend(self.direct_reports(person.open_id))
+        return tuple(seen.values())
+
+    def manager_chain(self, open_id: str) -> tuple[str, ...]:
+        """The open_ids of this person's manager, their manager, … up to the top."""
+        chain: list[str] = []
+        person = self.person(open_id)
+        while person is not None and person.leader_open_id and person.leader_open_id not in chain:
+            chain.append(person.leader_open_id)
+            person = self.person(person.leader_open_id)
+        return tuple(chain)
 
     def find(self, query: str, *, limit: int = 10) -> tuple[Person, ...]:
         """Match Chinese name, English name and nickname, case-insensitively, by prefix.
@@ -121,23 +166,30 @@ class ContactClient:
         self._dept_lock = threading.Lock()
 
     # -- single records -------------------------------------------------------------------------
-    def get_user(self, open_id: str, *, fresh: bool = False) -> Person:
+    def get_user(self, user_id: str, *, id_type: str = "open_id", fresh: bool = False) -> Person:
+        """One user by open_id (default) or by the tenant's user_id (`id_type="user_id"`)."""
+        key = f"{id_type}:{user_id}"
         if not fresh:
             with self._user_lock:
-                cached = self._user_cache.get(open_id)
+                cached = self._user_cache.get(key)
             if cached is not None:
                 return cached
         request = (
-            GetUserRequest.builder().user_id(open_id).user_id_type("open_id")
+            GetUserRequest.builder().user_id(user_id).user_id_type(id_type)
             .department_id_type("open_department_id").build()
         )
         resp = self._caller.call("contact.user.get", self._api.user.get, request, limiter=self._limiter)
         if resp.data is None or resp.data.user is None:
-            raise NotFound(41050, f"user {open_id} not found", api="contact.user.get")
+            raise NotFound(41050, f"user {user_id} not found", api="contact.user.get")
         person = to_person(resp.data.user)
-        with self._user_lock:
-            self._user_cache[open_id] = person
+        self._remember(person)
         return person
+
+    def _remember(self, person: Person) -> None:
+        with self._user_lock:
+            self._user_cache[f"open_id:{person.open_id}"] = person
+            if person.user_id:
+                self._user_cache[f"user_id:{person.user_id}"] = person
 
     def get_department(self, open_department_id: str) -> Department:
         with self._dept_lock:
@@ -171,8 +223,7 @@ class ContactClient:
             data = resp.data
             for user in (data.items if data else None) or ():
                 person = to_person(user)
-                with self._user_lock:
-                    self._user_cache[person.open_id] = person
+                self._remember(person)
                 yield person
             page_token = (data.page_token if data else "") or ""
             if not (data and data.has_more and page_token):

@@ -1,0 +1,101 @@
+"""Roster API (ehr/v1, Feishu People standard edition): employees, paged, 100/minute, cached.
+
+Only the allow-list below ever leaves this module. The EHR record also carries ID numbers, bank,
+social-security and provident-fund accounts, addresses, emergency contacts, birthdays, ethnicity,
+political and marital status, photos and attachments: `to_employee` never reads them, so they never
+reach a model, a log line, a cache or a card.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from cachetools import TTLCache
+from lark_oapi.api.ehr.v1 import ListEmployeeRequest
+
+from bot.feishu.caller import ApiCaller
+from bot.feishu.ratelimit import SlidingWindowLimiter
+from bot.models import Employee
+
+PAGE_SIZE = 100  # documented maximum
+ALLOWED_FIELDS = (
+    "name", "en_name", "department_id", "job", "job_level", "work_location", "employee_type", "status",
+    "hire_date", "conversion_date", "last_day", "manager",
+)
+ALL_STATUSES = (1, 2, 3, 4, 5)
+
+
+def _date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def _name(obj: Any) -> str:
+    return (getattr(obj, "name", None) or "") if obj is not None else ""
+
+
+def to_employee(record: Any) -> Employee:
+    """SDK Employee -> Employee, reading only the allow-listed system fields."""
+    fields = record.system_fields
+    manager = fields.manager if fields else None
+    return Employee(
+        open_id=record.user_id or "",
+        name=(fields.name if fields else "") or "",
+        en_name=(fields.en_name if fields else "") or "",
+        department_id=(fields.department_id if fields else "") or "",
+        job=_name(fields.job if fields else None),
+        job_level=_name(fields.job_level if fields else None),
+        work_location=_name(fields.work_location if fields else None),
+        employee_type=int((fields.employee_type if fields else 0) or 0),
+        status=int((fields.status if fields else 0) or 0),
+        hire_date=_date(fields.hire_date if fields else None),
+        conversion_date=_date(fields.conversion_date if fields else None),
+        last_day=_date(fields.last_day if fields else None),
+        manager_user_id=(manager.user_id if manager else "") or "",
+        manager_name=_name(manager),
+    )
+
+
+class RosterClient:
+    def __init__(self, caller: ApiCaller, *, limiter: SlidingWindowLimiter, ttl: float = 600.0,
+                 timer: Callable[[], float] | None = None) -> None:
+        self._caller = caller
+        self._api = caller.client.ehr.v1
+        self._limiter = limiter
+        kwargs = {"timer": timer} if timer else {}
+        self._cache: TTLCache[tuple[int, ...], tuple[Employee, ...]] = TTLCache(maxsize=16, ttl=ttl, **kwargs)
+        self._lock = threading.Lock()
+
+    def list_employees(self, statuses: tuple[int, ...] = ALL_STATUSES, *, fresh: bool = False) -> tuple[Employee, ...]:
+        """Employees in the given statuses (1 pre-hire, 2 active, 3 cancelled, 4 leaving, 5 left)."""
+        key = tuple(sorted(set(statuses)))
+        if not fresh:
+            with self._lock:
+                cached = self._cache.get(key)
+            if cached is not None:
+                return cached
+        employees: list[Employee] = []
+        page_token = ""
+        while True:
+            builder = (
+                ListEmployeeRequest.builder().view("full").status(list(key)).user_id_type("open_id")
+                .page_size(PAGE_SIZE)
+            )
+            if page_token:
+                builder = builder.page_token(page_token)
+            resp = self._caller.call("ehr.employee.list", self._api.employee.list, builder.build(),
+                                     limiter=self._limiter)
+            data = resp.data
+            employees.extend(to_employee(item) for item in (data.items if data else None) or ())
+            page_token = (data.page_token if data else "") or ""
+            if not (data and data.has_more and page_token):
+                break
+        result = tuple(employees)
+        with self._lock:
+            self._cache[key] = result
+        return result
