@@ -106,11 +106,15 @@ class BotService:
             return {"toast": {"type": "info", "content": text}}
         if not isinstance(reply, Reply):
             return {"toast": {"type": "error", "content": t(call.locale, "出错了，请重试。", "Something went wrong.")}}
+        if reply.refused:
+            # The clicker may not see this; keep the card as it is for everyone else in the chat.
+            return {"toast": {"type": "warning", "content": t(call.locale, "你没有权限查看这些内容。",
+                                                              "You are not allowed to see this.")}}
         return {"card": {"type": "raw", "data": reply.card}}
 
     def _update_later(self, future: Future, token: str, event_id: str) -> None:
         reply = future.result()
-        if not isinstance(reply, Reply) or not token:
+        if not isinstance(reply, Reply) or reply.refused or not token:
             return
         try:
             self.clients.messenger.delayed_update(token, reply.card)

@@ -51,7 +51,7 @@ def _lines(elements: list[dict[str, Any]], names: Mapping[str, str], indent: str
             cols = element.get("columns", [])
             out.append(indent + " | ".join(c.get("display_name", c.get("name", "")) for c in cols))
             for row in element.get("rows", []):
-                out.append(indent + " | ".join(str(row.get(c.get("name"), "")) for c in cols))
+                out.append(indent + " | ".join(_markdown(str(row.get(c.get("name"), "")), names) for c in cols))
         elif tag == "chart":
             out.append(indent + "[chart]")
         else:

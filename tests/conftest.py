@@ -59,8 +59,10 @@ def clean_sandbox(request: pytest.FixtureRequest) -> Iterator[None]:
     state = request.getfixturevalue("sandbox").state
     state.clear_faults()
     state.reset_outbox()
+    state.page_cap = None
     yield
     state.clear_faults()
+    state.page_cap = None
 
 
 @pytest.fixture

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from bot.commands import help, team, whois
+from bot.commands import help, okr, roster, team, whois
 from bot.commands.base import Command
 
 ALL: tuple[Command, ...] = (
+    okr.COMMAND,
     whois.COMMAND,
     team.COMMAND,
+    roster.COMMAND,
     help.COMMAND,
 )

@@ -38,14 +38,22 @@ def page_size(
     value: str | None, *, default: int, maximum: int, error: Callable[[], ApiError], minimum: int = 1
 ) -> int:
     if value is None or value == "":
-        return default
+        return capped(default)
     try:
         size = int(value)
     except ValueError:
         raise error() from None
     if not minimum <= size <= maximum:
         raise error()
-    return size
+    return capped(size)
+
+
+def capped(size: int) -> int:
+    """`size`, or fewer when the sandbox's `page_cap` says so (only inside a request)."""
+    from flask import current_app, has_app_context
+
+    cap = current_app.extensions["sandbox"].page_cap if has_app_context() else None
+    return min(size, cap) if cap else size
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,9 @@ class SandboxState:
         self.strict_cards = strict_cards
         # False: replies to "om_..." ids the sandbox never saw (events built outside it) are accepted
         self.strict_replies = strict_replies
+        # Feishu may answer a page with fewer items than asked for; tests set this to make every list
+        # span several pages (None: pages are as large as the request's page_size / limit).
+        self.page_cap: int | None = None
         self._clock = clock
         self._lock = threading.RLock()
         self._outbox_changed = threading.Condition(self._lock)

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from .. import errors
 from ..errors import ApiError
-from ..paging import page_size, paginate
+from ..paging import capped, page_size, paginate
 from .common import arg, arg_list, ok, rate_family, state
 
 bp = Blueprint("sandbox_okr", __name__)
@@ -109,7 +109,7 @@ def list_user_okrs(user_id: str) -> ResponseReturnValue:
     if period_ids:
         wanted = set(period_ids)
         batches = [b for b in batches if str(b["period_id"]) in wanted]
-    chosen = batches[offset : offset + limit]
+    chosen = batches[offset : offset + capped(limit)]
     return ok({"total": len(batches), "okr_list": [render_batch(b, lang) for b in chosen]})
 
 

@@ -1,0 +1,94 @@
+"""`okr [@someone] [period]` / `我的OKR`: OKRs for a period, with buttons to switch periods and refresh."""
+
+from __future__ import annotations
+
+import unicodedata
+from zoneinfo import ZoneInfo
+
+from bot.access import may_see_okrs
+from bot.commands.base import Command, CommandCall, Context, Reply, action_value
+from bot.models import OkrPeriod
+from cards.components import t
+from cards.errors import build_refusal_card
+from cards.okr import build_okr_card, build_periods_card
+
+PREVIOUS_WORDS = {"last", "previous", "prev", "上期", "上个周期", "上一周期", "上季度"}
+NEXT_WORDS = {"next", "下期", "下个周期", "下一周期", "下季度"}
+CURRENT_WORDS = {"current", "this", "本期", "当前", "这期"}
+
+
+def _fold(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def current_index(periods: tuple[OkrPeriod, ...], ctx: Context) -> int:
+    """The period containing now; else the latest that has started; else the first."""
+    for index, period in enumerate(periods):
+        if period.contains(ctx.now):
+            return index
+    started = [i for i, p in enumerate(periods) if p.start <= ctx.now]
+    return started[-1] if started else 0
+
+
+def choose_period(periods: tuple[OkrPeriod, ...], words: str, ctx: Context) -> int | None:
+    """Index of the period the person asked for: current by default, last/next, or by name."""
+    here = current_index(periods, ctx)
+    folded = _fold(words)
+    if not folded or folded in CURRENT_WORDS:
+        return here
+    if folded in PREVIOUS_WORDS:
+        return max(0, here - 1)
+    if folded in NEXT_WORDS:
+        return min(len(periods) - 1, here + 1)
+    for index, period in enumerate(periods):
+        if folded in (_fold(period.zh_name), _fold(period.en_name), period.id):
+            return index
+    matches = [i for i, p in enumerate(periods) if folded in _fold(p.zh_name) or folded in _fold(p.en_name)]
+    return matches[-1] if matches else None
+
+
+def run(call: CommandCall, ctx: Context) -> Reply:
+    target = call.mentions[0].open_id if call.mentions else ctx.sender_open_id
+    if not may_see_okrs(ctx, target):
+        reason = t(call.locale, "按照本公司的设置，你只能查看自己（或同团队）的 OKR。",
+                   "By this company's settings you may only see your own (or your team's) OKRs.")
+        return Reply(build_refusal_card(reason=reason, locale=call.locale), refused=True)
+    contact, okr = ctx.clients.contact, ctx.clients.okr
+    person = contact.get_user(target)
+    periods = okr.list_periods()
+    if not periods:
+        return Reply(build_periods_card(periods, call.text, locale=call.locale))
+    wanted = call.options.get("period")
+    if isinstance(wanted, str) and wanted:
+        index = next((i for i, p in enumerate(periods) if p.id == wanted), None)
+    else:
+        index = choose_period(periods, call.text, ctx)
+    if index is None:
+        return Reply(build_periods_card(periods, call.text, locale=call.locale))
+    period = periods[index]
+    fresh = bool(call.options.get("fresh"))
+    okrs = okr.list_user_okrs(target, period_ids=(period.id,), lang=call.locale, fresh=fresh)
+
+    def value(period_id: str, **extra: object) -> dict[str, object]:
+        return action_value(CommandCall(name="okr", mentions=call.mentions, locale=call.locale), period=period_id,
+                            **extra)
+
+    card = build_okr_card(
+        person, okrs, period=period, locale=call.locale, now=ctx.now, tz=ZoneInfo(ctx.settings.timezone),
+        previous_value=value(periods[index - 1].id) if index > 0 else None,
+        next_value=value(periods[index + 1].id) if index + 1 < len(periods) else None,
+        refresh_value=value(period.id, fresh=True),
+    )
+    return Reply(card)
+
+
+COMMAND = Command(
+    name="okr",
+    aliases=("我的okr", "my okr", "my okrs", "okrs", "目标"),
+    usage="okr [@someone] [period | last | next]",
+    summary_zh="查看你（或某人）本周期的 OKR：进度、状态、评分、权重、截止日期和最近更新时间，可切换周期。",
+    summary_en="Your (or someone's) OKRs for the period: progress, status, score, weight, deadline, freshness; "
+               "switch periods with the buttons.",
+    examples=("okr", "我的OKR", "OKR @张伟 上期"),
+    handler=run,
+)

@@ -1,0 +1,130 @@
+"""`roster [new | leaving | probation | dept <name> | all]` / `花名册`: the EHR roster, allow-listed fields only."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, timedelta
+
+from bot.access import has_reports, is_admin
+from bot.commands.base import Command, CommandCall, Context, Reply, action_value
+from bot.models import Department, Employee
+from cards.components import t
+from cards.errors import build_refusal_card
+from cards.roster import build_roster_card
+
+WINDOW_DAYS = 30
+CURRENT = (2, 4)  # Feishu: "actually employed" = active + leaving
+FILTERS = {
+    "new": "new", "新人": "new", "新入职": "new", "入职": "new",
+    "leaving": "leaving", "待离职": "leaving", "离职": "leaving",
+    "probation": "probation", "转正": "probation", "试用期": "probation",
+    "dept": "dept", "department": "dept", "部门": "dept",
+    "all": "all", "全部": "all",
+}
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold().strip()
+
+
+def _titles(kind: str, locale: str, dept_name: str = "") -> str:
+    return {
+        "current": t(locale, "花名册", "Roster"),
+        "new": t(locale, "花名册：近 30 天入职", "Roster: hired in the last 30 days"),
+        "leaving": t(locale, "花名册：待离职", "Roster: leaving"),
+        "probation": t(locale, "花名册：30 天内转正", "Roster: probation ends within 30 days"),
+        "all": t(locale, "花名册：全部状态", "Roster: every status"),
+        "dept": t(locale, f"花名册：{dept_name}", f"Roster: {dept_name}"),
+    }[kind]
+
+
+def _department_ids(departments: tuple[Department, ...], query: str) -> tuple[Department | None, set[str]]:
+    """The department called `query` (zh or en name, prefix) and the ids of it and everything below it."""
+    folded = _fold(query)
+    match = next((d for d in departments if folded in (_fold(d.name), _fold(d.en_name))), None) or next(
+        (d for d in departments if _fold(d.name).startswith(folded) or _fold(d.en_name).startswith(folded)), None)
+    if match is None or not folded:
+        return None, set()
+    ids = {match.open_department_id}
+    changed = True
+    while changed:
+        below = {d.open_department_id for d in departments if d.parent_id in ids}
+        changed = not below <= ids
+        ids |= below
+    return match, ids
+
+
+def select(employees: tuple[Employee, ...], kind: str, today: date) -> list[Employee]:
+    window = timedelta(days=WINDOW_DAYS)
+    if kind == "new":
+        return [e for e in employees if e.status in CURRENT and e.hire_date and today - window <= e.hire_date <= today]
+    if kind == "leaving":
+        return [e for e in employees if e.status == 4]
+    if kind == "probation":
+        return [e for e in employees
+                if e.status in CURRENT and e.conversion_date and today <= e.conversion_date <= today + window]
+    if kind == "all":
+        return list(employees)
+    return [e for e in employees if e.status in CURRENT]
+
+
+def run(call: CommandCall, ctx: Context) -> Reply:
+    admin = is_admin(ctx)
+    if not admin and not has_reports(ctx):
+        reason = t(call.locale, "花名册只对管理员和有下属的负责人开放；负责人只能看到自己团队的人。",
+                   "The roster is open to admins, and to managers for their own reports.")
+        return Reply(build_refusal_card(reason=reason, locale=call.locale), refused=True)
+    words = list(call.args)
+    kind = FILTERS.get(_fold(words[0]), "") if words else "current"
+    if not kind:
+        kind, words = "dept", ["dept", *words]  # `roster 后端组` means the department
+    today = ctx.now.date()
+    directory = ctx.clients.contact.directory()
+    departments = {d.open_department_id: d for d in directory.departments}
+    fresh = bool(call.options.get("fresh"))
+    roster = ctx.clients.roster
+    employees = roster.list_employees(fresh=fresh) if kind == "all" else roster.list_employees(
+        (1, 2, 4) if kind == "new" else CURRENT, fresh=fresh)
+    dept_name = ""
+    if kind == "dept":
+        dept, ids = _department_ids(directory.departments, " ".join(words[1:]))
+        if dept is None:
+            names = "、".join(d.display_name(call.locale) for d in directory.departments)
+            reason = t(call.locale, f"没有找到这个部门。可选：{names}", f"No such department. Try one of: {names}")
+            return Reply(build_refusal_card(reason=reason, locale=call.locale), private=True)
+        dept_name = dept.display_name(call.locale)
+        employees = tuple(e for e in employees if e.department_id in ids)
+    selected = select(employees, kind, today)
+    scope = ""
+    if not admin:
+        reports = {p.open_id for p in directory.all_reports(ctx.sender_open_id)}
+        selected = [e for e in selected if e.open_id in reports]
+        employees = tuple(e for e in employees if e.open_id in reports)
+        scope = t(call.locale, "只显示你的直接和间接下属", "showing your direct and indirect reports only")
+    selected.sort(key=lambda e: (e.department_id, e.hire_date or date.min, e.name))
+    current = select(employees, "current", today)
+    summary = [
+        (t(call.locale, "在职", "Employed"), len(current)),
+        (t(call.locale, "近 30 天入职", "New (30 days)"), len(select(employees, "new", today))),
+        (t(call.locale, "待离职", "Leaving"), len(select(employees, "leaving", today))),
+        (t(call.locale, "30 天内转正", "Probation ends (30 days)"), len(select(employees, "probation", today))),
+    ]
+    page = call.options.get("page", 0)
+    card = build_roster_card(
+        selected, title=_titles(kind, call.locale, dept_name), summary=summary, departments=departments,
+        locale=call.locale, page=page if isinstance(page, int) else 0,
+        value_for_page=lambda n: action_value(call, page=n), scope_note=scope,
+    )
+    return Reply(card, private=True)
+
+
+COMMAND = Command(
+    name="roster",
+    aliases=("花名册", "员工", "人员"),
+    usage="roster [new | leaving | probation | dept <name> | all]",
+    summary_zh="花名册（管理员，或负责人看自己的团队）：近 30 天入职、待离职、30 天内转正、按部门。",
+    summary_en="The roster (admins, or managers for their own reports): new hires, leaving, probation due, "
+               "by department.",
+    examples=("roster", "花名册 新人", "roster dept Backend"),
+    handler=run,
+)
