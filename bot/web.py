@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
+from datetime import datetime
 
 from flask import Flask, Response, jsonify, request
 from lark_oapi.adapter.flask import parse_req, parse_resp
@@ -58,13 +60,14 @@ def create_app(
     feishu: FeishuClients | None = None,
     executor: Executor | None = None,
     seen: SeenStore | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> Flask:
-    """Build the web app. Tests pass their own settings, executor or clients."""
+    """Build the web app. Tests pass their own settings, executor, clients or clock."""
     settings = settings or Settings.from_env()
     feishu = feishu or FeishuClients.create(settings)
     executor = executor or ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="bot-worker")
     seen = seen or MemorySeenStore(ttl=settings.dedup_ttl, maxsize=settings.dedup_max_keys)
-    service = BotService(Router(ALL, clients=feishu, settings=settings), Inbox(seen, executor))
+    service = BotService(Router(ALL, clients=feishu, settings=settings, clock=clock), Inbox(seen, executor))
     dispatcher = build_dispatcher(
         settings,
         on_message=service.on_message,

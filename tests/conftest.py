@@ -11,7 +11,9 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from werkzeug.serving import make_server
@@ -24,6 +26,9 @@ from bot.settings import Settings
 from bot.web import create_app
 from cards.text import buttons_of, callback_value, render_text
 
+# The seed is anchored at 2026-11-25; the bot's clock is pinned there so "current period" and
+# "the last 30 days" mean the same thing whenever the suite runs.
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 APP_ID = "cli_sandbox_app"
 APP_SECRET = "sandbox-secret"
 VERIFICATION_TOKEN = "vtoken-test"
@@ -153,7 +158,7 @@ class Chat:
 
 @pytest.fixture
 def app(settings: Settings) -> Any:
-    return create_app(settings, executor=InlineExecutor())
+    return create_app(settings, executor=InlineExecutor(), clock=lambda: NOW)
 
 
 @pytest.fixture

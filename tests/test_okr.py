@@ -9,7 +9,7 @@ from bot.inbox import InlineExecutor
 from bot.web import create_app
 from cards.text import render_text
 from cards.validate import assert_valid_card
-from tests.conftest import Chat, card_title
+from tests.conftest import NOW, Chat, card_title
 
 CURRENT = "2026 年 10 月 - 12 月"
 PREVIOUS = "2026 年 7 月 - 9 月"
@@ -114,7 +114,7 @@ def test_person_without_okrs(chat):
 
 
 def _chat_with(settings, sandbox, **changes):
-    app = create_app(settings.with_(**changes), executor=InlineExecutor())
+    app = create_app(settings.with_(**changes), executor=InlineExecutor(), clock=lambda: NOW)
     return Chat(app.test_client(), sandbox, settings)
 
 

@@ -84,7 +84,7 @@ def run(call: CommandCall, ctx: Context) -> Reply:
     fresh = bool(call.options.get("fresh"))
     roster = ctx.clients.roster
     employees = roster.list_employees(fresh=fresh) if kind == "all" else roster.list_employees(
-        (1, 2, 4) if kind == "new" else CURRENT, fresh=fresh)
+        CURRENT, fresh=fresh)
     dept_name = ""
     if kind == "dept":
         dept, ids = _department_ids(directory.departments, " ".join(words[1:]))

@@ -1,0 +1,138 @@
+"""roster: who may see it, the filters, paging, private delivery in groups, and the field allow-list."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+
+import pytest
+
+from bot.inbox import InlineExecutor
+from bot.web import create_app
+from cards.validate import assert_valid_card
+from tests.conftest import NOW, Chat, card_title
+
+@pytest.fixture
+def hr_chat(settings, sandbox):
+    """A bot whose BOT_ADMINS is the head of HR, 郭芳."""
+    admin = sandbox.seed.person("guofang").open_id
+    app = create_app(settings.with_(admins=frozenset({admin})), executor=InlineExecutor(), clock=lambda: NOW)
+    return Chat(app.test_client(), sandbox, settings)
+
+
+def _names(entry):
+    [table] = [e for e in entry["content"]["body"]["elements"] if e["tag"] == "table"]
+    return [row["name"].split(" &#40;")[0] for row in table["rows"]]
+
+
+def test_admin_sees_everyone_currently_employed(hr_chat, sandbox):
+    [entry] = hr_chat.say("郭芳", "花名册")
+    assert_valid_card(entry["content"])
+    assert card_title(entry) == "花名册"
+    employed = [e for e in sandbox.seed.employees if e["system_fields"]["status"] in (2, 4)]
+    assert f"共 {len(employed)} 人" in hr_chat.text_of(entry)
+
+
+def test_roster_filters(hr_chat, sandbox, settings):
+    today = NOW.date()
+    people = {p.name: p for p in sandbox.seed.all_people}
+    [leaving] = hr_chat.say("郭芳", "roster leaving")
+    assert card_title(leaving) == "Roster: leaving"
+    expected = sorted(p.name for p in sandbox.seed.all_people if p.ehr_status == 4)
+    assert sorted(_names(leaving)) == expected
+    [new] = hr_chat.say("郭芳", "roster new")
+    for name in _names(new):
+        hired = date.fromisoformat(people[name].hire_date)
+        assert today - timedelta(days=30) <= hired <= today
+    [probation] = hr_chat.say("郭芳", "roster probation")
+    for name in _names(probation):
+        due = date.fromisoformat(people[name].conversion_date)
+        assert today <= due <= today + timedelta(days=30)
+    [everyone] = hr_chat.say("郭芳", "roster all")
+    assert "待入职" in hr_chat.text_of(everyone) or "Pre-hire" in hr_chat.text_of(everyone)
+
+
+def test_roster_by_department_includes_sub_departments(hr_chat, sandbox):
+    [entry] = hr_chat.say("郭芳", "roster dept Engineering")
+    names = set(_names(entry))
+    assert {"王磊", "刘洋", "陈立"} <= names  # 后端组 and 前端组 sit under 研发部
+    assert "何静" not in names
+    [entry] = hr_chat.say("郭芳", "花名册 后端组")
+    assert set(_names(entry)) == {p.name for p in sandbox.seed.members_of("backend")}
+
+
+def test_a_manager_sees_only_their_reports(hr_chat, sandbox):
+    [entry] = hr_chat.say("王磊", "花名册")
+    names = set(_names(entry))
+    reports = {p.name for p in sandbox.seed.people if p.leader_key == "wanglei" and p.ehr_status in (2, 4)}
+    assert names == reports
+    assert "只显示你的直接和间接下属" in hr_chat.text_of(entry)
+    [entry] = hr_chat.say("陈立", "roster all")  # the CTO: direct and indirect reports
+    assert "刘芳" in _names(entry) and "周星河" not in _names(entry)
+
+
+def test_everyone_else_is_politely_refused(hr_chat, sandbox):
+    [entry] = hr_chat.say("刘芳", "花名册")
+    assert card_title(entry) == "无法查看"
+    assert "管理员" in hr_chat.text_of(entry)
+
+
+def test_in_a_group_the_roster_goes_to_the_asker_alone(hr_chat, sandbox):
+    entries = hr_chat.say("郭芳", "roster", group="all_hands")
+    admin = sandbox.seed.person("guofang")
+    private = [e for e in entries if e["receive_id"] == admin.open_id]
+    public = [e for e in entries if e is not private[0]]
+    assert len(private) == 1 and card_title(private[0]) == "Roster"
+    assert len(public) == 1 and card_title(public[0]) == "Sent to you privately"
+    assert "table" not in str(public[0]["content"])
+
+
+def test_paging_buttons_and_a_click_by_someone_not_allowed(hr_chat, sandbox):
+    [entry] = hr_chat.say("郭芳", "花名册 全部")
+    assert "第 1/3 页" in hr_chat.text_of(entry)
+    status, answer = hr_chat.click("郭芳", entry, "下一页")
+    assert "第 2/3 页" in str(answer["card"]["data"])
+    status, answer = hr_chat.click("刘芳", entry, "下一页")
+    assert "card" not in answer and answer["toast"]["type"] == "warning"
+
+
+def test_ehr_pages_are_all_read(hr_chat, sandbox):
+    sandbox.state.page_cap = 7
+    mark = len(sandbox.state.requests_log)
+    [entry] = hr_chat.say("郭芳", "花名册 全部")
+    pages = [r for r in sandbox.state.requests_log[mark:] if r["path"] == "/open-apis/ehr/v1/employees"]
+    assert len(pages) == -(-len(sandbox.seed.employees) // 7)
+    assert all(int(r["query"]["page_size"][0]) <= 100 for r in pages)
+    assert f"共 {len(sandbox.seed.employees)} 人" in hr_chat.text_of(entry)
+
+
+def test_ehr_not_enabled_is_explained(hr_chat, sandbox):
+    sandbox.state.inject_fault("/open-apis/ehr/v1/employees", times=None, http_status=400, code=1241004,
+                               msg="not enabled")
+    [entry] = hr_chat.say("郭芳", "花名册")
+    assert "飞书人事（标准版）" in hr_chat.text_of(entry) and "1241004" in hr_chat.text_of(entry)
+
+
+def test_sensitive_roster_fields_never_leave_the_api_layer(hr_chat, sandbox, caplog):
+    secrets = sandbox.seed.sensitive_values()
+    assert len(secrets) > 50  # the seed really carries ID numbers, accounts, addresses, contacts...
+    caplog.set_level(logging.DEBUG)
+    entries = []
+    for text in ("roster all", "roster new", "roster leaving", "roster probation", "花名册 后端组"):
+        entries += hr_chat.say("郭芳", text)
+    app = hr_chat.client.application
+    roster = app.extensions["bot"].clients.roster
+    cached = repr(list(roster._cache.items()))
+    employees = roster.list_employees()
+    seen = {
+        "cards": repr([e["content"] for e in entries]),
+        "logs": "\n".join(r.getMessage() for r in caplog.records),
+        "cache": cached,
+        "models": repr(employees),
+    }
+    for where, text in seen.items():
+        leaked = [s for s in secrets if s in text]
+        assert not leaked, f"sensitive values in {where}: {leaked[:3]}"
+    assert set(employees[0].__slots__) == {
+        "open_id", "name", "en_name", "department_id", "job", "job_level", "work_location", "employee_type",
+        "status", "hire_date", "conversion_date", "last_day", "manager_user_id", "manager_name"}
