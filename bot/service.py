@@ -25,8 +25,6 @@ from cards.welcome import build_welcome_card
 
 log = logging.getLogger(__name__)
 
-# Feishu waits 3 s for a callback's answer; leave room for the network.
-CALLBACK_BUDGET_SECONDS = 2.0
 GREETING_MEMORY_SECONDS = 30 * 24 * 3600.0
 
 
@@ -98,7 +96,7 @@ class BotService:
         )
         future: Future = self.inbox.submit(event_id, lambda: self.router.run(call, ctx))
         try:
-            reply = future.result(timeout=CALLBACK_BUDGET_SECONDS)
+            reply = future.result(timeout=self.router.settings.callback_budget)
         except FutureTimeout:
             token = event.token or ""
             future.add_done_callback(lambda f: self._update_later(f, token, event_id))

@@ -63,6 +63,9 @@ class Settings:
     directory_ttl: float = 600.0
     okr_ttl: float = 120.0
     roster_ttl: float = 600.0
+    # Feishu waits 3 s for a card callback's answer; past this budget we answer with a toast and
+    # update the card later with the callback's delayed-update token.
+    callback_budget: float = 2.0
     dedup_ttl: float = 12 * 3600.0
     dedup_max_keys: int = 100_000
 

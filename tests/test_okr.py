@@ -186,3 +186,24 @@ def test_okr_card_renders_for_every_seeded_person(chat, sandbox):
         [entry] = chat.say("周星河", "okr {0}", mentions=(person.name,))
         assert_valid_card(entry["content"])
         assert render_text(entry["content"])
+
+
+def test_a_slow_click_answers_with_a_toast_and_updates_the_card_later(settings, sandbox):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        app = create_app(settings.with_(callback_budget=0.05), executor=pool, clock=lambda: NOW)
+        chat = Chat(app.test_client(), sandbox, settings)
+        sandbox.state.reset_outbox()
+        status, _, _ = chat.sender.say(sender_open_id=sandbox.seed.person("wanglei").open_id,
+                                       chat_id="oc_slow", chat_type="p2p", text="我的OKR")
+        [entry] = sandbox.state.wait_for_outbox(1, 10.0)
+        # OKR reads hang until the fault is cleared: the answer cannot be ready within the budget
+        sandbox.state.inject_fault("/open-apis/okr/v1/users/", times=1, delay=60.0)
+        status, answer = chat.click("王磊", entry, "刷新")
+        assert status == 200
+        assert answer == {"toast": {"type": "info", "content": "正在更新…"}}
+        sandbox.state.clear_faults()  # the read completes now
+        [update] = sandbox.state.wait_for_outbox(1, 10.0, since=1)
+    assert update["kind"] == "delayed_update"
+    assert _subtitle(update["content"]) == CURRENT
