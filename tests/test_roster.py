@@ -12,6 +12,7 @@ from bot.web import create_app
 from cards.validate import assert_valid_card
 from tests.conftest import NOW, Chat, card_title
 
+
 @pytest.fixture
 def hr_chat(settings, sandbox):
     """A bot whose BOT_ADMINS is the head of HR, 郭芳."""
