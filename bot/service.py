@@ -7,17 +7,15 @@ to the inbox's executor, except card clicks, which Feishu wants answered with th
 from __future__ import annotations
 
 import logging
-import threading
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from cachetools import TTLCache
 from lark_oapi.event.callback.model.p2_card_action_trigger import P2CardActionTrigger
 
 from bot.commands.base import Reply, call_from_action
 from bot.feishu.messenger import to_uuid
-from bot.inbox import Inbox
+from bot.inbox import Inbox, MemorySeenStore
 from bot.models import Chat
 from bot.router import IncomingMessage, Router
 from cards.components import t
@@ -32,8 +30,7 @@ class BotService:
     def __init__(self, router: Router, inbox: Inbox) -> None:
         self.router = router
         self.inbox = inbox
-        self._greeted: TTLCache[str, bool] = TTLCache(maxsize=50_000, ttl=GREETING_MEMORY_SECONDS)
-        self._greeted_lock = threading.Lock()
+        self._greeted = MemorySeenStore(ttl=GREETING_MEMORY_SECONDS, maxsize=50_000)
 
     @property
     def clients(self):
@@ -50,24 +47,17 @@ class BotService:
         self.inbox.submit(msg.event_id, lambda: self.router.handle_message(msg))
 
     # -- greetings --------------------------------------------------------------------------------
-    def _first_greeting(self, key: str) -> bool:
-        with self._greeted_lock:
-            if key in self._greeted:
-                return False
-            self._greeted[key] = True
-            return True
-
     def _send_welcome(self, receive_id: str, *, in_group: bool) -> None:
         locale = self.router.settings.default_locale
         card = build_welcome_card(bot_name=self.clients.bot.name() or "OKR bot", locale=locale, in_group=in_group)
         self.clients.messenger.send(receive_id, card, uuid=to_uuid("welcome", receive_id))
 
     def on_bot_added(self, event_id: str, chat_id: str) -> None:
-        if chat_id and self.inbox.is_new(f"evt:{event_id}") and self._first_greeting(chat_id):
+        if chat_id and self.inbox.is_new(f"evt:{event_id}") and self._greeted.add_if_absent(chat_id):
             self.inbox.submit(event_id, lambda: self._send_welcome(chat_id, in_group=True))
 
     def on_p2p_entered(self, event_id: str, open_id: str) -> None:
-        if open_id and self.inbox.is_new(f"evt:{event_id}") and self._first_greeting(open_id):
+        if open_id and self.inbox.is_new(f"evt:{event_id}") and self._greeted.add_if_absent(open_id):
             self.inbox.submit(event_id, lambda: self._send_welcome(open_id, in_group=False))
 
     # -- card buttons -----------------------------------------------------------------------------
