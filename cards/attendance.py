@@ -175,16 +175,23 @@ def build_attendance_card(
     for dept_id, section in sections.items():
         dept = departments.get(dept_id)
         dept_name = escape(dept.display_name(locale)) if dept else t(locale, "其他", "Other")
-        title = f"**{dept_name}** <font color='grey'>· " + t(locale, "{0} 人", "{0}").format(per_dept[dept_id]) \
-            + "</font>"
+        if len(section) < per_dept[dept_id]:  # the department runs over into the next or previous page
+            count = t(locale, "本页 {0} / 共 {1} 人", "{0} of {1} here").format(len(section), per_dept[dept_id])
+        else:
+            count = t(locale, "{0} 人", "{0} people").format(per_dept[dept_id])
+        title = f"**{dept_name}** <font color='grey'>· {count}</font>"
         if punches is not None:
             lines = []
             for member, person in section:
                 results = punches.get(member.employee_id) or ()
-                line = f"• {_name(member, person, locale)}　{_punch_line(results, locale)}"
-                if not member.must_clock:
-                    line += f" <font color='grey'>({t(locale, '无需打卡', 'need not clock in')})</font>"
-                lines.append(line)
+                free = f"<font color='grey'>{t(locale, '无需打卡', 'Need not clock in')}</font>"
+                if member.must_clock:
+                    detail = _punch_line(results, locale)
+                elif all(p.check_in in ("", "NoNeedCheck") and p.check_out in ("", "NoNeedCheck") for p in results):
+                    detail = free
+                else:
+                    detail = f"{_punch_line(results, locale)} ({free})"
+                lines.append(f"• {_name(member, person, locale)}　{detail}")
         else:
             must_names = [_name(m, p, locale) for m, p in section if m.must_clock]
             free_names = [_name(m, p, locale) for m, p in section if not m.must_clock]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.commands import help, okr, roster, team, whois
+from bot.commands import attendance, help, okr, roster, team, whois
 from bot.commands.base import Command
 
 ALL: tuple[Command, ...] = (
@@ -10,5 +10,6 @@ ALL: tuple[Command, ...] = (
     whois.COMMAND,
     team.COMMAND,
     roster.COMMAND,
+    attendance.COMMAND,
     help.COMMAND,
 )

@@ -8,13 +8,14 @@ polite refusal (and no group names). The card goes to the asker alone when asked
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.access import has_reports, is_admin, visible_people
 from bot.commands.base import Command, CommandCall, Context, Reply, action_value
 from bot.feishu.errors import FeishuApiError, NotFound
-from bot.models import AttendanceGroup, AttendanceMember, Department, Person
-from cards.attendance import build_attendance_card, build_groups_card
+from bot.models import AttendanceGroup, AttendanceMember, Department
+from cards.attendance import Member, build_attendance_card, build_groups_card
 from cards.components import t
 from cards.errors import build_refusal_card
 from cards.people import build_usage_card
@@ -53,11 +54,11 @@ def find_group(ctx: Context, query: str) -> tuple[AttendanceGroup | None, tuple[
     return None, matches
 
 
-def resolve_members(ctx: Context, members: tuple[AttendanceMember, ...]) -> list[tuple[AttendanceMember, Person | None]]:
+def resolve_members(ctx: Context, members: tuple[AttendanceMember, ...]) -> list[Member]:
     """employee_id (the contact user_id) -> Person, from the directory index, else one contact lookup."""
     contact = ctx.clients.contact
     directory = contact.directory()
-    resolved: list[tuple[AttendanceMember, Person | None]] = []
+    resolved: list[Member] = []
     for member in members:
         person = directory.person_by_user_id(member.employee_id)
         if person is None:
@@ -69,11 +70,22 @@ def resolve_members(ctx: Context, members: tuple[AttendanceMember, ...]) -> list
     return resolved
 
 
-def _departments(ctx: Context, members: list[tuple[AttendanceMember, Person | None]]) -> dict[str, Department]:
-    """Root, then the directory's departments in its order, then any other department a member is in."""
+def _departments(ctx: Context, members: list[Member]) -> dict[str, Department]:
+    """Root, then the directory's departments as a tree (each followed by its sub-departments), then any
+    other department a member is in."""
     contact = ctx.clients.contact
     departments = {ROOT.open_department_id: ROOT}
-    departments.update((d.open_department_id, d) for d in contact.directory().departments)
+    known = contact.directory().departments
+    children: dict[str, list[Department]] = {}
+    for dept in known:
+        children.setdefault(dept.parent_id or ROOT.open_department_id, []).append(dept)
+    stack = list(reversed(children.get(ROOT.open_department_id, [])))
+    while stack:
+        dept = stack.pop()
+        if dept.open_department_id not in departments:
+            departments[dept.open_department_id] = dept
+            stack.extend(reversed(children.get(dept.open_department_id, [])))
+    departments.update((d.open_department_id, d) for d in known if d.open_department_id not in departments)
     for member, person in members:
         for dept_id in (*member.department_ids[:1], *(person.department_ids[:1] if person else ())):
             if dept_id and dept_id not in departments:
@@ -101,7 +113,7 @@ def run(call: CommandCall, ctx: Context) -> Reply:
             return Reply(build_usage_card(COMMAND.usage, COMMAND.examples[0], locale=locale))
         return _refusal(locale)
 
-    def value_for(group: AttendanceGroup) -> dict:
+    def value_for(group: AttendanceGroup) -> dict[str, Any]:
         args = (group.group_id, "today") if today else (group.group_id,)
         return action_value(CommandCall(name=COMMAND.name, args=args, locale=locale))
 
@@ -142,7 +154,8 @@ COMMAND = Command(
     name="attendance",
     aliases=("考勤组", "考勤", "attendance group"),
     usage="attendance <group name | group id> [today]",
-    summary_zh="查看考勤组成员（按部门，需打卡/无需打卡）；加 today 显示今天的打卡结果。仅管理员和经理（看自己的下属）可用。",
+    summary_zh="查看考勤组成员（按部门，需打卡/无需打卡）；加 today 显示今天的打卡结果。"
+               "仅管理员和经理（看自己的下属）可用。",
     summary_en="An attendance group's members by department, who must clock in and who need not; add today "
                "for today's punch results. For admins, and managers (their own reports).",
     examples=("attendance 总部考勤组", "考勤组 弹性工时组 today"),
