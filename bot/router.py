@@ -20,6 +20,7 @@ from bot.feishu.errors import FeishuApiError
 from bot.feishu.messenger import to_uuid
 from bot.models import Chat, Mention
 from bot.settings import Settings
+from bot.store import Store
 from cards import errors as error_cards
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ class Router:
         clients: FeishuClients,
         settings: Settings,
         clock: Callable[[], datetime] | None = None,
+        store: Store | None = None,
     ) -> None:
         self.commands: dict[str, Command] = {}
         self.aliases: dict[str, str] = {}
@@ -122,6 +124,7 @@ class Router:
                     raise ValueError(f"alias {alias!r} used by two commands")
         self.clients = clients
         self.settings = settings
+        self.store = store
         tz = ZoneInfo(settings.timezone)
         self._clock = clock or (lambda: datetime.now(tz))
 
@@ -138,7 +141,7 @@ class Router:
 
     def context(self, *, sender: str, chat: Chat, message_id: str = "", event_id: str = "") -> Context:
         return Context(sender_open_id=sender, chat=chat, clients=self.clients, settings=self.settings,
-                       now=self._clock(), message_id=message_id, event_id=event_id)
+                       now=self._clock(), store=self.store, message_id=message_id, event_id=event_id)
 
     # -- running ----------------------------------------------------------------------------------
     def run(self, call: CommandCall, ctx: Context) -> Reply:

@@ -1,26 +1,56 @@
-"""The scheduler process (`python -m bot scheduler`): exactly one per deployment, never in the web app."""
+"""The scheduler process (`python -m bot scheduler`): exactly one per deployment, never in the web app.
+
+Jobs live in a SQLAlchemy job store on DATABASE_URL, so they survive restarts; every minute the job
+list is brought in step with the subscriptions the chat commands write. A run missed by more than the
+grace period is skipped and logged by APScheduler, not sent late; the sent-log makes every digest go
+out at most once even if a second scheduler is started by mistake.
+"""
 
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from zoneinfo import ZoneInfo
 
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
+MISFIRE_GRACE_SECONDS = 15 * 60
+SYNC_SECONDS = 60
 
-def build_scheduler(settings: Settings) -> BlockingScheduler:
-    return BlockingScheduler(
+
+def configure_scheduler(scheduler: BaseScheduler, settings: Settings) -> BaseScheduler:
+    scheduler.configure(
+        jobstores={"default": SQLAlchemyJobStore(url=settings.database_url)},
         timezone=ZoneInfo(settings.timezone),
-        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 15 * 60},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS},
     )
+    return scheduler
 
 
-def run_scheduler(settings: Settings) -> None:
-    scheduler = build_scheduler(settings)
-    if not scheduler.get_jobs():
-        log.info("scheduler started with no jobs yet (digests and reminders arrive with their commands)")
+def run_scheduler(settings: Settings, *, stop: threading.Event | None = None) -> None:
+    """Run until SIGTERM/SIGINT (or until `stop` is set)."""
+    from bot.digests import jobs
+    from bot.digests.runtime import Runtime
+
+    runtime = Runtime.create(settings)
+    scheduler = configure_scheduler(BackgroundScheduler(), settings)
+    jobs.configure(runtime, scheduler)
     scheduler.start()
+    scheduler.add_job("bot.digests.jobs:sync_jobs", "interval", seconds=SYNC_SECONDS, id="sync-subscriptions",
+                      replace_existing=True)
+    count = jobs.sync_jobs()
+    log.info("scheduler running: %d subscription(s)%s", count,
+             "" if count else " (none yet: subscribe with `remind okr <when>` in a group, or `digest on`)")
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    scheduler.shutdown()

@@ -94,6 +94,8 @@ class BotService:
             return {"toast": {"type": "info", "content": text}}
         if not isinstance(reply, Reply):
             return {"toast": {"type": "error", "content": t(call.locale, "出错了，请重试。", "Something went wrong.")}}
+        if reply.toast and not reply.card:
+            return {"toast": {"type": "success" if not reply.refused else "warning", "content": reply.toast}}
         if reply.refused:
             # The clicker may not see this; keep the card as it is for everyone else in the chat.
             return {"toast": {"type": "warning", "content": t(call.locale, "你没有权限查看这些内容。",
@@ -102,7 +104,7 @@ class BotService:
 
     def _update_later(self, future: Future, token: str, event_id: str) -> None:
         reply = future.result()
-        if not isinstance(reply, Reply) or reply.refused or not token:
+        if not isinstance(reply, Reply) or reply.refused or not reply.card or not token:
             return
         try:
             self.clients.messenger.delayed_update(token, reply.card)

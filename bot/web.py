@@ -19,6 +19,7 @@ from bot.inbox import Inbox, MemorySeenStore, SeenStore
 from bot.router import Router
 from bot.service import BotService
 from bot.settings import Settings
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +62,16 @@ def create_app(
     executor: Executor | None = None,
     seen: SeenStore | None = None,
     clock: Callable[[], datetime] | None = None,
+    store: Store | None = None,
 ) -> Flask:
     """Build the web app. Tests pass their own settings, executor, clients or clock."""
     settings = settings or Settings.from_env()
     feishu = feishu or FeishuClients.create(settings)
     executor = executor or ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="bot-worker")
     seen = seen or MemorySeenStore(ttl=settings.dedup_ttl, maxsize=settings.dedup_max_keys)
-    service = BotService(Router(ALL, clients=feishu, settings=settings, clock=clock), Inbox(seen, executor))
+    store = store or Store(settings.database_url)
+    router = Router(ALL, clients=feishu, settings=settings, clock=clock, store=store)
+    service = BotService(router, Inbox(seen, executor))
     dispatcher = build_dispatcher(
         settings,
         on_message=service.on_message,

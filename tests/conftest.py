@@ -62,12 +62,9 @@ def clean_sandbox(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     state = request.getfixturevalue("sandbox").state
-    state.clear_faults()
-    state.reset_outbox()
-    state.page_cap = None
+    state.reset()  # outbox, faults, remembered uuids, request log, page cap: each test starts clean
     yield
     state.clear_faults()
-    state.page_cap = None
 
 
 @pytest.fixture

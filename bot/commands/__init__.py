@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.commands import attendance, help, okr, roster, team, whois
+from bot.commands import attendance, buttons, digest, help, okr, remind, roster, stats, team, whois
 from bot.commands.base import Command
 
 ALL: tuple[Command, ...] = (
@@ -11,5 +11,10 @@ ALL: tuple[Command, ...] = (
     team.COMMAND,
     roster.COMMAND,
     attendance.COMMAND,
+    remind.COMMAND,
+    digest.COMMAND,
+    stats.COMMAND,
     help.COMMAND,
+    buttons.SNOOZE,
+    buttons.NUDGE,
 )

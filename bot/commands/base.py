@@ -12,6 +12,7 @@ from bot.models import Chat, Mention
 if TYPE_CHECKING:
     from bot.feishu.clients import FeishuClients
     from bot.settings import Settings
+    from bot.store import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,7 @@ class Context:
     clients: FeishuClients
     settings: Settings
     now: datetime
+    store: Store | None = None
     message_id: str = ""
     event_id: str = ""
 
@@ -50,6 +52,7 @@ class Reply:
     card: dict[str, Any]
     private: bool = False
     refused: bool = False  # a polite no: a card button answers it with a toast, keeping the card
+    toast: str = ""  # for a button: a short answer shown as a toast; with an empty card the card stays
 
 
 Handler = Callable[[CommandCall, Context], Reply]
@@ -64,6 +67,7 @@ class Command:
     summary_en: str
     examples: tuple[str, ...]
     handler: Handler
+    hidden: bool = False  # reached only from card buttons (snooze, nudge): not listed in help
 
     def summary(self, locale: str) -> str:
         return self.summary_en if locale == "en_us" else self.summary_zh

@@ -12,6 +12,7 @@ def build_help_reply(locale: str, *, unknown: str = "", suggestion: str | None =
     entries = [
         HelpEntry(usage=c.usage, aliases=c.aliases, summary=c.summary(locale), examples=c.examples)
         for c in ALL
+        if not c.hidden
     ]
     return Reply(build_help_card(entries, locale=locale, unknown=unknown, suggestion=suggestion or ""))
 

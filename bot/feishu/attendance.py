@@ -18,6 +18,8 @@ from lark_oapi.api.attendance.v1 import (
     GetGroupRequest,
     ListGroupRequest,
     ListUserGroupRequest,
+    QueryUserApprovalRequest,
+    QueryUserApprovalRequestBody,
     QueryUserTaskRequest,
     QueryUserTaskRequestBody,
     SearchGroupRequest,
@@ -105,19 +107,13 @@ class AttendanceClient:
                 cached = self._group_cache.get("list:")
             if cached is not None:
                 return cached
-        groups: list[AttendanceGroup] = []
-        page_token = ""
-        while True:
+        def build(page_token: str):
             builder = ListGroupRequest.builder().page_size(PAGE_SIZE)
-            if page_token:
-                builder = builder.page_token(page_token)
-            resp = self._caller.call("attendance.group.list", self._api.group.list, builder.build(),
-                                     limiter=self._limiter)
-            data = resp.data
-            groups.extend(to_group(g) for g in (data.group_list if data else None) or ())
-            page_token = (data.page_token if data else "") or ""
-            if not (data and data.has_more and page_token):
-                break
+            return (builder.page_token(page_token) if page_token else builder).build()
+
+        groups = [to_group(g) for data in self._caller.pages("attendance.group.list", self._api.group.list, build,
+                                                             limiter=self._limiter)
+                  for g in data.group_list or ()]
         result = tuple(groups)
         with self._group_lock:
             self._group_cache["list:"] = result
@@ -175,24 +171,19 @@ class AttendanceClient:
         return members
 
     def _list_users(self, group_id: str, clock_type: int) -> tuple[AttendanceMember, ...]:
-        members: list[AttendanceMember] = []
-        page_token = ""
-        while True:
+        def build(page_token: str):
             builder = (
                 ListUserGroupRequest.builder().group_id(group_id).employee_type(EMPLOYEE_TYPE).dept_type("open_id")
                 .member_clock_type(clock_type).page_size(PAGE_SIZE)
             )
-            if page_token:
-                builder = builder.page_token(page_token)
-            resp = self._caller.call("attendance.group.list_user", self._api.group.list_user, builder.build(),
-                                     limiter=self._limiter)
-            data = resp.data
-            members.extend(to_member(u, must_clock=clock_type == MUST_CLOCK)
-                           for u in (data.users if data else None) or () if u.user_id)
-            page_token = (data.page_token if data else "") or ""
-            if not (data and data.has_more and page_token):
-                break
-        return tuple(members)
+            return (builder.page_token(page_token) if page_token else builder).build()
+
+        return tuple(
+            to_member(u, must_clock=clock_type == MUST_CLOCK)
+            for data in self._caller.pages("attendance.group.list_user", self._api.group.list_user, build,
+                                           limiter=self._limiter)
+            for u in data.users or () if u.user_id
+        )
 
     # -- punch results ----------------------------------------------------------------------------
     def list_punch_results(self, employee_ids: Iterable[str], day: date, *,
@@ -232,3 +223,22 @@ class AttendanceClient:
                 for employee_id, punches in results.items():
                     found[employee_id] = self._task_cache[(employee_id, number)] = tuple(punches)
         return {i: found[i] for i in wanted}
+
+    # -- approvals --------------------------------------------------------------------------------
+    def list_on_leave(self, employee_ids: Iterable[str], day: date) -> frozenset[str]:
+        """Employee ids with an approved leave on `day` (user_approvals/query, ≤ 50 ids a request).
+        Only the ids leave this method: leave types and reasons are never read."""
+        number = to_yyyymmdd(day)
+        on_leave: set[str] = set()
+        for batch in _batches(list(dict.fromkeys(i for i in employee_ids if i)), TASK_BATCH):
+            body = (
+                QueryUserApprovalRequestBody.builder().user_ids(batch).check_date_from(number)
+                .check_date_to(number).status(2).build()
+            )
+            request = QueryUserApprovalRequest.builder().employee_type(EMPLOYEE_TYPE).request_body(body).build()
+            resp = self._caller.call("attendance.user_approval.query", self._api.user_approval.query, request,
+                                     limiter=self._limiter)
+            for approval in (resp.data.user_approvals if resp.data else None) or ():
+                if approval.leaves and approval.user_id:
+                    on_leave.add(approval.user_id)
+        return frozenset(on_leave)

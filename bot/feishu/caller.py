@@ -7,7 +7,7 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import lark_oapi as lark
@@ -150,6 +150,27 @@ class ApiCaller:
             )
             self._sleep(delay)
             attempt += 1
+
+
+    def pages(
+        self,
+        api: str,
+        method: Callable[..., Any],
+        build: Callable[[str], Any],
+        *,
+        limiter: SlidingWindowLimiter | None = None,
+    ) -> Iterator[Any]:
+        """Each page's `data` of a page_token / has_more list; `build(page_token)` makes the request
+        ("" for the first page)."""
+        page_token = ""
+        while True:
+            data = self.call(api, method, build(page_token), limiter=limiter).data
+            if data is None:
+                return
+            yield data
+            page_token = getattr(data, "page_token", "") or ""
+            if not (getattr(data, "has_more", False) and page_token):
+                return
 
 
 __all__ = ["ApiCaller", "FeishuApiError"]

@@ -11,6 +11,7 @@ import lark_oapi as lark
 from bot.feishu.attendance import AttendanceClient
 from bot.feishu.botinfo import BotInfo
 from bot.feishu.caller import ApiCaller
+from bot.feishu.chats import ChatClient
 from bot.feishu.contact import ContactClient
 from bot.feishu.messenger import Messenger
 from bot.feishu.okr import OkrClient
@@ -43,6 +44,7 @@ class FeishuClients:
     okr: OkrClient
     roster: RosterClient
     attendance: AttendanceClient
+    chats: ChatClient
 
     @classmethod
     def create(cls, settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> FeishuClients:
@@ -63,4 +65,5 @@ class FeishuClients:
             roster=RosterClient(caller, limiter=SlidingWindowLimiter(scaled(EHR_LIMITS, scale)),
                                 ttl=settings.roster_ttl),
             attendance=AttendanceClient(caller, limiter=SlidingWindowLimiter(scaled(ATTENDANCE_LIMITS, scale))),
+            chats=ChatClient(caller, limiter=SlidingWindowLimiter(scaled(IM_LIMITS, scale))),
         )

@@ -210,51 +210,45 @@ class ContactClient:
     # -- lists (every page followed) ------------------------------------------------------------
     def iter_department_members(self, open_department_id: str) -> Iterator[Person]:
         """Direct members of one department, page by page."""
-        page_token = ""
-        while True:
+
+        def build(page_token: str):
             builder = (
                 FindByDepartmentUserRequest.builder().department_id(open_department_id)
                 .department_id_type("open_department_id").user_id_type("open_id").page_size(PAGE_SIZE)
             )
-            if page_token:
-                builder = builder.page_token(page_token)
-            resp = self._caller.call("contact.user.find_by_department", self._api.user.find_by_department,
-                                     builder.build(), limiter=self._limiter)
-            data = resp.data
-            for user in (data.items if data else None) or ():
+            return (builder.page_token(page_token) if page_token else builder).build()
+
+        for data in self._caller.pages("contact.user.find_by_department", self._api.user.find_by_department, build,
+                                       limiter=self._limiter):
+            for user in data.items or ():
                 person = to_person(user)
                 self._remember(person)
                 yield person
-            page_token = (data.page_token if data else "") or ""
-            if not (data and data.has_more and page_token):
-                return
 
     def list_department_members(self, open_department_id: str) -> tuple[Person, ...]:
         return tuple(self.iter_department_members(open_department_id))
 
     def list_all_departments(self) -> tuple[Department, ...]:
         """Every department below the root, recursively (fetch_child), every page followed."""
-        departments: list[Department] = []
-        page_token = ""
-        while True:
+
+        def build(page_token: str):
             builder = (
                 ChildrenDepartmentRequest.builder().department_id(ROOT_DEPARTMENT)
                 .department_id_type("open_department_id").user_id_type("open_id")
                 .fetch_child(True).page_size(PAGE_SIZE)
             )
-            if page_token:
-                builder = builder.page_token(page_token)
-            resp = self._caller.call("contact.department.children", self._api.department.children,
-                                     builder.build(), limiter=self._limiter)
-            data = resp.data
-            departments.extend(to_department(d) for d in (data.items if data else None) or ())
-            page_token = (data.page_token if data else "") or ""
-            if not (data and data.has_more and page_token):
-                break
+            return (builder.page_token(page_token) if page_token else builder).build()
+
+        departments = tuple(
+            to_department(d)
+            for data in self._caller.pages("contact.department.children", self._api.department.children, build,
+                                           limiter=self._limiter)
+            for d in data.items or ()
+        )
         with self._dept_lock:
             for department in departments:
                 self._dept_cache[department.open_department_id] = department
-        return tuple(departments)
+        return departments
 
     # -- the directory index --------------------------------------------------------------------
     def directory(self, *, fresh: bool = False) -> Directory:

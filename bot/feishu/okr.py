@@ -99,19 +99,13 @@ class OkrClient:
             cached = self._period_cache.get("all")
             if cached is not None:
                 return cached
-            periods: list[OkrPeriod] = []
-            page_token = ""
-            while True:
+            def build(page_token: str):
                 builder = ListPeriodRequest.builder().page_size(PERIOD_PAGE_SIZE)
-                if page_token:
-                    builder = builder.page_token(page_token)
-                resp = self._caller.call("okr.period.list", self._api.period.list, builder.build(),
-                                         limiter=self._limiter)
-                data = resp.data
-                periods.extend(p for p in (to_period(i) for i in (data.items if data else None) or ()) if p)
-                page_token = (data.page_token if data else "") or ""
-                if not (data and data.has_more and page_token):
-                    break
+                return (builder.page_token(page_token) if page_token else builder).build()
+
+            periods = [p for data in self._caller.pages("okr.period.list", self._api.period.list, build,
+                                                        limiter=self._limiter)
+                       for p in (to_period(i) for i in data.items or ()) if p]
             result = tuple(sorted(periods, key=lambda p: p.start))
             self._period_cache["all"] = result
             return result

@@ -79,22 +79,16 @@ class RosterClient:
                 cached = self._cache.get(key)
             if cached is not None:
                 return cached
-        employees: list[Employee] = []
-        page_token = ""
-        while True:
+        def build(page_token: str):
             builder = (
                 ListEmployeeRequest.builder().view("full").status(list(key)).user_id_type("open_id")
                 .page_size(PAGE_SIZE)
             )
-            if page_token:
-                builder = builder.page_token(page_token)
-            resp = self._caller.call("ehr.employee.list", self._api.employee.list, builder.build(),
-                                     limiter=self._limiter)
-            data = resp.data
-            employees.extend(to_employee(item) for item in (data.items if data else None) or ())
-            page_token = (data.page_token if data else "") or ""
-            if not (data and data.has_more and page_token):
-                break
+            return (builder.page_token(page_token) if page_token else builder).build()
+
+        employees = [to_employee(item) for data in self._caller.pages("ehr.employee.list", self._api.employee.list,
+                                                                      build, limiter=self._limiter)
+                     for item in data.items or ()]
         result = tuple(employees)
         with self._lock:
             self._cache[key] = result

@@ -450,4 +450,5 @@ class SandboxState:
             self._card_tokens.clear()
             self.bot_chat_ids = {c.chat_id for c in self.seed.chats if c.bot_member}
             self.limiter.reset()
+            self.page_cap = None
             self._outbox_changed.notify_all()

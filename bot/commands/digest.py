@@ -1,0 +1,135 @@
+"""`digest on [when] | on all | off | now | log` / `周报`: a manager's private digest about their reports."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from bot.access import has_reports, is_admin
+from bot.commands.base import Command, CommandCall, Context, Reply
+from bot.store import KIND_MANAGER_DIGEST
+from bot.timephrase import WhenError, parse_when
+from cards.components import escape, t
+from cards.errors import build_refusal_card
+from cards.subscriptions import SubscriptionLine, build_confirmation_card, build_list_card
+
+DEFAULT_WHEN = "mon 09:00"
+ACTIONS = {
+    "on": "on", "开启": "on", "打开": "on", "订阅": "on",
+    "off": "off", "关闭": "off", "取消": "off",
+    "now": "now", "preview": "now", "立即": "now", "现在": "now", "预览": "now",
+    "log": "log", "日志": "log", "记录": "log", "list": "log",
+}
+
+
+def _fold(word: str) -> str:
+    return unicodedata.normalize("NFKC", word).casefold()
+
+
+def _refuse(locale: str) -> Reply:
+    reason = t(locale, "团队周报是给有直属下属的负责人的。", "The team digest is for managers with direct reports.")
+    return Reply(build_refusal_card(reason=reason, locale=locale), refused=True)
+
+
+def turn_on(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
+    everyone = bool(words) and _fold(words[0]) in ("all", "全部", "所有人")
+    if everyone and not is_admin(ctx):
+        reason = t(call.locale, "只有机器人管理员可以为所有负责人开启周报。",
+                   "Only a bot admin may turn it on for every manager.")
+        return Reply(build_refusal_card(reason=reason, locale=call.locale), refused=True)
+    if not everyone and not has_reports(ctx):
+        return _refuse(call.locale)
+    try:
+        schedule = parse_when(" ".join(words[1:] if everyone else words), default_tz=ctx.settings.timezone,
+                              default=DEFAULT_WHEN)
+    except WhenError as exc:
+        return Reply(build_confirmation_card(title=t(call.locale, "没看懂这个时间", "I could not read that time"),
+                                             text=escape(exc.message(call.locale)), locale=call.locale, ok=False))
+    directory = ctx.clients.contact.directory()
+    managers = ([p.open_id for p in directory.people if p.is_active and directory.direct_reports(p.open_id)]
+                if everyone else [ctx.sender_open_id])
+    existing = {s.target for s in ctx.store.subscriptions(kind=KIND_MANAGER_DIGEST)}
+    added = [m for m in managers if m not in existing]
+    for manager in added:
+        ctx.store.add_subscription(kind=KIND_MANAGER_DIGEST, target=manager, created_by=ctx.sender_open_id,
+                                   schedule=schedule.to_spec(), locale=call.locale)
+    when = schedule.describe(call.locale)
+    if everyone:
+        text = t(call.locale, f"已为 {len(added)} 位负责人开启周报（{when}）；{len(managers) - len(added)} 位已开启。",
+                 f"Digest turned on for {len(added)} managers ({when}); {len(managers) - len(added)} had it already.")
+    elif added:
+        text = t(call.locale, f"已开启：{when} 私信给你。发送 `周报 立即` 先预览一份。",
+                 f"On: {when}, sent to you privately. Send `digest now` for a preview.")
+    else:
+        text = t(call.locale, "你已经开启了周报。先 `周报 关闭` 再重新设置时间。",
+                 "Your digest is already on. `digest off` first to change its time.")
+    return Reply(build_confirmation_card(title=t(call.locale, "团队周报", "Team digest"), text=text,
+                                         locale=call.locale, ok=bool(added)))
+
+
+def turn_off(call: CommandCall, ctx: Context) -> Reply:
+    subs = ctx.store.subscriptions(kind=KIND_MANAGER_DIGEST, target=ctx.sender_open_id)
+    for sub in subs:
+        ctx.store.deactivate(sub.id)
+    text = (t(call.locale, "已关闭你的团队周报。", "Your team digest is off.") if subs
+            else t(call.locale, "你没有开启团队周报。", "You had no team digest."))
+    return Reply(build_confirmation_card(title=t(call.locale, "团队周报", "Team digest"), text=text,
+                                         locale=call.locale, ok=bool(subs)))
+
+
+def now(call: CommandCall, ctx: Context) -> Reply:
+    from bot.digests.manager_digest import run_digest
+    from bot.digests.runtime import Runtime
+    from bot.store import Subscription
+
+    if not has_reports(ctx):
+        return _refuse(call.locale)
+    subs = ctx.store.subscriptions(kind=KIND_MANAGER_DIGEST, target=ctx.sender_open_id)
+    preview = subs[0] if subs else Subscription(id=0, kind=KIND_MANAGER_DIGEST, target=ctx.sender_open_id,
+                                                created_by=ctx.sender_open_id, schedule={}, stale_days=7,
+                                                locale=call.locale, active=False)
+    runtime = Runtime(settings=ctx.settings, clients=ctx.clients, store=ctx.store, clock=lambda: ctx.now)
+    message_id = run_digest(runtime, preview, ctx.now.replace(second=0, microsecond=0))
+    text = (t(call.locale, "已把团队周报私信发给你。", "I sent you the team digest in a direct message.") if message_id
+            else t(call.locale, "这一分钟已经发过一份了。", "One was already sent this minute."))
+    return Reply(build_confirmation_card(title=t(call.locale, "团队周报", "Team digest"), text=text,
+                                         locale=call.locale, ok=bool(message_id)))
+
+
+def log_reply(call: CommandCall, ctx: Context) -> Reply:
+    subs = ctx.store.subscriptions(kind=KIND_MANAGER_DIGEST, target=ctx.sender_open_id)
+    lines = []
+    for sub in subs:
+        for send in ctx.store.sends(sub.id)[-10:]:
+            status = {"sent": t(call.locale, "已发送", "sent"), "failed": t(call.locale, "失败", "failed"),
+                      "sending": t(call.locale, "发送中", "sending")}.get(send["status"], send["status"])
+            detail = escape(send["error"][:80]) if send["error"] else ""
+            lines.append(SubscriptionLine(sub.id, send["scheduled_for"], status, detail))
+    return Reply(build_list_card(title=t(call.locale, "周报发送记录", "Digest log"), lines=lines, locale=call.locale,
+                                 empty=t(call.locale, "还没有发送记录。", "Nothing sent yet.")))
+
+
+def run(call: CommandCall, ctx: Context) -> Reply:
+    if ctx.store is None:
+        raise RuntimeError("digest needs a store")
+    words = list(call.args)
+    action = ACTIONS.get(_fold(words[0])) if words else "log"
+    if action == "on":
+        return turn_on(call, ctx, words[1:])
+    if action == "off":
+        return turn_off(call, ctx)
+    if action == "now":
+        return now(call, ctx)
+    return log_reply(call, ctx)
+
+
+COMMAND = Command(
+    name="digest",
+    aliases=("周报", "团队周报", "team digest"),
+    usage="digest on [when] | on all | off | now | log",
+    summary_zh="负责人的团队周报（私信）：先列需要关注的人（没有 OKR、进度过期、有风险），"
+               "附进度图、人员变动和考勤覆盖，可一键提醒。",
+    summary_en="A manager's private team digest: problems first (no OKR, stale, at risk) with one-click nudges, "
+               "a progress chart, roster changes and attendance coverage.",
+    examples=("digest on mon 09:00", "周报 开启", "digest now", "digest on all"),
+    handler=run,
+)

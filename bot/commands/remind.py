@@ -1,0 +1,196 @@
+"""`remind okr <when> | list | off [id] | why @someone | run [id]` / `提醒`: a group's OKR reminders."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+
+from bot.access import is_admin
+from bot.commands.base import Command, CommandCall, Context, Reply
+from bot.store import KIND_OKR_REMINDER, Subscription
+from bot.timephrase import Schedule, WhenError, parse_when
+from cards.components import escape, t
+from cards.errors import build_refusal_card
+from cards.subscriptions import SubscriptionLine, build_confirmation_card, build_list_card, build_why_card
+
+DEFAULT_STALE_DAYS = 7
+ACTIONS = {
+    "okr": "add", "add": "add", "on": "add", "订阅": "add", "开启": "add",
+    "list": "list", "ls": "list", "列表": "list", "查看": "list",
+    "off": "off", "remove": "off", "stop": "off", "关闭": "off", "取消": "off", "删除": "off",
+    "why": "why", "为什么": "why",
+    "run": "run", "now": "run", "立即": "run", "现在": "run",
+}
+REASONS = {
+    "mentioned_stale": ("被提醒：超过设定天数没有更新进度", "mentioned: no progress update within the set days"),
+    "mentioned_risk": ("被提醒：有风险或延期的目标/关键结果", "mentioned: something at risk or delayed"),
+    "mentioned_stale_and_risk": ("被提醒：进度过期，且有风险或延期", "mentioned: stale progress and something at risk"),
+    "up_to_date": ("未提醒：进度是最新的", "not mentioned: up to date"),
+    "skipped_on_leave": ("未提醒：当天请假", "not mentioned: on approved leave that day"),
+    "skipped_left_or_leaving": ("未提醒：已离职或待离职", "not mentioned: has left or is leaving"),
+    "skipped_no_okr_visible": ("未提醒：没有可见的 OKR", "not mentioned: no OKR visible to the bot"),
+    "skipped_snoozed": ("未提醒：选择了明天再提醒", "not mentioned: asked to be reminded tomorrow"),
+    "skipped_not_in_directory": ("未提醒：不在通讯录范围内", "not mentioned: outside the app's directory"),
+}
+
+
+def _fold(word: str) -> str:
+    return unicodedata.normalize("NFKC", word).casefold()
+
+
+def describe(sub: Subscription, locale: str) -> str:
+    return Schedule.from_spec(sub.schedule).describe(locale)
+
+
+def next_run(sub: Subscription, now: datetime, locale: str) -> str:
+    runs = Schedule.from_spec(sub.schedule).next_runs(now, 1)
+    return runs[0].strftime("%Y-%m-%d %H:%M %Z") if runs else t(locale, "无", "none")
+
+
+def may_change(ctx: Context) -> bool:
+    """Group owner or manager, or a BOT_ADMINS member."""
+    return is_admin(ctx) or ctx.clients.chats.get_chat(ctx.chat.chat_id).is_owner_or_manager(ctx.sender_open_id)
+
+
+def _not_allowed(locale: str) -> Reply:
+    reason = t(locale, "只有群主、群管理员或机器人管理员可以修改这个群的提醒。",
+               "Only the group's owner or managers, or a bot admin, may change this group's reminders.")
+    return Reply(build_refusal_card(reason=reason, locale=locale), refused=True)
+
+
+def _stale_days(words: list[str]) -> tuple[list[str], int]:
+    """Pull `stale 5` / `5天` / `5d` out of the phrase."""
+    text = " ".join(words)
+    match = re.search(r"(?:stale|超过|未更新)\s*(\d{1,2})\s*(?:天|d|days)?"
+                      r"|\b(\d{1,2})\s*(?:天未更新|days?\s*stale)", text)
+    if not match:
+        return words, DEFAULT_STALE_DAYS
+    days = int(match.group(1) or match.group(2))
+    return (text[:match.start()] + text[match.end():]).split(), max(1, days)
+
+
+def add(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
+    if not may_change(ctx):
+        return _not_allowed(call.locale)
+    words, stale_days = _stale_days(words)
+    try:
+        schedule = parse_when(" ".join(words), default_tz=ctx.settings.timezone)
+    except WhenError as exc:
+        return Reply(build_confirmation_card(title=t(call.locale, "没看懂这个时间", "I could not read that time"),
+                                             text=escape(exc.message(call.locale)), locale=call.locale, ok=False))
+    sub = ctx.store.add_subscription(kind=KIND_OKR_REMINDER, target=ctx.chat.chat_id,
+                                     created_by=ctx.sender_open_id, schedule=schedule.to_spec(),
+                                     stale_days=stale_days, locale=call.locale)
+    text = t(call.locale,
+             f"已订阅 **#{sub.id}**：{schedule.describe(call.locale)}，"
+             f"提醒超过 {stale_days} 天未更新进度或有风险的成员。\n"
+             f"下次：{next_run(sub, ctx.now, call.locale)}",
+             f"Subscribed **#{sub.id}**: {schedule.describe(call.locale)}, mentioning members with no progress "
+             f"update in {stale_days} days or something at risk.\nNext: {next_run(sub, ctx.now, call.locale)}")
+    return Reply(build_confirmation_card(title=t(call.locale, "OKR 提醒已开启", "OKR reminder on"), text=text,
+                                         locale=call.locale))
+
+
+def list_reply(call: CommandCall, ctx: Context) -> Reply:
+    subs = ctx.store.subscriptions(kind=KIND_OKR_REMINDER, target=ctx.chat.chat_id)
+    lines = [SubscriptionLine(s.id, describe(s, call.locale), next_run(s, ctx.now, call.locale),
+                              t(call.locale, f"{s.stale_days} 天未更新算过期", f"stale after {s.stale_days} days"))
+             for s in subs]
+    return Reply(build_list_card(
+        title=t(call.locale, "这个群的 OKR 提醒", "This group's OKR reminders"), lines=lines,
+        empty=t(call.locale, "还没有提醒。试试 `@我 提醒 OKR 周五 17:00`。",
+                "No reminders yet. Try `@me remind okr fri 17:00`."),
+        hint=t(call.locale, "关闭：提醒 关闭 <编号>", "Turn one off: remind off <id>"), locale=call.locale))
+
+
+def _pick(ctx: Context, words: list[str]) -> tuple[Subscription | None, list[Subscription]]:
+    subs = ctx.store.subscriptions(kind=KIND_OKR_REMINDER, target=ctx.chat.chat_id)
+    wanted = next((int(w.lstrip("#")) for w in words if w.lstrip("#").isdigit()), None)
+    if wanted is not None:
+        return next((s for s in subs if s.id == wanted), None), subs
+    return (subs[0] if len(subs) == 1 else None), subs
+
+
+def off(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
+    if not may_change(ctx):
+        return _not_allowed(call.locale)
+    sub, subs = _pick(ctx, words)
+    if sub is None:
+        return list_reply(call, ctx) if subs else Reply(build_confirmation_card(
+            title=t(call.locale, "没有提醒", "No reminder"), ok=False, locale=call.locale,
+            text=t(call.locale, "这个群没有可以关闭的提醒。", "This group has no reminder to turn off.")))
+    ctx.store.deactivate(sub.id)
+    return Reply(build_confirmation_card(
+        title=t(call.locale, "OKR 提醒已关闭", "OKR reminder off"), locale=call.locale,
+        text=t(call.locale, f"已关闭 **#{sub.id}**（{describe(sub, call.locale)}）。",
+               f"Turned off **#{sub.id}** ({describe(sub, call.locale)}).")))
+
+
+def why(call: CommandCall, ctx: Context) -> Reply:
+    target = call.mentions[0] if call.mentions else None
+    open_id = target.open_id if target else ctx.sender_open_id
+    name = target.name if target else ctx.clients.contact.get_user(open_id).display_name(call.locale)
+    for sub in ctx.store.subscriptions(kind=KIND_OKR_REMINDER, target=ctx.chat.chat_id):
+        slot, decisions = ctx.store.last_decisions(sub.id)
+        if slot and open_id in decisions:
+            zh, en = REASONS.get(decisions[open_id], (decisions[open_id], decisions[open_id]))
+            sends = [s for s in ctx.store.sends(sub.id) if s["scheduled_for"] == slot]
+            status = sends[-1]["status"] if sends else "?"
+            reason = t(call.locale, zh, en) + t(call.locale, f"（那次发送：{status}）", f" (that send: {status})")
+            return Reply(build_why_card(name=name, when=slot, reason=reason, locale=call.locale))
+    nothing = t(call.locale, "最近一次提醒里没有这个人的记录。", "not in the last reminder run.")
+    return Reply(build_why_card(name=name, when="—", locale=call.locale, reason=nothing))
+
+
+def run_now(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
+    from bot.digests.jobs import run_at
+    from bot.digests.runtime import Runtime
+
+    if not may_change(ctx):
+        return _not_allowed(call.locale)
+    sub, subs = _pick(ctx, words)
+    if sub is None:
+        return list_reply(call, ctx)
+    runtime = Runtime(settings=ctx.settings, clients=ctx.clients, store=ctx.store, clock=lambda: ctx.now)
+    message_id = run_at(runtime, sub, ctx.now.replace(second=0, microsecond=0))
+    text = (t(call.locale, f"已发送 **#{sub.id}** 的提醒。", f"Sent reminder **#{sub.id}**.") if message_id
+            else t(call.locale, "这一分钟已经发送过了。", "Already sent for this minute."))
+    return Reply(build_confirmation_card(title=t(call.locale, "立即提醒", "Reminder run"), text=text,
+                                         locale=call.locale, ok=bool(message_id)))
+
+
+def run(call: CommandCall, ctx: Context) -> Reply:
+    words = list(call.args)
+    action = ACTIONS.get(_fold(words[0])) if words else "list"
+    if action is None:
+        action, words = "add", ["okr", *words]
+    if ctx.chat.chat_type != "group" and action != "why":
+        return Reply(build_confirmation_card(
+            title=t(call.locale, "请在群里使用", "Use this in a group"), ok=False, locale=call.locale,
+            text=t(call.locale, "OKR 提醒是按群订阅的：在群里 @我 并输入 `提醒 OKR 周五 17:00`。",
+                   "OKR reminders belong to a group: @-mention me there with `remind okr fri 17:00`.")))
+    if ctx.store is None:
+        raise RuntimeError("remind needs a store")
+    if action == "add":
+        return add(call, ctx, words[1:])
+    if action == "off":
+        return off(call, ctx, words[1:])
+    if action == "why":
+        return why(call, ctx)
+    if action == "run":
+        return run_now(call, ctx, words[1:])
+    return list_reply(call, ctx)
+
+
+COMMAND = Command(
+    name="remind",
+    aliases=("提醒", "reminder", "reminders"),
+    usage="remind okr <when> [stale N] | list | off [id] | why @someone | run [id]",
+    summary_zh="在群里订阅 OKR 进度提醒：到点 @ 进度过期或有风险的成员。"
+               "时间如「周五 17:00」「工作日 9:30」「每天 18:00」「每月 1 10:00」或 cron。",
+    summary_en="Subscribe a group to OKR reminders that @-mention members whose progress is stale or at risk. "
+               "Times like `fri 17:00`, `weekdays 9:30`, `daily 18:00`, `monthly 1 10:00`, or cron.",
+    examples=("remind okr fri 17:00", "提醒 OKR 周五 17:00", "remind list", "remind why @张伟"),
+    handler=run,
+)

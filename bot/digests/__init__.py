@@ -1,0 +1,1 @@
+"""Scheduled digests: group OKR reminders and manager digest cards, each sent exactly once."""

@@ -1,0 +1,66 @@
+"""APScheduler's side: the job function (importable, plain arguments) and the job list kept in step
+with the subscriptions table. Used only by the scheduler process (`python -m bot scheduler`)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from bot.digests.manager_digest import run_digest
+from bot.digests.okr_reminder import run_reminder
+from bot.digests.runtime import RunData, Runtime, previous_fire_time
+from bot.store import KIND_OKR_REMINDER, Subscription
+from bot.timephrase import Schedule
+
+log = logging.getLogger(__name__)
+
+_runtime: Runtime | None = None
+_scheduler = None
+JOB_FUNC = "bot.digests.jobs:run_subscription"
+
+
+def configure(runtime: Runtime, scheduler=None) -> None:
+    """Called once by the scheduler process before it starts."""
+    global _runtime, _scheduler
+    _runtime, _scheduler = runtime, scheduler
+
+
+def run_at(runtime: Runtime, sub: Subscription, scheduled_for: datetime, data: RunData | None = None) -> str | None:
+    """Run one subscription for one scheduled time (exactly once per time, whoever calls it)."""
+    if sub.kind == KIND_OKR_REMINDER:
+        return run_reminder(runtime, sub, scheduled_for, data)
+    return run_digest(runtime, sub, scheduled_for, data)
+
+
+def run_subscription(subscription_id: int) -> None:
+    """The APScheduler job. Works out which scheduled time this run is for, then runs it."""
+    if _runtime is None:
+        raise RuntimeError("bot.digests.jobs.configure() was not called")
+    sub = _runtime.store.subscription(subscription_id)
+    if sub is None or not sub.active:
+        log.info("subscription %s is gone; nothing to do", subscription_id)
+        return
+    now = _runtime.now()
+    scheduled_for = previous_fire_time(Schedule.from_spec(sub.schedule).to_trigger(), now) or now
+    run_at(_runtime, sub, scheduled_for)
+
+
+def sync_jobs() -> int:
+    """Add a job for every active subscription, drop jobs of removed ones, replace changed triggers.
+    Existing unchanged jobs keep their next run time. Returns the number of subscription jobs."""
+    if _runtime is None or _scheduler is None:
+        raise RuntimeError("bot.digests.jobs.configure() was not called with a scheduler")
+    wanted = {f"sub:{s.id}": s for s in _runtime.store.subscriptions()}
+    for job in _scheduler.get_jobs():
+        if job.id.startswith("sub:") and job.id not in wanted:
+            job.remove()
+            log.info("removed job %s", job.id)
+    for job_id, sub in wanted.items():
+        trigger = Schedule.from_spec(sub.schedule).to_trigger()
+        job = _scheduler.get_job(job_id)
+        if job is not None and str(job.trigger) == str(trigger):
+            continue
+        _scheduler.add_job(JOB_FUNC, trigger=trigger, args=[sub.id], id=job_id, name=f"{sub.kind} {sub.target}",
+                           replace_existing=True)
+        log.info("scheduled %s (%s): %s", job_id, sub.kind, trigger)
+    return len(wanted)

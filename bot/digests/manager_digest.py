@@ -1,0 +1,95 @@
+"""The manager digest: a private card about a manager's direct reports."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+
+from bot.digests.delivery import deliver_once
+from bot.digests.okr_health import assess
+from bot.digests.runtime import RunData, Runtime
+from bot.models import Employee
+from bot.store import Subscription, to_slot
+from cards.components import escape, t
+from cards.digest import ChangeLine, ProblemLine, build_digest_card
+from cards.okr import status_label
+
+log = logging.getLogger(__name__)
+
+WINDOW_DAYS = 30
+
+
+def _roster_changes(employees: list[tuple[str, Employee]], since: date, today: date, locale: str) -> list[ChangeLine]:
+    lines = []
+    for name, e in employees:
+        if e.hire_date and since <= e.hire_date <= today:
+            lines.append(ChangeLine(t(locale, f"🆕 {escape(name)} 于 {e.hire_date} 入职",
+                                      f"🆕 {escape(name)} joined on {e.hire_date}")))
+        if e.status in (4, 5) and e.last_day and e.last_day >= since:
+            lines.append(ChangeLine(t(locale, f"👋 {escape(name)} 最后工作日 {e.last_day}",
+                                      f"👋 {escape(name)} leaves (last day {e.last_day})")))
+        if e.status == 2 and e.conversion_date and today <= e.conversion_date <= today + timedelta(days=WINDOW_DAYS):
+            lines.append(ChangeLine(t(locale, f"✅ {escape(name)} 将于 {e.conversion_date} 转正",
+                                      f"✅ {escape(name)}'s probation ends on {e.conversion_date}")))
+    return lines
+
+
+def plan_digest(data: RunData, sub: Subscription, scheduled_for: datetime, *, since: date | None = None):
+    locale = sub.locale
+    directory = data.clients.contact.directory()
+    manager = directory.person(sub.target)
+    reports = [p for p in directory.direct_reports(sub.target) if p.is_active]
+    roster = data.roster()
+    problems: list[ProblemLine] = []
+    bars: list[tuple[str, int]] = []
+    progress: list[int] = []
+    slot = to_slot(scheduled_for)
+    for person in reports:
+        name = person.display_name(locale)
+        health = assess(data.okrs(person.open_id, locale=locale), data.now)
+        nudge = {"cmd": "nudge", "locale": locale, "target": person.open_id, "sub": sub.id, "slot": slot}
+        if not health.has_okr:
+            no_okr = t(locale, "本周期还没有 OKR", "has no OKR this period")
+            problems.append(ProblemLine(person.open_id, name, 3, no_okr, nudge))
+            continue
+        if not health.visible:
+            continue
+        progress.append(health.average_progress)
+        bars.append((name, health.average_progress))
+        if health.is_stale(sub.stale_days):
+            days = health.days_since_update
+            text = (t(locale, "从未更新进度", "never updated progress") if days is None
+                    else t(locale, f"{days} 天没有更新进度", f"no progress update in {days} days"))
+            problems.append(ProblemLine(person.open_id, name, 2, text, nudge))
+        for risk in health.risks[:3]:
+            problems.append(ProblemLine(person.open_id, name, 1 if risk.kind == "kr" else 2,
+                                        f"{status_label(risk.status, locale)} {escape(risk.content[:60])}", nudge))
+    today = data.now.date()
+    window_start = since or today - timedelta(days=WINDOW_DAYS)
+    changes = _roster_changes([(p.display_name(locale), roster[p.open_id]) for p in
+                               directory.all_reports(sub.target) if p.open_id in roster][:200],
+                              window_start, today, locale)
+    try:
+        covered = data.in_attendance_groups()
+        outside = [p.display_name(locale) for p in reports if p.user_id and p.user_id not in covered]
+    except Exception as exc:  # noqa: BLE001 - the digest goes out without this section
+        log.warning("digest %s: attendance groups unavailable (%s)", sub.id, exc)
+        outside = []
+    period = data.period()
+    return build_digest_card(
+        manager_name=manager.display_name(locale) if manager else "",
+        period_name=period.display_name(locale) if period else "",
+        team_size=len(reports),
+        average_progress=round(sum(progress) / len(progress)) if progress else 0,
+        problems=problems, bars=bars, roster_changes=changes, not_in_attendance=outside, locale=locale,
+    )
+
+
+def run_digest(runtime: Runtime, sub: Subscription, scheduled_for: datetime, data: RunData | None = None) -> str | None:
+    data = data or RunData(runtime, scheduled_for, label=f"digest {sub.id}")
+    last = runtime.store.last_sent_slot(sub.id, before=scheduled_for)
+    since = datetime.strptime(last, "%Y-%m-%dT%H:%M:%SZ").date() if last else None
+    message_id = deliver_once(runtime, subscription_id=sub.id, scheduled_for=scheduled_for, recipient=sub.target,
+                              build=lambda: plan_digest(data, sub, scheduled_for, since=since))
+    runtime.store.add_api_calls(data.api_calls(), at=scheduled_for)
+    return message_id

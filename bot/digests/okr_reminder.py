@@ -1,0 +1,97 @@
+"""The group OKR reminder: read the group's members and their OKRs, mention only who should act."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from bot.digests.delivery import deliver_once
+from bot.digests.okr_health import assess
+from bot.digests.runtime import RunData, Runtime
+from bot.store import Subscription, to_slot
+from cards.okr import status_label
+from cards.reminder import RiskLine, StaleLine, build_reminder_card
+
+log = logging.getLogger(__name__)
+
+# Decisions recorded per person (answers `remind why`).
+MENTIONED_STALE = "mentioned_stale"
+MENTIONED_RISK = "mentioned_risk"
+MENTIONED_BOTH = "mentioned_stale_and_risk"
+UP_TO_DATE = "up_to_date"
+ON_LEAVE = "skipped_on_leave"
+LEFT = "skipped_left_or_leaving"
+NO_OKR = "skipped_no_okr_visible"
+SNOOZED = "skipped_snoozed"
+NOT_IN_DIRECTORY = "skipped_not_in_directory"
+
+
+def plan_reminder(data: RunData, sub: Subscription, scheduled_for: datetime):
+    """Who gets mentioned and why, and the card. Returns (card, decisions)."""
+    clients = data.clients
+    directory = clients.contact.directory()
+    members = clients.chats.list_member_ids(sub.target)
+    roster = data.roster()
+    people = [directory.person(m) for m in members]
+    on_leave = data.on_leave([p.user_id for p in people if p and p.user_id], scheduled_for.date())
+    snoozed = data.runtime.store.snoozed(sub.id, scheduled_for)
+    decisions: dict[str, str] = {}
+    stale: list[StaleLine] = []
+    risks: list[RiskLine] = []
+    progress: list[int] = []
+    for open_id, person in zip(members, people, strict=True):
+        employee = roster.get(open_id)
+        if person is None:
+            decisions[open_id] = NOT_IN_DIRECTORY
+        elif (employee and employee.status in (4, 5)) or not person.is_active:
+            decisions[open_id] = LEFT
+        elif person.user_id and person.user_id in on_leave:
+            decisions[open_id] = ON_LEAVE
+        elif open_id in snoozed:
+            decisions[open_id] = SNOOZED
+        else:
+            health = assess(data.okrs(open_id, locale=sub.locale), data.now)
+            if not health.has_okr or not health.visible:
+                decisions[open_id] = NO_OKR
+                continue
+            progress.append(health.average_progress)
+            is_stale = health.is_stale(sub.stale_days)
+            if is_stale:
+                stale.append(StaleLine(open_id, health.days_since_update))
+            if health.risks:
+                risks.append(RiskLine(open_id, tuple((status_label(r.status, sub.locale), r.content)
+                                                     for r in health.risks)))
+            decisions[open_id] = (MENTIONED_BOTH if is_stale and health.risks else MENTIONED_STALE if is_stale
+                                  else MENTIONED_RISK if health.risks else UP_TO_DATE)
+    stale.sort(key=lambda s: -(s.days if s.days is not None else 10_000))
+    period = data.period()
+    card = build_reminder_card(
+        period_name=period.display_name(sub.locale) if period else "",
+        stale_days=sub.stale_days,
+        members=len(members),
+        up_to_date=sum(1 for d in decisions.values() if d == UP_TO_DATE),
+        average_progress=round(sum(progress) / len(progress)) if progress else 0,
+        stale=stale,
+        risks=risks,
+        skipped=sum(1 for d in decisions.values() if d.startswith("skipped")),
+        snooze_value={"cmd": "snooze", "locale": sub.locale, "sub": sub.id},
+        locale=sub.locale,
+    )
+    return card, decisions
+
+
+def run_reminder(runtime: Runtime, sub: Subscription, scheduled_for: datetime,
+                 data: RunData | None = None) -> str | None:
+    data = data or RunData(runtime, scheduled_for, label=f"reminder {sub.id}")
+
+    def build():
+        card, decisions = plan_reminder(data, sub, scheduled_for)
+        runtime.store.record_decisions(sub.id, scheduled_for, decisions)
+        return card
+
+    message_id = deliver_once(runtime, subscription_id=sub.id, scheduled_for=scheduled_for, recipient=sub.target,
+                              build=build)
+    runtime.store.add_api_calls(data.api_calls(), at=scheduled_for)
+    log.info("reminder %s for %s at %s: %s", sub.id, sub.target, to_slot(scheduled_for),
+             "sent " + message_id if message_id else "not sent")
+    return message_id

@@ -1,0 +1,131 @@
+"""What a scheduled run needs, built once per process, and the per-run cache of people's data."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.feishu.clients import FeishuClients
+from bot.models import Employee, Okr, OkrPeriod
+from bot.settings import Settings
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    clients: FeishuClients
+    store: Store
+    clock: Callable[[], datetime] | None = None
+
+    @classmethod
+    def create(cls, settings: Settings) -> Runtime:
+        return cls(settings=settings, clients=FeishuClients.create(settings), store=Store(settings.database_url))
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.timezone)
+
+    def now(self) -> datetime:
+        return self.clock() if self.clock else datetime.now(self.tz)
+
+
+def current_period(periods: tuple[OkrPeriod, ...], now: datetime) -> OkrPeriod | None:
+    for period in periods:
+        if period.contains(now):
+            return period
+    started = [p for p in periods if p.start <= now]
+    return started[-1] if started else (periods[0] if periods else None)
+
+
+@dataclass
+class RunData:
+    """Everything one run reads, each person at most once (shared by all subscriptions of the run)."""
+
+    runtime: Runtime
+    now: datetime
+    label: str = "run"
+    _okrs: dict[str, tuple[Okr, ...]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _period: OkrPeriod | None = None
+    _period_read: bool = False
+    _roster: dict[str, Employee] | None = None
+    _on_leave: dict[date, frozenset[str]] = field(default_factory=dict)
+    _in_attendance: frozenset[str] | None = None
+    _calls_before: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._calls_before = self.runtime.clients.caller.call_counts
+
+    @property
+    def clients(self) -> FeishuClients:
+        return self.runtime.clients
+
+    def period(self) -> OkrPeriod | None:
+        if not self._period_read:
+            self._period = current_period(self.clients.okr.list_periods(), self.now)
+            self._period_read = True
+        return self._period
+
+    def okrs(self, open_id: str, *, locale: str = "zh_cn") -> tuple[Okr, ...]:
+        with self._lock:
+            if open_id in self._okrs:
+                return self._okrs[open_id]
+        period = self.period()
+        okrs = () if period is None else self.clients.okr.list_user_okrs(
+            open_id, period_ids=(period.id,), lang=locale, fresh=True)
+        with self._lock:
+            self._okrs[open_id] = okrs
+            count = len(self._okrs)
+        if count % 100 == 0:
+            log.info("%s: read OKRs of %d people", self.label, count)
+        return okrs
+
+    def roster(self) -> dict[str, Employee]:
+        """open_id -> roster record (every status), or {} when the roster is unavailable."""
+        if self._roster is None:
+            try:
+                self._roster = {e.open_id: e for e in self.clients.roster.list_employees(fresh=True) if e.open_id}
+            except Exception as exc:  # noqa: BLE001 - a reminder still goes out without roster data
+                log.warning("%s: roster unavailable (%s); nobody is skipped as leaving", self.label, exc)
+                self._roster = {}
+        return self._roster
+
+    def on_leave(self, employee_ids: list[str], day: date) -> frozenset[str]:
+        """Employee ids with approved leave on `day`."""
+        if day not in self._on_leave:
+            try:
+                self._on_leave[day] = self.clients.attendance.list_on_leave(employee_ids, day)
+            except Exception as exc:  # noqa: BLE001 - a reminder still goes out without leave data
+                log.warning("%s: leave approvals unavailable (%s)", self.label, exc)
+                self._on_leave[day] = frozenset()
+        return self._on_leave[day]
+
+    def in_attendance_groups(self) -> frozenset[str]:
+        """Employee ids that belong to some attendance group."""
+        if self._in_attendance is None:
+            members: set[str] = set()
+            for group in self.clients.attendance.list_groups():
+                members |= {m.employee_id for m in self.clients.attendance.list_members(group.group_id)}
+            self._in_attendance = frozenset(members)
+        return self._in_attendance
+
+    def api_calls(self) -> dict[str, int]:
+        after = self.clients.caller.call_counts
+        return {k: v - self._calls_before.get(k, 0) for k, v in after.items() if v - self._calls_before.get(k, 0)}
+
+
+def previous_fire_time(trigger, now: datetime) -> datetime | None:
+    """The latest time at or before `now` when `trigger` fires (the run's scheduled time)."""
+    candidate = trigger.get_next_fire_time(None, now - timedelta(days=32))
+    last = None
+    while candidate is not None and candidate <= now:
+        last = candidate
+        candidate = trigger.get_next_fire_time(candidate, candidate + timedelta(seconds=1))
+    return last

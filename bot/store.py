@@ -1,0 +1,272 @@
+"""The bot's durable state: subscriptions, the sent-log that makes each digest go out once, the
+delivery log behind "why?", nudges, snoozes and API call counts. SQLAlchemy; SQLite by default,
+PostgreSQL through DATABASE_URL."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+log = logging.getLogger(__name__)
+
+KIND_OKR_REMINDER = "okr_reminder"
+KIND_MANAGER_DIGEST = "manager_digest"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class SubscriptionRow(Base):
+    __tablename__ = "subscriptions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(64), index=True)  # chat_id (reminder) or open_id (digest)
+    created_by: Mapped[str] = mapped_column(String(64))
+    schedule: Mapped[str] = mapped_column(Text)  # JSON spec from bot.timephrase.Schedule.to_spec()
+    stale_days: Mapped[int] = mapped_column(Integer, default=7)
+    locale: Mapped[str] = mapped_column(String(8), default="zh_cn")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+
+
+class SentRow(Base):
+    """One digest to one recipient for one scheduled time: claimed before sending, at most once."""
+
+    __tablename__ = "sent_log"
+    __table_args__ = (UniqueConstraint("subscription_id", "scheduled_for", "recipient", name="uq_sent_once"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int] = mapped_column(Integer, index=True)
+    scheduled_for: Mapped[str] = mapped_column(String(32))  # ISO timestamp in UTC, exact
+    recipient: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="sending")  # sending | sent | failed
+    message_id: Mapped[str] = mapped_column(String(64), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+
+
+class DecisionRow(Base):
+    """Who was mentioned or skipped in a run, and why (answers `remind why` and `digest log`)."""
+
+    __tablename__ = "delivery_decisions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int] = mapped_column(Integer, index=True)
+    scheduled_for: Mapped[str] = mapped_column(String(32))
+    person: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[str] = mapped_column(String(32))
+
+
+class NudgeRow(Base):
+    __tablename__ = "nudges"
+    __table_args__ = (UniqueConstraint("key", name="uq_nudge_once"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(160))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+
+
+class SnoozeRow(Base):
+    __tablename__ = "snoozes"
+    __table_args__ = (UniqueConstraint("subscription_id", "person", name="uq_snooze"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int] = mapped_column(Integer)
+    person: Mapped[str] = mapped_column(String(64))
+    until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApiCountRow(Base):
+    __tablename__ = "api_calls"
+    __table_args__ = (UniqueConstraint("month", "api", name="uq_api_month"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    api: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    id: int
+    kind: str
+    target: str
+    created_by: str
+    schedule: dict[str, str]
+    stale_days: int
+    locale: str
+    active: bool
+
+
+def _to_subscription(row: SubscriptionRow) -> Subscription:
+    return Subscription(id=row.id, kind=row.kind, target=row.target, created_by=row.created_by,
+                        schedule=json.loads(row.schedule), stale_days=row.stale_days, locale=row.locale,
+                        active=row.active)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def to_slot(moment: datetime) -> str:
+    """A scheduled time as the sent-log's key: UTC, to the second."""
+    return _aware(moment).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        kwargs: dict[str, Any] = {"future": True}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            if url in ("sqlite://", "sqlite:///:memory:"):
+                kwargs["poolclass"] = StaticPool
+        self.url = url
+        self.engine = create_engine(url, **kwargs)
+        Base.metadata.create_all(self.engine)
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._session() as session, session.begin():
+            yield session
+
+    # -- subscriptions --------------------------------------------------------------------------------
+    def add_subscription(self, *, kind: str, target: str, created_by: str, schedule: dict[str, str],
+                         stale_days: int = 7, locale: str = "zh_cn") -> Subscription:
+        with self.session() as s:
+            row = SubscriptionRow(kind=kind, target=target, created_by=created_by, schedule=json.dumps(schedule),
+                                  stale_days=stale_days, locale=locale, active=True)
+            s.add(row)
+            s.flush()
+            return _to_subscription(row)
+
+    def subscriptions(self, *, kind: str | None = None, target: str | None = None,
+                      active: bool = True) -> list[Subscription]:
+        query = select(SubscriptionRow).where(SubscriptionRow.active == active).order_by(SubscriptionRow.id)
+        if kind:
+            query = query.where(SubscriptionRow.kind == kind)
+        if target:
+            query = query.where(SubscriptionRow.target == target)
+        with self.session() as s:
+            return [_to_subscription(r) for r in s.scalars(query)]
+
+    def subscription(self, subscription_id: int) -> Subscription | None:
+        with self.session() as s:
+            row = s.get(SubscriptionRow, subscription_id)
+            return _to_subscription(row) if row else None
+
+    def deactivate(self, subscription_id: int) -> bool:
+        with self.session() as s:
+            result = s.execute(update(SubscriptionRow).where(SubscriptionRow.id == subscription_id,
+                                                             SubscriptionRow.active.is_(True)).values(active=False))
+            return bool(result.rowcount)
+
+    # -- exactly once -----------------------------------------------------------------------------------
+    def claim_send(self, subscription_id: int, scheduled_for: datetime, recipient: str) -> bool:
+        """Record the intent to send before sending. False when this (subscription, time, recipient)
+        was already claimed: by an earlier run, a retried job, or another scheduler."""
+        try:
+            with self.session() as s:
+                s.add(SentRow(subscription_id=subscription_id, scheduled_for=to_slot(scheduled_for),
+                              recipient=recipient, status="sending"))
+            return True
+        except IntegrityError:
+            return False
+
+    def finish_send(self, subscription_id: int, scheduled_for: datetime, recipient: str, *, message_id: str = "",
+                    error: str = "") -> None:
+        with self.session() as s:
+            s.execute(update(SentRow).where(
+                SentRow.subscription_id == subscription_id, SentRow.scheduled_for == to_slot(scheduled_for),
+                SentRow.recipient == recipient,
+            ).values(status="failed" if error else "sent", message_id=message_id, error=error[:500]))
+
+    def sends(self, subscription_id: int) -> list[dict[str, Any]]:
+        with self.session() as s:
+            rows = s.scalars(select(SentRow).where(SentRow.subscription_id == subscription_id).order_by(SentRow.id))
+            return [{"scheduled_for": r.scheduled_for, "recipient": r.recipient, "status": r.status,
+                     "message_id": r.message_id, "error": r.error} for r in rows]
+
+    def last_sent_slot(self, subscription_id: int, *, before: datetime) -> str | None:
+        with self.session() as s:
+            return s.scalar(select(func.max(SentRow.scheduled_for)).where(
+                SentRow.subscription_id == subscription_id, SentRow.status == "sent",
+                SentRow.scheduled_for < to_slot(before)))
+
+    # -- decisions (why?) -------------------------------------------------------------------------------
+    def record_decisions(self, subscription_id: int, scheduled_for: datetime, decisions: dict[str, str]) -> None:
+        slot = to_slot(scheduled_for)
+        with self.session() as s:
+            s.execute(delete(DecisionRow).where(DecisionRow.subscription_id == subscription_id,
+                                                DecisionRow.scheduled_for == slot))
+            s.add_all(DecisionRow(subscription_id=subscription_id, scheduled_for=slot, person=p, decision=d)
+                      for p, d in decisions.items())
+
+    def last_decisions(self, subscription_id: int) -> tuple[str | None, dict[str, str]]:
+        with self.session() as s:
+            slot = s.scalar(select(func.max(DecisionRow.scheduled_for)).where(
+                DecisionRow.subscription_id == subscription_id))
+            if slot is None:
+                return None, {}
+            rows = s.scalars(select(DecisionRow).where(DecisionRow.subscription_id == subscription_id,
+                                                       DecisionRow.scheduled_for == slot))
+            return slot, {r.person: r.decision for r in rows}
+
+    # -- nudges and snoozes -------------------------------------------------------------------------------
+    def claim_nudge(self, key: str) -> bool:
+        try:
+            with self.session() as s:
+                s.add(NudgeRow(key=key[:160]))
+            return True
+        except IntegrityError:
+            return False
+
+    def snooze(self, subscription_id: int, person: str, until: datetime) -> None:
+        with self.session() as s:
+            s.execute(delete(SnoozeRow).where(SnoozeRow.subscription_id == subscription_id,
+                                              SnoozeRow.person == person))
+            s.add(SnoozeRow(subscription_id=subscription_id, person=person, until=_aware(until)))
+
+    def snoozed(self, subscription_id: int, at: datetime) -> set[str]:
+        with self.session() as s:
+            rows = s.scalars(select(SnoozeRow).where(SnoozeRow.subscription_id == subscription_id))
+            return {r.person for r in rows if _aware(r.until) > _aware(at)}
+
+    # -- API call counts ----------------------------------------------------------------------------------
+    def add_api_calls(self, counts: dict[str, int], *, at: datetime) -> None:
+        month = _aware(at).strftime("%Y-%m")
+        for api, count in counts.items():
+            if count <= 0:
+                continue
+            with self.session() as s:
+                row = s.scalar(select(ApiCountRow).where(ApiCountRow.month == month, ApiCountRow.api == api))
+                if row is None:
+                    s.add(ApiCountRow(month=month, api=api, count=count))
+                else:
+                    row.count += count
+
+    def api_calls(self, month: str) -> dict[str, int]:
+        with self.session() as s:
+            return {r.api: r.count for r in s.scalars(select(ApiCountRow).where(ApiCountRow.month == month))}
