@@ -74,12 +74,19 @@ class DemoSession:
         body, ats = self._mentions(text)
         chat_id = self.group.chat_id if self.group is not None else p2p_chat_id(self.person.open_id)
         before = len(self.state.outbox)
-        status, answer, _ = self.sender.say(sender_open_id=self.person.open_id, chat_id=chat_id,
-                                            chat_type="group" if self.group is not None else "p2p",
-                                            text=body, mentions=ats)
+        status, answer, payload = self.sender.say(sender_open_id=self.person.open_id, chat_id=chat_id,
+                                                  chat_type="group" if self.group is not None else "p2p",
+                                                  text=body, mentions=ats)
         if status != 200:
             raise RuntimeError(f"the webhook answered HTTP {status}: {answer!r}")
-        return self.state.wait_for_outbox(1, REPLY_TIMEOUT, since=before)
+        # Everything the command sent, up to and including its reply to this message.
+        message_id = payload["event"]["message"]["message_id"]
+        count = 1
+        while True:
+            entries = self.state.wait_for_outbox(count, REPLY_TIMEOUT, since=before)
+            if len(entries) < count or any(e.get("reply_to") == message_id for e in entries):
+                return entries
+            count += 1
 
     def click(self, number: int) -> str:
         if not self.last_card:
@@ -109,10 +116,11 @@ class DemoSession:
         out = []
         for entry in entries:
             if isinstance(entry.get("content"), dict):
-                self.last_card = entry["content"]
-                self.last_message = entry
-                out.append(render_text(entry["content"], self.names))
                 buttons = [b for b in buttons_of(entry["content"]) if callback_value(b) is not None]
+                if buttons or self.last_card is None:
+                    self.last_card = entry["content"]  # /click presses buttons of the last card that has some
+                    self.last_message = entry
+                out.append(render_text(entry["content"], self.names))
                 if buttons:
                     out.append("  buttons: " + "  ".join(f"{i}) {b['text']['content']}"
                                                          for i, b in enumerate(buttons, 1)))

@@ -87,3 +87,34 @@ def test_error_card_says_what_an_admin_must_do_and_shows_the_code():
     text = render_text(card)
     assert "Feishu People (Standard) is not enabled" in text
     assert "Feishu error code 1241004" in text and "log_id lg" in text
+
+
+def test_a_big_team_digest_shows_the_worst_first_and_how_many_more():
+    import json
+
+    from cards.digest import ChangeLine, ProblemLine, build_digest_card
+
+    problems = [ProblemLine(f"ou_{i}", f"人{i:03d}", i % 3, "x" * 40, {"cmd": "nudge", "target": f"ou_{i}"})
+                for i in range(120)]
+    card = build_digest_card(manager_name="王磊", period_name="Q4", team_size=120, average_progress=40,
+                             problems=problems, bars=[(f"人{i:03d}", i % 100) for i in range(120)],
+                             roster_changes=[ChangeLine("🆕 x")] * 50, not_in_attendance=["y"] * 50, locale="en_us")
+    assert_valid_card(card)
+    assert len(json.dumps(card, ensure_ascii=False).encode()) < 30 * 1024
+    text = render_text(card)
+    assert "…and 95 more (worst first)" in text
+    assert "人002" in text and "人000" not in text  # the 25 shown are all of the worst severity
+
+
+def test_reminder_card_mentions_only_the_people_it_lists():
+    from cards.reminder import RiskLine, StaleLine, build_reminder_card
+
+    card = build_reminder_card(period_name="Q4", stale_days=7, members=80, up_to_date=10, average_progress=50,
+                               stale=[StaleLine(f"ou_s{i}", i) for i in range(60)],
+                               risks=[RiskLine("ou_r", (("<font color='red'>Delayed</font>", EVIL),))],
+                               skipped=3, snooze_value={"cmd": "snooze", "sub": 1}, locale="en_us")
+    assert_valid_card(card)
+    text = str(card)
+    assert text.count("<at id=") == 51  # 50 stale listed + 1 at risk; the rest are counted
+    assert "…and 10 more" in render_text(card)
+    assert "<at id=all>" not in text

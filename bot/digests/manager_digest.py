@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from bot.digests.delivery import deliver_once
 from bot.digests.okr_health import assess
 from bot.digests.runtime import RunData, Runtime
-from bot.models import Employee
+from bot.models import OKR_STATUS_DELAYED, Employee
 from bot.store import Subscription, to_slot
 from cards.components import escape, t
 from cards.digest import ChangeLine, ProblemLine, build_digest_card
@@ -46,6 +46,8 @@ def plan_digest(data: RunData, sub: Subscription, scheduled_for: datetime, *, si
     slot = to_slot(scheduled_for)
     for person in reports:
         name = person.display_name(locale)
+        if person.open_id in roster and roster[person.open_id].status in (4, 5):
+            continue  # leaving: listed under roster changes, not chased about OKRs
         health = assess(data.okrs(person.open_id, locale=locale), data.now)
         nudge = {"cmd": "nudge", "locale": locale, "target": person.open_id, "sub": sub.id, "slot": slot}
         if not health.has_okr:
@@ -56,14 +58,20 @@ def plan_digest(data: RunData, sub: Subscription, scheduled_for: datetime, *, si
             continue
         progress.append(health.average_progress)
         bars.append((name, health.average_progress))
+        issues: list[str] = []
+        severity = 0
         if health.is_stale(sub.stale_days):
             days = health.days_since_update
-            text = (t(locale, "从未更新进度", "never updated progress") if days is None
-                    else t(locale, f"{days} 天没有更新进度", f"no progress update in {days} days"))
-            problems.append(ProblemLine(person.open_id, name, 2, text, nudge))
-        for risk in health.risks[:3]:
-            problems.append(ProblemLine(person.open_id, name, 1 if risk.kind == "kr" else 2,
-                                        f"{status_label(risk.status, locale)} {escape(risk.content[:60])}", nudge))
+            issues.append(t(locale, "从未更新进度", "never updated progress") if days is None
+                          else t(locale, f"{days} 天没有更新进度", f"no progress update in {days} days"))
+            severity = 2
+        for risk in health.risks[:2]:
+            issues.append(f"{status_label(risk.status, locale)} {escape(risk.content[:50])}")
+            severity = max(severity, 2 if risk.status == OKR_STATUS_DELAYED else 1)
+        if len(health.risks) > 2:
+            issues.append(t(locale, f"等 {len(health.risks)} 项有风险", f"{len(health.risks)} at risk in all"))
+        if issues:
+            problems.append(ProblemLine(person.open_id, name, severity, "；".join(issues), nudge))
     today = data.now.date()
     window_start = since or today - timedelta(days=WINDOW_DAYS)
     changes = _roster_changes([(p.display_name(locale), roster[p.open_id]) for p in

@@ -184,7 +184,7 @@ class _OkrBuilder:
         status = STATUSES[self.status_cycle % len(STATUSES)]
         self.status_cycle += 1
         # mostly "0" (normal), cycling through the others deterministically
-        return status if self.rng.random() < 0.45 else "0"
+        return status if self.rng.random() < 0.12 else "0"
 
     def _colleague(self, person: Person) -> Person | None:
         peers = [
