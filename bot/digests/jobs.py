@@ -4,12 +4,15 @@ with the subscriptions table. Used only by the scheduler process (`python -m bot
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime
+
+from cachetools import TTLCache
 
 from bot.digests.manager_digest import run_digest
 from bot.digests.okr_reminder import run_reminder
 from bot.digests.runtime import RunData, Runtime, previous_fire_time
-from bot.store import KIND_OKR_REMINDER, Subscription
+from bot.store import KIND_OKR_REMINDER, Subscription, to_slot
 from bot.timephrase import Schedule
 
 log = logging.getLogger(__name__)
@@ -17,6 +20,18 @@ log = logging.getLogger(__name__)
 _runtime: Runtime | None = None
 _scheduler = None
 JOB_FUNC = "bot.digests.jobs:run_subscription"
+# Jobs that fire for the same scheduled time share one RunData, so each person is read once per run.
+_runs: TTLCache[str, RunData] = TTLCache(maxsize=8, ttl=30 * 60)
+_runs_lock = threading.Lock()
+
+
+def shared_run(runtime: Runtime, scheduled_for: datetime) -> RunData:
+    slot = to_slot(scheduled_for)
+    with _runs_lock:
+        data = _runs.get(slot)
+        if data is None or data.runtime is not runtime:
+            data = _runs[slot] = RunData(runtime, scheduled_for, label=f"run {slot}")
+        return data
 
 
 def configure(runtime: Runtime, scheduler=None) -> None:
@@ -42,7 +57,7 @@ def run_subscription(subscription_id: int) -> None:
         return
     now = _runtime.now()
     scheduled_for = previous_fire_time(Schedule.from_spec(sub.schedule).to_trigger(), now) or now
-    run_at(_runtime, sub, scheduled_for)
+    run_at(_runtime, sub, scheduled_for, shared_run(_runtime, scheduled_for))
 
 
 def sync_jobs() -> int:

@@ -53,10 +53,13 @@ class RunData:
     label: str = "run"
     _okrs: dict[str, tuple[Okr, ...]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _person_locks: dict[str, threading.Lock] = field(default_factory=dict)
+    _shared_lock: threading.RLock = field(default_factory=threading.RLock)  # period, roster, attendance
     _period: OkrPeriod | None = None
     _period_read: bool = False
     _roster: dict[str, Employee] | None = None
-    _on_leave: dict[date, frozenset[str]] = field(default_factory=dict)
+    _on_leave: dict[date, set[str]] = field(default_factory=dict)
+    _leave_checked: dict[date, set[str]] = field(default_factory=dict)
     _in_attendance: frozenset[str] | None = None
     _calls_before: dict[str, int] = field(default_factory=dict)
 
@@ -68,27 +71,36 @@ class RunData:
         return self.runtime.clients
 
     def period(self) -> OkrPeriod | None:
-        if not self._period_read:
-            self._period = current_period(self.clients.okr.list_periods(), self.now)
-            self._period_read = True
-        return self._period
+        with self._shared_lock:
+            if not self._period_read:
+                self._period = current_period(self.clients.okr.list_periods(), self.now)
+                self._period_read = True
+            return self._period
 
     def okrs(self, open_id: str, *, locale: str = "zh_cn") -> tuple[Okr, ...]:
+        """One read per person per run, even when several subscriptions ask at once."""
         with self._lock:
-            if open_id in self._okrs:
-                return self._okrs[open_id]
-        period = self.period()
-        okrs = () if period is None else self.clients.okr.list_user_okrs(
-            open_id, period_ids=(period.id,), lang=locale, fresh=True)
-        with self._lock:
-            self._okrs[open_id] = okrs
-            count = len(self._okrs)
+            person_lock = self._person_locks.setdefault(open_id, threading.Lock())
+        with person_lock:
+            with self._lock:
+                if open_id in self._okrs:
+                    return self._okrs[open_id]
+            period = self.period()
+            okrs = () if period is None else self.clients.okr.list_user_okrs(
+                open_id, period_ids=(period.id,), lang=locale, fresh=True)
+            with self._lock:
+                self._okrs[open_id] = okrs
+                count = len(self._okrs)
         if count % 100 == 0:
             log.info("%s: read OKRs of %d people", self.label, count)
         return okrs
 
     def roster(self) -> dict[str, Employee]:
         """open_id -> roster record (every status), or {} when the roster is unavailable."""
+        with self._shared_lock:
+            return self._read_roster()
+
+    def _read_roster(self) -> dict[str, Employee]:
         if self._roster is None:
             try:
                 self._roster = {e.open_id: e for e in self.clients.roster.list_employees(fresh=True) if e.open_id}
@@ -98,17 +110,28 @@ class RunData:
         return self._roster
 
     def on_leave(self, employee_ids: list[str], day: date) -> frozenset[str]:
-        """Employee ids with approved leave on `day`."""
-        if day not in self._on_leave:
+        """Of `employee_ids`, those with approved leave on `day` (each id asked about once per run)."""
+        with self._shared_lock:
+            return self._read_on_leave(employee_ids, day)
+
+    def _read_on_leave(self, employee_ids: list[str], day: date) -> frozenset[str]:
+        checked = self._leave_checked.setdefault(day, set())
+        found = self._on_leave.setdefault(day, set())
+        missing = [i for i in dict.fromkeys(employee_ids) if i and i not in checked]
+        if missing:
             try:
-                self._on_leave[day] = self.clients.attendance.list_on_leave(employee_ids, day)
+                found |= self.clients.attendance.list_on_leave(missing, day)
             except Exception as exc:  # noqa: BLE001 - a reminder still goes out without leave data
                 log.warning("%s: leave approvals unavailable (%s)", self.label, exc)
-                self._on_leave[day] = frozenset()
-        return self._on_leave[day]
+            checked.update(missing)
+        return frozenset(found & set(employee_ids))
 
     def in_attendance_groups(self) -> frozenset[str]:
         """Employee ids that belong to some attendance group."""
+        with self._shared_lock:
+            return self._read_attendance()
+
+    def _read_attendance(self) -> frozenset[str]:
         if self._in_attendance is None:
             members: set[str] = set()
             for group in self.clients.attendance.list_groups():

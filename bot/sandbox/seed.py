@@ -247,10 +247,33 @@ def _derived_hire_date(key: str) -> date:
     return start + timedelta(days=int(ids.short_hex("hire:" + key, 8), 16) % span)
 
 
-def _build_people(anchor: date) -> list[Person]:
+_SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
+_GIVEN = ("伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英",
+          "华", "平", "刚", "桂英", "文", "辉", "鑫", "宇", "婷", "浩", "晨", "悦")
+_PINYIN = {"王": "Wang", "李": "Li", "张": "Zhang", "刘": "Liu", "陈": "Chen", "杨": "Yang", "赵": "Zhao",
+           "黄": "Huang", "周": "Zhou", "吴": "Wu", "徐": "Xu", "孙": "Sun", "胡": "Hu", "朱": "Zhu", "高": "Gao",
+           "林": "Lin", "何": "He", "郭": "Guo", "马": "Ma", "罗": "Luo"}
+
+
+def synthetic_rows(count: int) -> tuple[company.PersonRow, ...]:
+    """`count` more ordinary employees spread over the departments (for load tests and benchmarks)."""
+    departments = [d for d in company.DEPARTMENTS]
+    rows = []
+    for i in range(count):
+        surname = _SURNAMES[i % len(_SURNAMES)]
+        given = _GIVEN[(i // len(_SURNAMES)) % len(_GIVEN)]
+        dept = departments[i % len(departments)]
+        rows.append(company.PersonRow(
+            f"staff{i:05d}", f"{surname}{given}{i // 600 or ''}", f"Staff {i:05d} {_PINYIN[surname]}",
+            f"staff{i:05d}", dept.key, "工程师", "Engineer", dept.city, 1 + i % 2,
+        ))
+    return tuple(rows)
+
+
+def _build_people(anchor: date, extra_people: int = 0) -> list[Person]:
     dept_rows = {d.key: d for d in company.DEPARTMENTS}
     people: list[Person] = []
-    for index, row in enumerate(company.PEOPLE):
+    for index, row in enumerate(company.PEOPLE + synthetic_rows(extra_people)):
         hire = row.hire_date or _derived_hire_date(row.key).isoformat()
         conversion = row.conversion_date
         if not conversion and row.employee_type in (1, 2):
@@ -372,9 +395,10 @@ def _unique(values: Iterable[str]) -> bool:
 
 
 @functools.lru_cache(maxsize=4)
-def build_seed(anchor: date = ANCHOR_DATE) -> Seed:
-    """Build (and cache) the immutable company seed for `anchor` (default 2026-11-25)."""
-    everyone = _build_people(anchor)
+def build_seed(anchor: date = ANCHOR_DATE, *, extra_people: int = 0) -> Seed:
+    """Build (and cache) the immutable company seed for `anchor` (default 2026-11-25); `extra_people`
+    adds that many ordinary employees (benchmarks use it for a company of 1,000)."""
+    everyone = _build_people(anchor, extra_people)
     contact = [p for p in everyone if p.in_contact]
     roster_only = [p for p in everyone if not p.in_contact]
     assert _unique(p.open_id for p in everyone) and _unique(p.user_id for p in everyone)
