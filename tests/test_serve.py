@@ -49,3 +49,35 @@ def test_serve_without_configuration_says_what_is_missing(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "FEISHU_APP_ID" in result.stderr and "FEISHU_APP_SECRET" in result.stderr
+
+
+def test_scheduler_process_loads_subscriptions_and_stops_cleanly(sandbox, tmp_path):
+    import signal
+
+    from bot.store import KIND_OKR_REMINDER, Store
+
+    url = f"sqlite:///{tmp_path}/bot.db"
+    Store(url).add_subscription(kind=KIND_OKR_REMINDER, target=sandbox.seed.chat("eng_weekly").chat_id,
+                                created_by="ou_x", schedule={"minute": "0", "hour": "17", "day": "*", "month": "*",
+                                                             "day_of_week": "fri", "timezone": "Asia/Shanghai"})
+    env = {**os.environ, "FEISHU_APP_ID": APP_ID, "FEISHU_APP_SECRET": APP_SECRET, "FEISHU_DOMAIN": sandbox.url,
+           "DATABASE_URL": url}
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "scheduler"], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if "scheduler running" in line:
+                break
+        assert "scheduler running: 1 subscription(s)" in lines[-1], "".join(lines)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    from sqlalchemy import create_engine, text
+
+    with create_engine(url).connect() as conn:
+        ids = {row[0] for row in conn.execute(text("SELECT id FROM apscheduler_jobs"))}
+    assert "sub:1" in ids  # persisted in the job store for the next start
