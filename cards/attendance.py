@@ -12,13 +12,12 @@ from cards.components import (
     Card,
     Element,
     button,
-    button_row,
     card,
     columns,
     escape,
-    hr,
     markdown,
     note,
+    pager,
     t,
 )
 
@@ -148,8 +147,7 @@ def build_attendance_card(
                                              _name(m[0], m[1], locale)))
     total = len(ordered)
     must = sum(1 for m, _ in ordered if m.must_clock)
-    pages = max(1, -(-total // page_size))
-    page = max(0, min(page, pages - 1))
+    page, pages = page_window(total, page, page_size)
     shown = ordered[page * page_size:(page + 1) * page_size]
     per_dept = {}
     for m in ordered:
@@ -203,13 +201,7 @@ def build_attendance_card(
         elements.append(_panel(title, [markdown("\n".join(lines))]))
 
     if pages > 1:
-        elements.append(hr())
-        elements.append(button_row([
-            button(t(locale, "上一页", "Previous"), value_for_page(page - 1), disabled=page == 0),
-            button(t(locale, "下一页", "Next"), value_for_page(page + 1), disabled=page >= pages - 1),
-        ]))
-        elements.append(note(t(locale, "第 {0}/{1} 页，共 {2} 人", "Page {0} of {1}, {2} people").format(
-            page + 1, pages, total)))
+        elements += pager(page, pages, total, value_for_page, locale=locale)
     title = t(locale, "考勤组：", "Attendance group: ") + group.name
     subtitle = day.isoformat() if punches is not None and day is not None else ""
     return card(title, elements, template="turquoise", subtitle=subtitle, summary=title)

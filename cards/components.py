@@ -132,3 +132,23 @@ def button_row(buttons: list[Element]) -> Element:
 def progress_bar(percent: float, *, width: int = 10) -> str:
     filled = max(0, min(width, round(percent / 100 * width)))
     return "▓" * filled + "░" * (width - filled)
+
+
+def page_window(total: int, page: int, page_size: int) -> tuple[int, int]:
+    """(page clamped to the existing pages, number of pages) for `total` items."""
+    pages = max(1, -(-total // page_size))
+    return max(0, min(page, pages - 1)), pages
+
+
+def pager(page: int, pages: int, total: int, value_for_page: Any, *, locale: str, extra: str = "") -> list[Element]:
+    """Previous/next buttons (when there is more than one page) and a 'page N of M, X people' line."""
+    elements: list[Element] = []
+    if pages > 1:
+        elements += [hr(), button_row([
+            button(t(locale, "上一页", "Previous"), value_for_page(page - 1), disabled=page == 0),
+            button(t(locale, "下一页", "Next"), value_for_page(page + 1), disabled=page >= pages - 1),
+        ])]
+        footer = t(locale, f"第 {page + 1}/{pages} 页，共 {total} 人", f"Page {page + 1} of {pages}, {total} people")
+    else:
+        footer = t(locale, f"共 {total} 人", f"{total} people")
+    return elements + [note(footer + (" · " + extra if extra else ""))]

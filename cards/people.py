@@ -8,14 +8,14 @@ from bot.models import Department, Person
 from cards.components import (
     Card,
     button,
-    button_row,
     card,
     columns,
     escape,
     fields,
-    hr,
     markdown,
     note,
+    page_window,
+    pager,
     person,
     t,
 )
@@ -85,8 +85,7 @@ def build_team_card(dept: Department, members: list[Person], *, locale: str, pag
                     value_for_page: Any) -> Card:
     """The direct members of a department, a page at a time."""
     total = len(members)
-    pages = max(1, -(-total // page_size))
-    page = max(0, min(page, pages - 1))
+    page, pages = page_window(total, page, page_size)
     shown = members[page * page_size:(page + 1) * page_size]
     lines = []
     for p in shown:
@@ -101,15 +100,6 @@ def build_team_card(dept: Department, members: list[Person], *, locale: str, pag
     if dept.leader_open_id:
         elements.append(columns([markdown(f"**{t(locale, '负责人', 'Lead')}**")], [person(dept.leader_open_id)],
                                 weights=(1, 3)))
-    if pages > 1:
-        elements.append(hr())
-        elements.append(button_row([
-            button(t(locale, "上一页", "Previous"), value_for_page(page - 1), disabled=page == 0),
-            button(t(locale, "下一页", "Next"), value_for_page(page + 1), disabled=page >= pages - 1),
-        ]))
-        elements.append(note(t(locale, "第 {0}/{1} 页，共 {2} 人", "Page {0} of {1}, {2} people").format(
-            page + 1, pages, total)))
-    else:
-        elements.append(note(t(locale, "共 {0} 人", "{0} people").format(total)))
+    elements += pager(page, pages, total, value_for_page, locale=locale)
     title = t(locale, "团队：", "Team: ") + (dept.display_name(locale) or dept.open_department_id)
     return card(title, elements, template="turquoise", summary=title)

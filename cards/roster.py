@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.models import EHR_STATUS_NAMES, EMPLOYEE_TYPE_NAMES, Department, Employee
-from cards.components import Card, button, button_row, card, escape, hr, markdown, note, t
+from cards.components import Card, card, escape, markdown, page_window, pager, t
 
 ROWS_PER_CARD = 30  # the table shows 10 a page itself; more than 30 goes to the next card page
 
@@ -27,8 +27,7 @@ def build_roster_card(
     scope_note: str = "",
 ) -> Card:
     total = len(employees)
-    pages = max(1, -(-total // ROWS_PER_CARD))
-    page = max(0, min(page, pages - 1))
+    page, pages = page_window(total, page, ROWS_PER_CARD)
     shown = employees[page * ROWS_PER_CARD:(page + 1) * ROWS_PER_CARD]
     counts = " · ".join(f"{label} **{count}**" for label, count in summary)
     elements: list[dict[str, Any]] = [markdown(counts)] if counts else []
@@ -62,13 +61,5 @@ def build_roster_card(
         })
     else:
         elements.append(markdown(t(locale, "没有符合条件的人员。", "Nobody matches.")))
-    if pages > 1:
-        elements += [hr(), button_row([
-            button(t(locale, "上一页", "Previous"), value_for_page(page - 1), disabled=page == 0),
-            button(t(locale, "下一页", "Next"), value_for_page(page + 1), disabled=page >= pages - 1),
-        ])]
-    footer = t(locale, f"第 {page + 1}/{pages} 页，共 {total} 人", f"Page {page + 1} of {pages}, {total} people")
-    if scope_note:
-        footer += " · " + scope_note
-    elements.append(note(footer))
+    elements += pager(page, pages, total, value_for_page, locale=locale, extra=scope_note)
     return card(title, elements, template="violet", summary=title)
