@@ -17,6 +17,7 @@ from cards.components import (
     escape,
     markdown,
     note,
+    page_window,
     pager,
     t,
 )
