@@ -39,6 +39,10 @@ def run_scheduler(settings: Settings, *, stop: threading.Event | None = None) ->
     from bot.digests import jobs
     from bot.digests.runtime import Runtime
 
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
     runtime = Runtime.create(settings)
     scheduler = configure_scheduler(BackgroundScheduler(), settings)
     jobs.configure(runtime, scheduler)
@@ -48,9 +52,5 @@ def run_scheduler(settings: Settings, *, stop: threading.Event | None = None) ->
     count = jobs.sync_jobs()
     log.info("scheduler running: %d subscription(s)%s", count,
              "" if count else " (none yet: subscribe with `remind okr <when>` in a group, or `digest on`)")
-    stop = stop or threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
     stop.wait()
     scheduler.shutdown()
