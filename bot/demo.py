@@ -29,6 +29,7 @@ HELP = """Type a message to the bot as the current person. Mention people with @
   /as NAME       become another seeded person      /people    list seeded people
   /group KEY     talk in a seeded group (@bot)     /groups    list seeded groups
   /dm            back to the direct chat           /click N   press button N of the last card
+  /approve       approve the last authorisation link (after `login`), as the current person
   /quit          leave"""
 
 
@@ -112,12 +113,27 @@ class DemoSession:
             return render_text(self.last_card, self.names)
         return toast or "(card unchanged)"
 
+    def approve(self) -> str:
+        """Open the last card's authorisation link and approve it as the current person, like a browser."""
+        import requests
+
+        links = [b["behaviors"][0].get("default_url", "") for b in buttons_of(self.last_card or {})
+                 if b.get("behaviors") and b["behaviors"][0].get("type") == "open_url"]
+        link = next((u for u in links if "/authen/v1/authorize" in u), "")
+        if not link:
+            return "No authorisation link on the last card; send `login` first."
+        before = len(self.state.outbox)
+        response = requests.get(link + "&auto_approve=" + self.person.open_id, timeout=10)
+        self.state.wait_for_outbox(1, REPLY_TIMEOUT, since=before)
+        return f"The authorisation page answered: HTTP {response.status_code}.\n" + self.show(
+            self.state.outbox_since(before))
+
     def show(self, entries: list[dict[str, Any]]) -> str:
         out = []
         for entry in entries:
             if isinstance(entry.get("content"), dict):
                 buttons = [b for b in buttons_of(entry["content"]) if callback_value(b) is not None]
-                if buttons or self.last_card is None:
+                if buttons_of(entry["content"]) or self.last_card is None:
                     self.last_card = entry["content"]  # /click presses buttons of the last card that has some
                     self.last_message = entry
                 out.append(render_text(entry["content"], self.names))
@@ -131,6 +147,10 @@ def start_demo() -> tuple[DemoSession, str, str]:
     """Start the sandbox and the bot; returns the session and both URLs."""
     sandbox_app = create_sandbox(app_id="cli_demo_app", app_secret="demo-secret")
     _, sandbox_url = _serve(sandbox_app, "sandbox")
+    # The bot's URL is part of its settings (the OAuth redirect), so bind the port first.
+    holder: dict[str, Any] = {}
+    bot_server = make_server("127.0.0.1", 0, lambda environ, respond: holder["app"](environ, respond), threaded=True)
+    bot_url = f"http://127.0.0.1:{bot_server.server_port}"
     settings = Settings(
         app_id="cli_demo_app",
         app_secret="demo-secret",
@@ -138,8 +158,11 @@ def start_demo() -> tuple[DemoSession, str, str]:
         encrypt_key=secrets.token_hex(16),
         domain=sandbox_url,
         database_url=f"sqlite:///{tempfile.mkdtemp(prefix='okrbot-demo-')}/bot.db",
+        secret_key=secrets.token_hex(16),
+        public_url=bot_url,
     )
-    _, bot_url = _serve(create_app(settings), "bot")
+    holder["app"] = create_app(settings)
+    threading.Thread(target=bot_server.serve_forever, name="bot", daemon=True).start()
     state = sandbox_app.extensions["sandbox"]
     sender = EventSender(http_post(bot_url), encrypt_key=settings.encrypt_key,
                          verification_token=settings.verification_token, app_id=settings.app_id)
@@ -176,6 +199,8 @@ def _command(session: DemoSession, line: str) -> str | None:
     if word == "/dm":
         session.group = None
         return "Back in your direct chat with the bot."
+    if word == "/approve":
+        return session.approve()
     if word == "/click":
         return session.click(int(rest)) if rest.isdigit() else "Usage: /click N"
     return HELP

@@ -21,6 +21,7 @@ from bot.feishu.messenger import to_uuid
 from bot.models import Chat, Mention
 from bot.settings import Settings
 from bot.store import Store
+from bot.tokens import TokenVault
 from cards import errors as error_cards
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,7 @@ class Router:
         settings: Settings,
         clock: Callable[[], datetime] | None = None,
         store: Store | None = None,
+        vault: TokenVault | None = None,
     ) -> None:
         self.commands: dict[str, Command] = {}
         self.aliases: dict[str, str] = {}
@@ -125,6 +127,7 @@ class Router:
         self.clients = clients
         self.settings = settings
         self.store = store
+        self.vault = vault
         tz = ZoneInfo(settings.timezone)
         self._clock = clock or (lambda: datetime.now(tz))
 
@@ -141,7 +144,11 @@ class Router:
 
     def context(self, *, sender: str, chat: Chat, message_id: str = "", event_id: str = "") -> Context:
         return Context(sender_open_id=sender, chat=chat, clients=self.clients, settings=self.settings,
-                       now=self._clock(), store=self.store, message_id=message_id, event_id=event_id)
+                       now=self._clock(), store=self.store, vault=self.vault, message_id=message_id,
+                       event_id=event_id)
+
+    def now(self) -> datetime:
+        return self._clock()
 
     # -- running ----------------------------------------------------------------------------------
     def run(self, call: CommandCall, ctx: Context) -> Reply:

@@ -100,7 +100,10 @@ class BotService:
             # The clicker may not see this; keep the card as it is for everyone else in the chat.
             return {"toast": {"type": "warning", "content": t(call.locale, "你没有权限查看这些内容。",
                                                               "You are not allowed to see this.")}}
-        return {"card": {"type": "raw", "data": reply.card}}
+        answer: dict[str, Any] = {"card": {"type": "raw", "data": reply.card}}
+        if reply.toast:
+            answer["toast"] = {"type": "success", "content": reply.toast}
+        return answer
 
     def _update_later(self, future: Future, token: str, event_id: str) -> None:
         reply = future.result()

@@ -52,6 +52,10 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     default_locale: str = "zh_cn"
     okr_visibility: str = "all"
+    # People authorise the bot to act as them (user token). Tokens are encrypted with a key derived
+    # from secret_key; public_url is where Feishu sends people back (`{public_url}/oauth/callback`).
+    secret_key: str = ""
+    public_url: str = ""
     workers: int = 8
     http_timeout: float = 10.0
     # Scales every client-side rate limit (1.0 = Feishu's documented limits). The demo and
@@ -97,6 +101,8 @@ class Settings:
             timezone=env.get("BOT_TIMEZONE", "").strip() or "Asia/Shanghai",
             default_locale="en_us" if env.get("BOT_LOCALE", "").lower().startswith("en") else "zh_cn",
             okr_visibility=visibility,
+            secret_key=env.get("BOT_SECRET_KEY", ""),
+            public_url=env.get("BOT_PUBLIC_URL", "").strip().rstrip("/"),
             workers=max(1, workers),
             http_timeout=_float(env, "FEISHU_HTTP_TIMEOUT", 10.0),
             rate_limit_scale=_float(env, "FEISHU_RATE_LIMIT_SCALE", 1.0),

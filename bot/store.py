@@ -108,6 +108,26 @@ class ApiCountRow(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class UserTokenRow(Base):
+    """A person's user access token, encrypted (Fernet); never stored in clear."""
+
+    __tablename__ = "user_tokens"
+    open_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ciphertext: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    refresh_expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OAuthStateRow(Base):
+    """An authorisation link's state: bound to the person it was made for, short-lived, single use."""
+
+    __tablename__ = "oauth_states"
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    open_id: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 @dataclass(frozen=True, slots=True)
 class Subscription:
     id: int
@@ -270,3 +290,38 @@ class Store:
     def api_calls(self, month: str) -> dict[str, int]:
         with self.session() as s:
             return {r.api: r.count for r in s.scalars(select(ApiCountRow).where(ApiCountRow.month == month))}
+
+    # -- user tokens and authorisation states -------------------------------------------------------------
+    def save_user_token(self, open_id: str, ciphertext: str, *, expires_at: datetime,
+                        refresh_expires_at: datetime) -> None:
+        with self.session() as s:
+            row = s.get(UserTokenRow, open_id)
+            if row is None:
+                s.add(UserTokenRow(open_id=open_id, ciphertext=ciphertext, expires_at=_aware(expires_at),
+                                   refresh_expires_at=_aware(refresh_expires_at)))
+            else:
+                row.ciphertext, row.expires_at = ciphertext, _aware(expires_at)
+                row.refresh_expires_at = _aware(refresh_expires_at)
+
+    def user_token(self, open_id: str) -> tuple[str, datetime, datetime] | None:
+        with self.session() as s:
+            row = s.get(UserTokenRow, open_id)
+            return (row.ciphertext, _aware(row.expires_at), _aware(row.refresh_expires_at)) if row else None
+
+    def delete_user_token(self, open_id: str) -> bool:
+        with self.session() as s:
+            return bool(s.execute(delete(UserTokenRow).where(UserTokenRow.open_id == open_id)).rowcount)
+
+    def add_oauth_state(self, state: str, open_id: str, *, expires_at: datetime) -> None:
+        with self.session() as s:
+            s.add(OAuthStateRow(state=state, open_id=open_id, expires_at=_aware(expires_at), used=False))
+
+    def use_oauth_state(self, state: str, *, at: datetime) -> str | None:
+        """The open_id the state was made for, once: None when unknown, expired or already used."""
+        with self.session() as s:
+            row = s.get(OAuthStateRow, state)
+            if row is None or row.used or _aware(row.expires_at) <= _aware(at):
+                return None
+            result = s.execute(update(OAuthStateRow).where(OAuthStateRow.state == state,
+                                                           OAuthStateRow.used.is_(False)).values(used=True))
+            return row.open_id if result.rowcount == 1 else None

@@ -16,10 +16,12 @@ from bot.commands import ALL
 from bot.events import build_dispatcher
 from bot.feishu.clients import FeishuClients
 from bot.inbox import Inbox, MemorySeenStore, SeenStore
+from bot.oauth import handle_callback
 from bot.router import Router
 from bot.service import BotService
 from bot.settings import Settings
 from bot.store import Store
+from bot.tokens import TokenVault
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +72,8 @@ def create_app(
     executor = executor or ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="bot-worker")
     seen = seen or MemorySeenStore(ttl=settings.dedup_ttl, maxsize=settings.dedup_max_keys)
     store = store or Store(settings.database_url)
-    router = Router(ALL, clients=feishu, settings=settings, clock=clock, store=store)
+    vault = TokenVault(store, feishu.users, secret_key=settings.secret_key) if settings.secret_key else None
+    router = Router(ALL, clients=feishu, settings=settings, clock=clock, store=store, vault=vault)
     service = BotService(router, Inbox(seen, executor))
     dispatcher = build_dispatcher(
         settings,
@@ -100,6 +103,15 @@ def create_app(
 
     app.add_url_rule("/webhook/event", "event", dispatch, methods=["POST"])
     app.add_url_rule("/webhook/card", "card", dispatch, methods=["POST"])
+
+    @app.get("/oauth/callback")
+    def oauth_callback() -> Response:
+        status, page = handle_callback(
+            code=request.args.get("code", ""), state=request.args.get("state", ""),
+            error=request.args.get("error", ""), vault=vault, clients=feishu, now=router.now,
+            locale=settings.default_locale,
+        )
+        return Response(page, status=status, mimetype="text/html")
 
     @app.get("/healthz")
     def healthz() -> Response:

@@ -152,3 +152,10 @@ def pager(page: int, pages: int, total: int, value_for_page: Any, *, locale: str
     else:
         footer = t(locale, f"共 {total} 人", f"{total} people")
     return elements + [note(footer + (" · " + extra if extra else ""))]
+
+
+def with_source(built: Card, source: str) -> Card:
+    """The same card with a small-print line saying where its data came from (our own text)."""
+    body = dict(built.get("body", {}))
+    body["elements"] = [*body.get("elements", []), note(source)]
+    return {**built, "body": body}

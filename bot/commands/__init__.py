@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.commands import attendance, buttons, digest, help, okr, remind, roster, stats, team, whois
+from bot.commands import attendance, auth, buttons, digest, help, me, okr, remind, roster, stats, team, whois
 from bot.commands.base import Command
 
 ALL: tuple[Command, ...] = (
@@ -14,6 +14,9 @@ ALL: tuple[Command, ...] = (
     remind.COMMAND,
     digest.COMMAND,
     stats.COMMAND,
+    auth.LOGIN,
+    auth.LOGOUT,
+    me.COMMAND,
     help.COMMAND,
     buttons.SNOOZE,
     buttons.NUDGE,

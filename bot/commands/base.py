@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from bot.feishu.clients import FeishuClients
     from bot.settings import Settings
     from bot.store import Store
+    from bot.tokens import TokenVault
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,7 @@ class Context:
     settings: Settings
     now: datetime
     store: Store | None = None
+    vault: TokenVault | None = None  # None when BOT_SECRET_KEY is not set
     message_id: str = ""
     event_id: str = ""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.commands.base import Command, CommandCall, Context, Reply, action_value
 from bot.models import Department, Person
+from cards.components import t, with_source
 from cards.people import build_not_found_card, build_person_card, build_pick_card, build_usage_card
 
 MAX_MATCHES = 8
@@ -17,6 +18,25 @@ def person_reply(ctx: Context, p: Person, locale: str) -> Reply:
     return Reply(build_person_card(p, departments=_departments(ctx, p), locale=locale))
 
 
+def _search_as_asker(call: CommandCall, ctx: Context, token: str, query: str, directory) -> Reply:
+    """Search with the asker's own user token: Feishu returns only the people they may see."""
+    found = ctx.clients.users.search(token, query)
+    source = t(call.locale, "按你的飞书可见范围搜索", "searched as you (your Feishu visibility)")
+    people = [directory.person(open_id) or Person(open_id=open_id, name=name, department_ids=depts)
+              for open_id, name, depts in found][:MAX_MATCHES]
+    if not people:
+        return Reply(with_source(build_not_found_card(query, locale=call.locale), source))
+    if len(people) == 1:
+        reply = person_reply(ctx, ctx.clients.users.get_user(token, people[0].open_id), call.locale)
+        return Reply(with_source(reply.card, source))
+    departments = {d.open_department_id: d for d in directory.departments}
+    pick = build_pick_card(
+        query, people, departments=departments, locale=call.locale,
+        value_for=lambda p: action_value(CommandCall(name="whois", locale=call.locale), open_id=p.open_id),
+    )
+    return Reply(with_source(pick, source))
+
+
 def run(call: CommandCall, ctx: Context) -> Reply:
     contact = ctx.clients.contact
     chosen = call.options.get("open_id")
@@ -28,17 +48,22 @@ def run(call: CommandCall, ctx: Context) -> Reply:
     if not query:
         return Reply(build_usage_card(COMMAND.usage, COMMAND.examples[0], locale=call.locale))
     directory = contact.directory(fresh=bool(call.options.get("fresh")))
+    token = ctx.vault.access_token(ctx.sender_open_id, now=ctx.now) if ctx.vault else None
+    if token is not None:
+        return _search_as_asker(call, ctx, token, query, directory)
     matches = directory.find(query, limit=MAX_MATCHES)
     if not matches:
         return Reply(build_not_found_card(query, locale=call.locale))
+    source = t(call.locale, "按公司通讯录搜索（发送「授权」可按你的可见范围搜索）" if ctx.vault else "按公司通讯录搜索",
+               "searched the company directory" + (" (send “login” to search as you)" if ctx.vault else ""))
     if len(matches) == 1:
-        return person_reply(ctx, matches[0], call.locale)
+        return Reply(with_source(person_reply(ctx, matches[0], call.locale).card, source))
     departments = {d.open_department_id: d for d in directory.departments}
     pick = build_pick_card(
         query, list(matches), departments=departments, locale=call.locale,
         value_for=lambda p: action_value(CommandCall(name="whois", locale=call.locale), open_id=p.open_id),
     )
-    return Reply(pick)
+    return Reply(with_source(pick, source))
 
 
 COMMAND = Command(

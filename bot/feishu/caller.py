@@ -123,7 +123,8 @@ class ApiCaller:
             log_id = resp.get_log_id()
             msg = resp.msg or ""
 
-            if code in TOKEN_INVALID_CODES and not token_retried:
+            as_user = bool(getattr(option, "user_access_token", None))
+            if code in TOKEN_INVALID_CODES and not token_retried and not as_user:
                 log.warning("%s: tenant token rejected (%s); fetching a new one", api, code)
                 self.drop_tenant_token()
                 token_retried = True

@@ -25,13 +25,16 @@ from bot.feishu.ratelimit import (
     scaled,
 )
 from bot.feishu.roster import RosterClient
+from bot.feishu.user_api import UserApi
 from bot.settings import Settings
 
 
 def build_lark_client(settings: Settings) -> lark.Client:
     return (
         lark.Client.builder().app_id(settings.app_id).app_secret(settings.app_secret)
-        .domain(settings.domain).timeout(settings.http_timeout).log_level(lark.LogLevel.WARNING).build()
+        .domain(settings.domain).timeout(settings.http_timeout).log_level(lark.LogLevel.WARNING)
+        .enable_set_token(True)  # per-request user tokens (FEISHU_FACTS §6); tenant tokens still automatic
+        .build()
     )
 
 
@@ -45,6 +48,7 @@ class FeishuClients:
     roster: RosterClient
     attendance: AttendanceClient
     chats: ChatClient
+    users: UserApi
 
     @classmethod
     def create(cls, settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> FeishuClients:
@@ -66,4 +70,6 @@ class FeishuClients:
                                 ttl=settings.roster_ttl),
             attendance=AttendanceClient(caller, limiter=SlidingWindowLimiter(scaled(ATTENDANCE_LIMITS, scale))),
             chats=ChatClient(caller, limiter=SlidingWindowLimiter(scaled(IM_LIMITS, scale))),
+            users=UserApi(caller, domain=settings.domain, app_id=settings.app_id,
+                          limiter=SlidingWindowLimiter(scaled(CONTACT_LIMITS, scale))),
         )

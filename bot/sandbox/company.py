@@ -58,6 +58,12 @@ DEPARTMENTS: tuple[DepartmentRow, ...] = (
     DepartmentRow("finance", "D600", "财务部", "Finance", None, "majun", "深圳"),
 )
 
+# Who a person may see with their own user_access_token (Seed.visible_to): everyone sees everyone, except the
+# members of these departments, who are visible only to members of the "seen by" departments and the people listed.
+PRIVATE_DEPARTMENTS = ("finance",)
+PRIVATE_SEEN_BY_DEPARTMENTS = ("finance", "hr")
+PRIVATE_SEEN_BY_PEOPLE = ("ceo",)
+
 TRICKY_EN_NAME = "*Star* [Lee](http://x) <at id=all></at>"
 TRICKY_NICKNAME = '<b>Star</b> @_all _Lee_ `rm -rf` <at user_id="all">所有人</at>'
 

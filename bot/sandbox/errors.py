@@ -12,6 +12,27 @@ FIELD_VALIDATION = 99992402
 # auth
 AUTH_INVALID_PARAM = 10003
 AUTH_SECRET_INVALID = 10014
+# user access tokens on Open Platform APIs. Source: larksuite/openclaw-lark src/core/auth-errors.ts (LARK_ERROR:
+# TOKEN_INVALID 99991668 "access_token 无效", TOKEN_EXPIRED 99991677 "access_token 已过期"); both are the codes
+# Feishu's own plugin refreshes-and-retries on.
+USER_TOKEN_INVALID = 99991668
+USER_TOKEN_EXPIRED = 99991677
+# OAuth code exchange. Source: open.feishu.cn/document/authentication-management/access-token/get-user-access-token
+# (error table, shared by the authen v1 oidc endpoints): 20001 missing parameter, 20003 "The authorization code
+# is not found", 20004 "The authorization code has expired" (5 min), 20024 "code or refresh token does not match
+# the provided client ID", 20036 "grant_type is not supported", 20065 "The authorization code has been used".
+OAUTH_MISSING_PARAM = 20001
+OAUTH_CODE_NOT_FOUND = 20003
+OAUTH_CODE_EXPIRED = 20004
+OAUTH_CLIENT_MISMATCH = 20024
+OAUTH_BAD_GRANT_TYPE = 20036
+OAUTH_CODE_USED = 20065
+# OAuth refresh. Source: larksuite/openclaw-lark src/core/auth-errors.ts: 20026 REFRESH_TOKEN_INVALID,
+# 20037 REFRESH_TOKEN_EXPIRED, 20064 REFRESH_TOKEN_REVOKED, 20073 REFRESH_TOKEN_ALREADY_USED (single use).
+REFRESH_TOKEN_INVALID = 20026
+REFRESH_TOKEN_EXPIRED = 20037
+REFRESH_TOKEN_REVOKED = 20064
+REFRESH_TOKEN_USED = 20073
 # IM
 IM_INVALID_PARAM = 230001
 IM_BOT_NOT_IN_CHAT = 230002
@@ -66,6 +87,17 @@ def invalid_token() -> ApiError:
         "Invalid access token for authorization. Please make a request with token attached.",
         400,
     )
+
+
+def user_token_invalid(detail: str = "") -> ApiError:
+    """99991668: not a user_access_token this sandbox issued (unknown, malformed, or a tenant/app token)."""
+    msg = "Invalid access token for authorization. Please make a request with a valid user_access_token attached."
+    return ApiError(USER_TOKEN_INVALID, f"{msg} {detail}".strip(), 400)
+
+
+def user_token_expired() -> ApiError:
+    """99991677: a user_access_token that was valid once; refresh it."""
+    return ApiError(USER_TOKEN_EXPIRED, "Authentication token expired. Please refresh the user_access_token.", 400)
 
 
 def field_validation(detail: str) -> ApiError:

@@ -114,6 +114,19 @@ class Seed:
                 return person
         return None
 
+    def visible_to(self, viewer: Person, target: Person) -> bool:
+        """Whether `viewer` may see `target` with a user_access_token (search, contact reads).
+
+        Everyone sees everyone, except members of 财务部 (Finance): they are visible only to Finance members,
+        People/HR (人力资源部) members and the CEO. Tenant tokens are not filtered by this rule.
+        """
+        if viewer.key == target.key or target.department_key not in company.PRIVATE_DEPARTMENTS:
+            return True
+        return (
+            viewer.department_key in company.PRIVATE_SEEN_BY_DEPARTMENTS
+            or viewer.key in company.PRIVATE_SEEN_BY_PEOPLE
+        )
+
     def leader_of(self, person: Person) -> Person | None:
         return self.person(person.leader_key) if person.leader_key else None
 

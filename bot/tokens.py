@@ -1,0 +1,86 @@
+"""People's user access tokens: encrypted at rest, refreshed before they expire, deleted on logout or
+when a refresh fails; and the authorisation links' `state`, bound to one person, short-lived, single use."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import secrets
+from datetime import datetime, timedelta
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from bot.feishu.errors import FeishuApiError
+from bot.feishu.user_api import TokenSet, UserApi
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+STATE_TTL = timedelta(minutes=10)
+REFRESH_AHEAD = timedelta(minutes=5)  # refresh a token this long before it expires
+
+
+def fernet_for(secret_key: str) -> Fernet:
+    """A Fernet key derived from BOT_SECRET_KEY (any passphrase; a Fernet key also works)."""
+    digest = hashlib.sha256(("okr-bot user tokens:" + secret_key).encode("utf-8")).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+class TokenVault:
+    def __init__(self, store: Store, users: UserApi, *, secret_key: str) -> None:
+        if not secret_key:
+            raise ValueError("BOT_SECRET_KEY is needed to store user tokens")
+        self._store = store
+        self._users = users
+        self._fernet = fernet_for(secret_key)
+
+    # -- authorisation links ------------------------------------------------------------------------------
+    def new_state(self, open_id: str, *, now: datetime) -> str:
+        state = secrets.token_urlsafe(24)
+        self._store.add_oauth_state(state, open_id, expires_at=now + STATE_TTL)
+        return state
+
+    def use_state(self, state: str, *, now: datetime) -> str | None:
+        return self._store.use_oauth_state(state, at=now) if state else None
+
+    # -- tokens -------------------------------------------------------------------------------------------
+    def save(self, open_id: str, tokens: TokenSet) -> None:
+        secret = json.dumps({"access": tokens.access_token, "refresh": tokens.refresh_token}).encode("utf-8")
+        self._store.save_user_token(open_id, self._fernet.encrypt(secret).decode("ascii"),
+                                    expires_at=tokens.expires_at, refresh_expires_at=tokens.refresh_expires_at)
+
+    def forget(self, open_id: str) -> bool:
+        return self._store.delete_user_token(open_id)
+
+    def has_token(self, open_id: str) -> bool:
+        return self._store.user_token(open_id) is not None
+
+    def access_token(self, open_id: str, *, now: datetime) -> str | None:
+        """A valid access token for this person, refreshed first when it is about to expire; None when
+        they have not authorised, or the refresh failed (the stored token is then deleted)."""
+        row = self._store.user_token(open_id)
+        if row is None:
+            return None
+        ciphertext, expires_at, refresh_expires_at = row
+        try:
+            secret = json.loads(self._fernet.decrypt(ciphertext.encode("ascii")))
+        except (InvalidToken, ValueError):
+            log.warning("stored token of %s cannot be decrypted (BOT_SECRET_KEY changed?); deleted", open_id)
+            self.forget(open_id)
+            return None
+        if expires_at - REFRESH_AHEAD > now:
+            return str(secret["access"])
+        if refresh_expires_at <= now or not secret.get("refresh"):
+            log.info("token of %s expired and cannot be refreshed; deleted", open_id)
+            self.forget(open_id)
+            return None
+        try:
+            fresh = self._users.refresh(str(secret["refresh"]), now=now)
+        except FeishuApiError as exc:
+            log.warning("refreshing the token of %s failed (%s); deleted", open_id, exc)
+            self.forget(open_id)
+            return None
+        self.save(open_id, fresh)
+        return fresh.access_token
