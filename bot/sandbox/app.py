@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from . import errors
-from .api import attendance, auth, contact, control, ehr, im, okr
+from .api import attendance, auth, authen, contact, control, ehr, im, okr, search
 from .errors import ApiError
 from .ratelimit import FAMILY_LIMITS
 from .seed import Seed
@@ -54,7 +54,7 @@ def create_sandbox(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["sandbox"] = state
-    for module in (auth, contact, okr, ehr, attendance, im, control):
+    for module in (auth, authen, contact, search, okr, ehr, attendance, im, control):
         app.register_blueprint(module.bp)
     app.before_request(_before_request)
     app.after_request(_after_request)
@@ -74,7 +74,12 @@ def _error_body(code: int, msg: str) -> dict[str, Any]:
     return {"code": code, "msg": msg, "error": {"log_id": g.get("sandbox_log_id", "")}}
 
 
-def _authenticate() -> None:
+def _authenticate(kinds: tuple[str, ...]) -> None:
+    """Check the Bearer token against the kinds the view accepts ("tenant", "app", "user").
+
+    Wrong or stale tenant/app tokens answer 99991663. On a view that takes user tokens, a "u-..." token is looked
+    up (99991668 unknown, 99991677 expired); a user-only view given any other token answers 99991668.
+    """
     header = request.headers.get("Authorization", "")
     if not header.strip():
         raise ApiError(
@@ -83,8 +88,22 @@ def _authenticate() -> None:
             400,
         )
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not _state().token_valid(token.strip()):
-        raise errors.invalid_token()
+    token = token.strip()
+    state = _state()
+    if scheme.lower() == "bearer":
+        if "tenant" in kinds and state.token_valid(token, "t"):
+            g.sandbox_token_kind = "tenant"
+            return
+        if "app" in kinds and state.token_valid(token, "a"):
+            g.sandbox_token_kind = "app"
+            return
+        if "user" in kinds and token.startswith("u-"):
+            g.sandbox_user = state.user_for_token(token)
+            g.sandbox_token_kind = "user"
+            return
+    if kinds == ("user",):
+        raise errors.user_token_invalid("This API accepts only a user_access_token.")
+    raise errors.invalid_token()
 
 
 def _before_request() -> ResponseReturnValue | None:
@@ -106,7 +125,7 @@ def _before_request() -> ResponseReturnValue | None:
     if view is None:
         return None
     if not getattr(view, "sandbox_public", False):
-        _authenticate()
+        _authenticate(getattr(view, "sandbox_token_types", ("tenant",)))
     family = getattr(view, "sandbox_rate_family", None)
     if family:
         rejection = state.limiter.hit(f"{family}:{request.endpoint}", FAMILY_LIMITS[family])

@@ -51,6 +51,7 @@ FAMILY_LIMITS: dict[str, tuple[Limit, ...]] = {
     "attendance": (Limit(50, ONE_SECOND),),
     "contact": (Limit(1000, ONE_MINUTE), Limit(50, ONE_SECOND)),
     "im": (Limit(1000, ONE_MINUTE), Limit(50, ONE_SECOND)),
+    "authen": (Limit(1000, ONE_MINUTE), Limit(50, ONE_SECOND)),  # oidc token endpoints and user_info
 }
 PER_RECEIVER = (Limit(5, ONE_SECOND),)  # IM: 5 QPS per user / per chat
 PER_MESSAGE_UPDATE = (Limit(5, ONE_SECOND),)  # PATCH: 5 QPS per message

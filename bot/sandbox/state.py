@@ -26,9 +26,10 @@ from .errors import (
     ApiError,
 )
 from .faults import Fault, compile_pattern
-from .models import Period
+from .models import Period, Person
 from .ratelimit import FixedWindowLimiter
 from .seed import Seed, build_seed
+from .userauth import UserAuth
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,8 @@ class SandboxState:
         self._message_seq = 0
         self._log_seq = 0
         self.bot_chat_ids: set[str] = {c.chat_id for c in self.seed.chats if c.bot_member}
+        self.user_auth = UserAuth(self.seed, app_id, self.monotonic)
+        self._profile_changes: dict[str, dict[str, str]] = {}  # open_id -> fields people changed themselves
 
     # ---- clock ----------------------------------------------------------------------------------------
     def now(self) -> float:
@@ -104,6 +107,7 @@ class SandboxState:
             self._clock = clock
             self._token_issued = dict.fromkeys(self._token_issued, self.monotonic())
             self.limiter.reset()
+            self.user_auth.rebase()
 
     def now_ms(self) -> int:
         return int(self.now() * 1000)
@@ -166,6 +170,53 @@ class SandboxState:
             self._token_generation += 1
             self._token_issued = {self._token_generation: self.monotonic()}
             log.info("sandbox: tokens revoked, generation %d", self._token_generation)
+
+    # ---- user authorisation (OAuth codes, user access tokens) ----------------------------------------------
+    def issue_auth_code(
+        self, open_id: str, *, scope: str | None = None, redirect_uri: str = "", app_id: str | None = None
+    ) -> str:
+        """A fresh authorisation code, as if `open_id` approved the consent page: random, single use, valid
+        5 minutes on the sandbox clock, bound to the app. KeyError for unknown or resigned people."""
+        return self.user_auth.issue_code(open_id, app_id=app_id, scope=scope, redirect_uri=redirect_uri)
+
+    def issue_user_token(self, open_id: str, scope: str | None = None) -> dict[str, Any]:
+        """A user token pair for `open_id` without the code dance: the `data` the oidc endpoints answer
+        (access_token "u-...", refresh_token "ur-...", token_type, expires_in, refresh_expires_in, scope)."""
+        return self.user_auth.issue_tokens(open_id, scope)
+
+    def user_for_token(self, access_token: str) -> Person:
+        """The person a user access token speaks for; ApiError 99991668 (unknown) or 99991677 (expired)."""
+        return self.user_auth.person_for(access_token)
+
+    def expire_user_tokens(self, open_id: str | None = None) -> int:
+        """Expire the user access tokens of `open_id` (None: all); calls then get 99991677. Returns the count."""
+        return self.user_auth.expire(open_id)
+
+    def revoke_refresh_tokens(self, open_id: str | None = None) -> int:
+        """Revoke the refresh tokens of `open_id` (None: all); refreshing then gets 20064. Returns the count."""
+        return self.user_auth.revoke_refresh(open_id)
+
+    def user_token_refreshes(self, open_id: str | None = None) -> int:
+        """How many successful refreshes happened (for `open_id`, or in total)."""
+        return self.user_auth.refreshes(open_id)
+
+    def reset_user_auth(self) -> None:
+        """Forget every code, user token, refresh count and profile change."""
+        self.user_auth.reset()
+        with self._lock:
+            self._profile_changes.clear()
+
+    # ---- profile changes made with a user token ---------------------------------------------------------
+    def profile_changes(self, open_id: str) -> dict[str, str]:
+        """Fields `open_id` changed about themselves (PATCH contact/v3/users with their user token)."""
+        with self._lock:
+            return dict(self._profile_changes.get(open_id, {}))
+
+    def update_profile(self, open_id: str, changes: Mapping[str, str]) -> dict[str, str]:
+        with self._lock:
+            current = self._profile_changes.setdefault(open_id, {})
+            current.update(changes)
+            return dict(current)
 
     # ---- ids / log ids --------------------------------------------------------------------------------
     def next_log_id(self) -> str:
@@ -439,7 +490,8 @@ class SandboxState:
 
     # ---- reset ----------------------------------------------------------------------------------------
     def reset(self) -> None:
-        """Forget outbox, messages, uuids, faults, request log, card tokens, rate windows (not tokens)."""
+        """Forget outbox, messages, uuids, faults, request log, card tokens, rate windows, unused OAuth codes and
+        profile changes (not tenant or user tokens: see reset_user_auth())."""
         with self._outbox_changed:
             self._outbox.clear()
             self._messages.clear()
@@ -451,4 +503,6 @@ class SandboxState:
             self.bot_chat_ids = {c.chat_id for c in self.seed.chats if c.bot_member}
             self.limiter.reset()
             self.page_cap = None
+            self._profile_changes.clear()
+            self.user_auth.forget_codes()
             self._outbox_changed.notify_all()

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app, jsonify, request
+from flask import current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from ..errors import ApiError, field_validation
@@ -40,6 +40,24 @@ def public(view: F) -> F:
     """Mark a view as not needing an access token."""
     view.sandbox_public = True  # type: ignore[attr-defined]
     return view
+
+
+def token_types(*kinds: str) -> Callable[[F], F]:
+    """Mark the access tokens a view accepts: "tenant" (the default for unmarked views), "app", "user".
+
+    app._authenticate() checks the token; for a user token, current_user() is the person it speaks for.
+    """
+
+    def mark(view: F) -> F:
+        view.sandbox_token_types = kinds  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def current_user() -> Person | None:
+    """The person behind the request's user access token (None when a tenant/app token was used)."""
+    return g.get("sandbox_user")
 
 
 def arg(name: str, default: str | None = None) -> str | None:

@@ -1,7 +1,13 @@
-"""Contact v3: users (get, batch, batch_get_id, find_by_department) and departments (get, children)."""
+"""Contact v3: users (get, batch, batch_get_id, find_by_department, patch) and departments (get, children).
+
+users get / batch / find_by_department also take a user_access_token: same shapes, filtered by what that person
+may see (Seed.visible_to). PATCH users/:user_id is emulated for user tokens only: a person may change their own
+`city` and `description` (USER_EDITABLE_FIELDS); the change is kept in SandboxState and shows in every later read.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint
@@ -11,11 +17,26 @@ from .. import errors
 from ..errors import ApiError, field_validation
 from ..models import ROOT_DEPARTMENT_ID, Department, Person
 from ..paging import page_size, paginate
-from .common import arg, arg_bool, arg_list, id_of, json_body, ok, rate_family, state, user_id_type
+from .common import (
+    arg,
+    arg_bool,
+    arg_list,
+    current_user,
+    id_of,
+    json_body,
+    ok,
+    rate_family,
+    state,
+    token_types,
+    user_id_type,
+)
 
 bp = Blueprint("sandbox_contact", __name__)
 
 DEPARTMENT_ID_TYPES = ("open_department_id", "department_id")
+# What a person may change about themselves with their user_access_token. Feishu lets a user edit only a few
+# profile fields; the sandbox picks these two, which no other sandbox API derives anything from.
+USER_EDITABLE_FIELDS = ("city", "description")
 
 
 def _page_size_error() -> ApiError:
@@ -59,8 +80,17 @@ def _resolve_department(value: str, department_id_type: str) -> Department | Non
     raise _no_dept_authority()
 
 
+def _visible(person: Person) -> bool:
+    """With a user token: may its person see `person`? (Tenant tokens see everyone in the seed.)"""
+    viewer = current_user()
+    return viewer is None or state().seed.visible_to(viewer, person)
+
+
 def render_user(person: Person, id_type: str, department_id_type: str) -> dict[str, Any]:
     seed = state().seed
+    changes = state().profile_changes(person.open_id)
+    if "city" in changes:
+        person = replace(person, city=changes["city"])
     leader = seed.leader_of(person)
     resigned = person.is_resigned
     dept_ids = [] if resigned else [_dept_id(d, department_id_type) for d in person.department_ids]
@@ -117,7 +147,7 @@ def render_user(person: Person, id_type: str, department_id_type: str) -> dict[s
         "job_title": person.job_title,
         "is_frozen": False,
         "time_zone": "Asia/Shanghai",
-        "description": "",
+        "description": changes.get("description", ""),
         "geo": "cn",
         "job_level_id": "",
         "job_family_id": "",
@@ -166,17 +196,52 @@ def render_department(dept: Department | None, id_type: str, department_id_type:
 
 
 @bp.get("/open-apis/contact/v3/users/<user_id>")
+@token_types("tenant", "user")
 @rate_family("contact")
 def get_user(user_id: str) -> ResponseReturnValue:
     id_type = user_id_type()
     department_id_type = _department_id_type()
     person = state().seed.person_by_id(user_id, id_type)
-    if person is None:
+    if person is None or not _visible(person):
         raise _no_user_authority()
     return ok({"user": render_user(person, id_type, department_id_type)})
 
 
+@bp.patch("/open-apis/contact/v3/users/<user_id>")
+@token_types("user")
+@rate_family("contact")
+def patch_user(user_id: str) -> ResponseReturnValue:
+    id_type = user_id_type()
+    department_id_type = _department_id_type()
+    viewer = current_user()
+    assert viewer is not None  # the view takes user tokens only
+    person = state().seed.person_by_id(user_id, id_type)
+    if person is None or not _visible(person):
+        raise _no_user_authority()
+    if person.open_id != viewer.open_id:
+        raise ApiError(
+            errors.CONTACT_NO_USER_AUTHORITY,
+            "no user authority error: a user_access_token can only update its own user",
+            403,
+        )
+    body = json_body()
+    if not body:
+        raise field_validation("nothing to update: the request body is empty")
+    refused = sorted(k for k in body if k not in USER_EDITABLE_FIELDS)
+    if refused:
+        raise field_validation(
+            f"{', '.join(refused)} cannot be changed with a user_access_token "
+            f"(a person may change only: {', '.join(USER_EDITABLE_FIELDS)})"
+        )
+    for key, value in body.items():
+        if not isinstance(value, str):
+            raise field_validation(f"{key} must be a string")
+    state().update_profile(person.open_id, body)
+    return ok({"user": render_user(person, id_type, department_id_type)})
+
+
 @bp.get("/open-apis/contact/v3/users/batch")
+@token_types("tenant", "user")
 @rate_family("contact")
 def batch_users() -> ResponseReturnValue:
     id_type = user_id_type()
@@ -189,7 +254,7 @@ def batch_users() -> ResponseReturnValue:
     items = []
     for value in wanted:
         person = state().seed.person_by_id(value, id_type)
-        if person is not None:
+        if person is not None and _visible(person):  # unknown and (user token) invisible ids are left out
             items.append(render_user(person, id_type, department_id_type))
     return ok({"items": items})
 
@@ -241,6 +306,7 @@ def _contact_info(
 
 
 @bp.get("/open-apis/contact/v3/users/find_by_department")
+@token_types("tenant", "user")
 @rate_family("contact")
 def find_by_department() -> ResponseReturnValue:
     id_type = user_id_type()
@@ -251,7 +317,7 @@ def find_by_department() -> ResponseReturnValue:
     size = page_size(arg("page_size"), default=10, maximum=50, error=_page_size_error)
     dept = _resolve_department(department_id, department_id_type)
     seed = state().seed
-    members = seed.members_of(dept if dept else ROOT_DEPARTMENT_ID)
+    members = [p for p in seed.members_of(dept if dept else ROOT_DEPARTMENT_ID) if _visible(p)]
     members.sort(key=lambda p: (0 if dept and dept.leader_key == p.key else 1, p.employee_no))
     page = paginate(
         members,

@@ -185,3 +185,32 @@ def card_action() -> ResponseReturnValue:
     except KeyError as exc:
         return jsonify({"ok": False, "error": f"unknown person: {exc}"}), 404
     return jsonify({"ok": True, "event": event})
+
+
+@bp.post("/user_token")
+def user_token() -> ResponseReturnValue:
+    """A user token pair without the consent page: {person (open_id, key or name), scope?}."""
+    body = json_body()
+    who = body.get("person") or body.get("open_id")
+    if not isinstance(who, str) or not who:
+        return jsonify({"ok": False, "error": "person (open_id, seed key or name) is required"}), 400
+    try:
+        person = state().seed.find_person(who)
+        tokens = state().issue_user_token(person.open_id, body.get("scope"))
+    except KeyError:
+        return jsonify({"ok": False, "error": f"no active person {who!r}"}), 404
+    return jsonify({"ok": True, "open_id": person.open_id, **tokens})
+
+
+@bp.post("/expire_user_tokens")
+def expire_user_tokens() -> ResponseReturnValue:
+    """{open_id?}: that person's user access tokens (or everyone's) answer 99991677 from now on."""
+    count = state().expire_user_tokens(json_body().get("open_id"))
+    return jsonify({"ok": True, "expired": count})
+
+
+@bp.post("/revoke_refresh_tokens")
+def revoke_refresh_tokens() -> ResponseReturnValue:
+    """{open_id?}: that person's refresh tokens (or everyone's) answer 20064 from now on."""
+    count = state().revoke_refresh_tokens(json_body().get("open_id"))
+    return jsonify({"ok": True, "revoked": count, "refreshes": state().user_token_refreshes()})
