@@ -147,7 +147,12 @@ def _to_subscription(row: SubscriptionRow) -> Subscription:
 
 
 def _aware(moment: datetime) -> datetime:
+    """Times are written in UTC (SQLite keeps no offset), so a naive time read back is UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _utc(moment: datetime) -> datetime:
+    return _aware(moment).astimezone(UTC)
 
 
 def to_slot(moment: datetime) -> str:
@@ -267,7 +272,7 @@ class Store:
         with self.session() as s:
             s.execute(delete(SnoozeRow).where(SnoozeRow.subscription_id == subscription_id,
                                               SnoozeRow.person == person))
-            s.add(SnoozeRow(subscription_id=subscription_id, person=person, until=_aware(until)))
+            s.add(SnoozeRow(subscription_id=subscription_id, person=person, until=_utc(until)))
 
     def snoozed(self, subscription_id: int, at: datetime) -> set[str]:
         with self.session() as s:
@@ -276,7 +281,7 @@ class Store:
 
     # -- API call counts ----------------------------------------------------------------------------------
     def add_api_calls(self, counts: dict[str, int], *, at: datetime) -> None:
-        month = _aware(at).strftime("%Y-%m")
+        month = _utc(at).strftime("%Y-%m")
         for api, count in counts.items():
             if count <= 0:
                 continue
@@ -297,11 +302,11 @@ class Store:
         with self.session() as s:
             row = s.get(UserTokenRow, open_id)
             if row is None:
-                s.add(UserTokenRow(open_id=open_id, ciphertext=ciphertext, expires_at=_aware(expires_at),
-                                   refresh_expires_at=_aware(refresh_expires_at)))
+                s.add(UserTokenRow(open_id=open_id, ciphertext=ciphertext, expires_at=_utc(expires_at),
+                                   refresh_expires_at=_utc(refresh_expires_at)))
             else:
-                row.ciphertext, row.expires_at = ciphertext, _aware(expires_at)
-                row.refresh_expires_at = _aware(refresh_expires_at)
+                row.ciphertext, row.expires_at = ciphertext, _utc(expires_at)
+                row.refresh_expires_at = _utc(refresh_expires_at)
 
     def user_token(self, open_id: str) -> tuple[str, datetime, datetime] | None:
         with self.session() as s:
@@ -314,7 +319,7 @@ class Store:
 
     def add_oauth_state(self, state: str, open_id: str, *, expires_at: datetime) -> None:
         with self.session() as s:
-            s.add(OAuthStateRow(state=state, open_id=open_id, expires_at=_aware(expires_at), used=False))
+            s.add(OAuthStateRow(state=state, open_id=open_id, expires_at=_utc(expires_at), used=False))
 
     def use_oauth_state(self, state: str, *, at: datetime) -> str | None:
         """The open_id the state was made for, once: None when unknown, expired or already used."""

@@ -20,14 +20,14 @@ def _need_login(locale: str) -> Reply:
 
 
 def run(call: CommandCall, ctx: Context) -> Reply:
+    confirm = call.options.get("confirm")
+    if confirm and call.options.get("owner") != ctx.sender_open_id:  # a click by someone else changes nothing
+        return Reply({}, toast=t(call.locale, "只有本人可以确认。", "Only the person who asked can confirm."),
+                     refused=True)
     token = ctx.vault.access_token(ctx.sender_open_id, now=ctx.now) if ctx.vault else None
     if token is None:
         return _need_login(call.locale)
-    confirm = call.options.get("confirm")
     if confirm:
-        if call.options.get("owner") != ctx.sender_open_id:  # a click by someone else changes nothing
-            return Reply({}, toast=t(call.locale, "只有本人可以确认。", "Only the person who asked can confirm."),
-                         refused=True)
         if confirm not in EDITABLE_FIELDS:
             return Reply({}, toast=t(call.locale, "这个字段不能修改。", "That field cannot be changed."), refused=True)
         ctx.clients.users.update_me(token, ctx.sender_open_id, str(confirm), str(call.options.get("value", "")))
