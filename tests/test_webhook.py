@@ -181,3 +181,41 @@ def test_person_opening_a_chat_is_greeted(chat, sandbox):
 
 def test_healthz(app):
     assert app.test_client().get("/healthz").get_json() == {"ok": True}
+
+
+def _resigned(sender, payload, timestamp):
+    """A request exactly as Feishu signs it, with the given timestamp (a valid signature)."""
+    from bot.sandbox.delivery import encrypt, sign
+
+    body = json.dumps({"encrypt": encrypt(json.dumps(payload).encode(), ENCRYPT_KEY)}).encode()
+    return body, {"Content-Type": "application/json", "X-Lark-Request-Timestamp": str(timestamp),
+                  "X-Lark-Request-Nonce": "n1", "X-Lark-Signature": sign(str(timestamp), "n1", ENCRYPT_KEY, body)}
+
+
+def test_a_replay_older_than_the_dedup_window_is_refused(chat, sandbox):
+    import time
+
+    from bot.sandbox.delivery import message_event
+
+    person = chat.person("周星河")
+    event = message_event(sender_open_id=person.open_id, chat_id=p2p_chat_id(person.open_id), chat_type="p2p",
+                          text="help", token=VERIFICATION_TOKEN, app_id="cli_sandbox_app")
+    body, headers = _resigned(chat.sender, event, int(time.time()) - 13 * 3600)
+    response = chat.client.post("/webhook/event", data=body, headers=headers)
+    assert response.status_code == 401 and response.get_json() == {"msg": "request too old (replay?)"}
+    body, headers = _resigned(chat.sender, event, int(time.time()) + 3600)
+    response = chat.client.post("/webhook/event", data=body, headers=headers)
+    assert response.status_code == 401 and response.get_json() == {"msg": "timestamp in the future"}
+    assert sandbox.state.outbox == []
+    body, headers = _resigned(chat.sender, event, int(time.time()) - 60)  # a normal retry a minute later
+    assert chat.client.post("/webhook/event", data=body, headers=headers).status_code == 200
+    assert len(sandbox.state.outbox) == 1
+
+
+def test_errors_never_leak_a_stack_trace(app):
+    client = app.test_client()
+    for body in (b'{"encrypt": "not base64!"}', b'{"schema": "2.0"}', b'{"encrypt": ""}', b"{}"):
+        response = client.post("/webhook/event", data=body, headers={"Content-Type": "application/json"})
+        assert 400 <= response.status_code < 500, body
+        assert b"Traceback" not in response.data and b".py" not in response.data
+        assert len(response.data) < 200
