@@ -167,21 +167,22 @@ class Router:
             log.exception("command %s crashed for event %s", call.name, ctx.event_id)
             return Reply(error_cards.build_internal_error_card(locale=call.locale, event_id=ctx.event_id))
 
-    def handle_message(self, msg: IncomingMessage) -> str | None:
-        """Answer one message (called on a worker thread). Returns the reply's message id, if any."""
+    def handle_message(self, msg: IncomingMessage) -> bool:
+        """Answer one message (called on a worker thread). True when it is finished with: answered, or
+        nothing to answer; False when no reply could be sent (the inbox keeps it to try again)."""
         bot_open_id = self.clients.bot.open_id()
         if msg.sender_open_id == bot_open_id or msg.sender_type != "user":
-            return None
+            return True
         if not is_addressed_to_bot(msg, bot_open_id):
             log.debug("group message %s not addressed to the bot; ignored", msg.message_id)
-            return None
+            return True
         call = self.parse(msg, bot_open_id)
         if msg.message_type not in ("text", "post"):
             call = CommandCall(name="help", locale=call.locale)
         ctx = self.context(sender=msg.sender_open_id, chat=Chat(msg.chat_id, msg.chat_type),
                            message_id=msg.message_id, event_id=msg.event_id)
         reply = self.run(call, ctx)
-        return self.deliver(reply, ctx, locale=call.locale)
+        return self.deliver(reply, ctx, locale=call.locale) is not None
 
     def deliver(self, reply: Reply, ctx: Context, *, locale: str) -> str | None:
         """Send a reply: in the thread of the asking message, or privately to the asker.

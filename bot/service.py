@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import asdict
 from typing import Any
 
 from lark_oapi.event.callback.model.p2_card_action_trigger import P2CardActionTrigger
@@ -16,7 +17,7 @@ from lark_oapi.event.callback.model.p2_card_action_trigger import P2CardActionTr
 from bot.commands.base import Reply, call_from_action
 from bot.feishu.messenger import to_uuid
 from bot.inbox import Inbox, MemorySeenStore
-from bot.models import Chat
+from bot.models import Chat, Mention
 from bot.router import IncomingMessage, Router
 from cards.components import t
 from cards.welcome import build_welcome_card
@@ -44,7 +45,43 @@ class BotService:
         if not self.inbox.is_new(f"evt:{msg.event_id}", f"msg:{msg.message_id}"):
             log.info("duplicate delivery of %s / %s dropped", msg.event_id, msg.message_id)
             return
-        self.inbox.submit(msg.event_id, lambda: self.router.handle_message(msg))
+        store = self.router.store
+        if store is not None:
+            try:
+                recorded = store.record_inbound(msg.message_id, msg.event_id, asdict(msg))
+            except Exception as exc:  # the SDK turns this into a 500 (mapped to 503): Feishu retries later
+                raise RuntimeError("inbox unavailable") from exc
+            if not recorded:
+                log.info("message %s was recorded before; dropped", msg.message_id)
+                return
+        self._work_on(msg)
+
+    def _work_on(self, msg: IncomingMessage) -> None:
+        store = self.router.store
+
+        def job() -> None:
+            finished = False
+            try:
+                finished = self.router.handle_message(msg)
+            finally:
+                if store is not None:
+                    store.finish_inbound(msg.message_id, ok=finished)
+
+        self.inbox.submit(msg.event_id, job)
+
+    def resume(self) -> int:
+        """Hand unfinished messages (a crash, or replies Feishu would not take) to the workers again.
+        Replies reuse the uuid derived from the message id, so Feishu drops any that did go out."""
+        store = self.router.store
+        if store is None:
+            return 0
+        unfinished = store.unfinished_inbound()
+        for payload in unfinished:
+            payload["mentions"] = tuple(Mention(**m) for m in payload.get("mentions", ()))
+            self._work_on(IncomingMessage(**payload))
+        if unfinished:
+            log.info("resumed %d unfinished message(s)", len(unfinished))
+        return len(unfinished)
 
     # -- greetings --------------------------------------------------------------------------------
     def _send_welcome(self, receive_id: str, *, in_group: bool) -> None:

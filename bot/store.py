@@ -108,6 +108,17 @@ class ApiCountRow(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class InboxRow(Base):
+    """An accepted message, recorded before the webhook answers, done once its reply is sent."""
+
+    __tablename__ = "inbox"
+    message_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending | failed | done
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+
+
 class UserTokenRow(Base):
     """A person's user access token, encrypted (Fernet); never stored in clear."""
 
@@ -330,3 +341,26 @@ class Store:
             result = s.execute(update(OAuthStateRow).where(OAuthStateRow.state == state,
                                                            OAuthStateRow.used.is_(False)).values(used=True))
             return row.open_id if result.rowcount == 1 else None
+
+    # -- the durable inbox ----------------------------------------------------------------------------------
+    def record_inbound(self, message_id: str, event_id: str, payload: dict[str, Any]) -> bool:
+        """Record a message before acknowledging it. False when it was recorded before (a redelivery)."""
+        try:
+            with self.session() as s:
+                s.add(InboxRow(message_id=message_id, event_id=event_id, payload=json.dumps(payload),
+                               status="pending"))
+            return True
+        except IntegrityError:
+            return False
+
+    def finish_inbound(self, message_id: str, *, ok: bool) -> None:
+        with self.session() as s:
+            s.execute(update(InboxRow).where(InboxRow.message_id == message_id)
+                      .values(status="done" if ok else "failed"))
+
+    def unfinished_inbound(self, *, statuses: tuple[str, ...] = ("pending", "failed"),
+                           limit: int = 500) -> list[dict[str, Any]]:
+        with self.session() as s:
+            rows = s.scalars(select(InboxRow).where(InboxRow.status.in_(statuses))
+                             .order_by(InboxRow.received_at).limit(limit))
+            return [json.loads(r.payload) for r in rows]

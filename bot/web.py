@@ -95,6 +95,7 @@ def create_app(
     seen: SeenStore | None = None,
     clock: Callable[[], datetime] | None = None,
     store: Store | None = None,
+    resume: bool = True,
 ) -> Flask:
     """Build the web app. Tests pass their own settings, executor, clients or clock."""
     settings = settings or Settings.from_env()
@@ -113,6 +114,8 @@ def create_app(
         on_card_action=service.on_card_action,
     )
 
+    if resume:
+        service.resume()
     app = Flask("bot")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.extensions["bot"] = service
