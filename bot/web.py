@@ -23,6 +23,7 @@ from bot.oauth import handle_callback
 from bot.router import Router
 from bot.service import BotService
 from bot.settings import Settings
+from bot.shared import RedisSeenStore, connect
 from bot.store import Store
 from bot.tokens import TokenVault
 
@@ -101,7 +102,9 @@ def create_app(
     settings = settings or Settings.from_env()
     feishu = feishu or FeishuClients.create(settings)
     executor = executor or ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="bot-worker")
-    seen = seen or MemorySeenStore(ttl=settings.dedup_ttl, maxsize=settings.dedup_max_keys)
+    if seen is None:
+        seen = (RedisSeenStore(connect(settings.redis_url), ttl=settings.dedup_ttl, prefix=f"okrbot:{settings.app_id}:")
+                if settings.redis_url else MemorySeenStore(ttl=settings.dedup_ttl, maxsize=settings.dedup_max_keys))
     store = store or Store(settings.database_url)
     vault = TokenVault(store, feishu.users, secret_key=settings.secret_key) if settings.secret_key else None
     router = Router(ALL, clients=feishu, settings=settings, clock=clock, store=store, vault=vault)

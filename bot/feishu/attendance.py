@@ -28,7 +28,7 @@ from lark_oapi.api.attendance.v1 import (
 
 from bot.feishu.caller import ApiCaller
 from bot.feishu.errors import FeishuApiError
-from bot.feishu.ratelimit import SlidingWindowLimiter
+from bot.feishu.ratelimit import Limiter
 from bot.models import AttendanceGroup, AttendanceMember, PunchResult
 
 PAGE_SIZE = 50  # documented maximum for groups and list_user
@@ -85,7 +85,7 @@ def _batches(items: list[str], size: int) -> Iterable[list[str]]:
 class AttendanceClient:
     """Groups (list, search by name, get by id), group members (list_user), punch results (user_tasks)."""
 
-    def __init__(self, caller: ApiCaller, *, limiter: SlidingWindowLimiter, ttl: float = 600.0,
+    def __init__(self, caller: ApiCaller, *, limiter: Limiter, ttl: float = 600.0,
                  task_ttl: float = 60.0, timer: Callable[[], float] | None = None) -> None:
         self._caller = caller
         self._api = caller.client.attendance.v1

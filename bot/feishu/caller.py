@@ -22,7 +22,7 @@ from bot.feishu.errors import (
     Unavailable,
     error_for,
 )
-from bot.feishu.ratelimit import SlidingWindowLimiter
+from bot.feishu.ratelimit import Limiter
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class ApiCaller:
         method: Callable[..., R],
         request: Any,
         *,
-        limiter: SlidingWindowLimiter | None = None,
+        limiter: Limiter | None = None,
         option: Any = None,
     ) -> R:
         token_retried = False
@@ -159,7 +159,7 @@ class ApiCaller:
         method: Callable[..., Any],
         build: Callable[[str], Any],
         *,
-        limiter: SlidingWindowLimiter | None = None,
+        limiter: Limiter | None = None,
     ) -> Iterator[Any]:
         """Each page's `data` of a page_token / has_more list; `build(page_token)` makes the request
         ("" for the first page)."""

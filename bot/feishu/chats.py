@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from lark_oapi.api.im.v1 import GetChatMembersRequest, GetChatRequest
 
 from bot.feishu.caller import ApiCaller
-from bot.feishu.ratelimit import SlidingWindowLimiter
+from bot.feishu.ratelimit import Limiter
 
 MEMBERS_PAGE_SIZE = 100  # documented maximum
 
@@ -24,7 +24,7 @@ class ChatInfo:
 
 
 class ChatClient:
-    def __init__(self, caller: ApiCaller, *, limiter: SlidingWindowLimiter) -> None:
+    def __init__(self, caller: ApiCaller, *, limiter: Limiter) -> None:
         self._caller = caller
         self._api = caller.client.im.v1
         self._limiter = limiter

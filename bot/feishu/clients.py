@@ -21,12 +21,14 @@ from bot.feishu.ratelimit import (
     EHR_LIMITS,
     IM_LIMITS,
     OKR_LIMITS,
+    Limiter,
     SlidingWindowLimiter,
     scaled,
 )
 from bot.feishu.roster import RosterClient
 from bot.feishu.user_api import UserApi
 from bot.settings import Settings
+from bot.shared import RedisLimiter, connect
 
 
 def build_lark_client(settings: Settings) -> lark.Client:
@@ -57,19 +59,24 @@ class FeishuClients:
             base_delay=settings.retry_base_delay, max_delay=settings.retry_max_delay, sleep=sleep,
         )
         scale = settings.rate_limit_scale
+        shared = connect(settings.redis_url) if settings.redis_url else None
+
+        def limiter(family: str, windows: tuple[tuple[int, float], ...]) -> Limiter:
+            """One limiter per API family: in Redis when several instances share the app's limits."""
+            if shared is not None:
+                return RedisLimiter(shared, f"{settings.app_id}:{family}", scaled(windows, scale), sleep=sleep)
+            return SlidingWindowLimiter(scaled(windows, scale), sleep=sleep)
+
+        contact, im = limiter("contact", CONTACT_LIMITS), limiter("im", IM_LIMITS)
         return cls(
             caller=caller,
-            contact=ContactClient(
-                caller, limiter=SlidingWindowLimiter(scaled(CONTACT_LIMITS, scale)),
-                directory_ttl=settings.directory_ttl, user_ttl=settings.directory_ttl,
-            ),
-            messenger=Messenger(caller, limiter=SlidingWindowLimiter(scaled(IM_LIMITS, scale)), scale=scale),
+            contact=ContactClient(caller, limiter=contact, directory_ttl=settings.directory_ttl,
+                                  user_ttl=settings.directory_ttl),
+            messenger=Messenger(caller, limiter=im, scale=scale),
             bot=BotInfo(caller),
-            okr=OkrClient(caller, limiter=SlidingWindowLimiter(scaled(OKR_LIMITS, scale)), ttl=settings.okr_ttl),
-            roster=RosterClient(caller, limiter=SlidingWindowLimiter(scaled(EHR_LIMITS, scale)),
-                                ttl=settings.roster_ttl),
-            attendance=AttendanceClient(caller, limiter=SlidingWindowLimiter(scaled(ATTENDANCE_LIMITS, scale))),
-            chats=ChatClient(caller, limiter=SlidingWindowLimiter(scaled(IM_LIMITS, scale))),
-            users=UserApi(caller, domain=settings.domain, app_id=settings.app_id,
-                          limiter=SlidingWindowLimiter(scaled(CONTACT_LIMITS, scale))),
+            okr=OkrClient(caller, limiter=limiter("okr", OKR_LIMITS), ttl=settings.okr_ttl),
+            roster=RosterClient(caller, limiter=limiter("ehr", EHR_LIMITS), ttl=settings.roster_ttl),
+            attendance=AttendanceClient(caller, limiter=limiter("attendance", ATTENDANCE_LIMITS)),
+            chats=ChatClient(caller, limiter=im),
+            users=UserApi(caller, domain=settings.domain, app_id=settings.app_id, limiter=contact),
         )

@@ -20,7 +20,7 @@ from lark_oapi.api.contact.v3 import (
 
 from bot.feishu.caller import ApiCaller
 from bot.feishu.errors import NotFound
-from bot.feishu.ratelimit import SlidingWindowLimiter
+from bot.feishu.ratelimit import Limiter
 from bot.models import Department, Person
 
 log = logging.getLogger(__name__)
@@ -149,7 +149,7 @@ class ContactClient:
         self,
         caller: ApiCaller,
         *,
-        limiter: SlidingWindowLimiter,
+        limiter: Limiter,
         directory_ttl: float = 600.0,
         user_ttl: float = 600.0,
         timer: Callable[[], float] | None = None,

@@ -21,7 +21,7 @@ from lark_oapi.core.enum import AccessTokenType, HttpMethod
 from lark_oapi.core.model import BaseRequest
 
 from bot.feishu.caller import ApiCaller
-from bot.feishu.ratelimit import IM_PER_TARGET_LIMITS, SlidingWindowLimiter, scaled
+from bot.feishu.ratelimit import IM_PER_TARGET_LIMITS, Limiter, SlidingWindowLimiter, scaled
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def _receive_id_type(receive_id: str) -> str:
 
 
 class Messenger:
-    def __init__(self, caller: ApiCaller, *, limiter: SlidingWindowLimiter, scale: float = 1.0) -> None:
+    def __init__(self, caller: ApiCaller, *, limiter: Limiter, scale: float = 1.0) -> None:
         self._caller = caller
         self._api = caller.client.im.v1.message
         self._limiter = limiter

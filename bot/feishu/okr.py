@@ -11,7 +11,7 @@ from cachetools import TTLCache
 from lark_oapi.api.okr.v1 import ListPeriodRequest, ListUserOkrRequest
 
 from bot.feishu.caller import ApiCaller
-from bot.feishu.ratelimit import SlidingWindowLimiter
+from bot.feishu.ratelimit import Limiter
 from bot.models import (
     OKR_STATUS_AT_RISK,
     OKR_STATUS_DELAYED,
@@ -82,7 +82,7 @@ def to_period(item: Any) -> OkrPeriod | None:
 
 
 class OkrClient:
-    def __init__(self, caller: ApiCaller, *, limiter: SlidingWindowLimiter, ttl: float = 120.0,
+    def __init__(self, caller: ApiCaller, *, limiter: Limiter, ttl: float = 120.0,
                  period_ttl: float = 3600.0, timer: Callable[[], float] | None = None) -> None:
         self._caller = caller
         self._api = caller.client.okr.v1

@@ -6,6 +6,15 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Protocol
+
+
+class Limiter(Protocol):
+    """What the API clients need of a rate limiter (in-process or shared in Redis)."""
+
+    def acquire(self) -> float: ...
+
+    def penalise(self, seconds: float) -> None: ...
 
 
 class SlidingWindowLimiter:

@@ -17,7 +17,7 @@ from cachetools import TTLCache
 from lark_oapi.api.ehr.v1 import ListEmployeeRequest
 
 from bot.feishu.caller import ApiCaller
-from bot.feishu.ratelimit import SlidingWindowLimiter
+from bot.feishu.ratelimit import Limiter
 from bot.models import Employee
 
 PAGE_SIZE = 100  # documented maximum
@@ -62,7 +62,7 @@ def to_employee(record: Any) -> Employee:
 
 
 class RosterClient:
-    def __init__(self, caller: ApiCaller, *, limiter: SlidingWindowLimiter, ttl: float = 600.0,
+    def __init__(self, caller: ApiCaller, *, limiter: Limiter, ttl: float = 600.0,
                  timer: Callable[[], float] | None = None) -> None:
         self._caller = caller
         self._api = caller.client.ehr.v1

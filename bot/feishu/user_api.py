@@ -28,7 +28,7 @@ from lark_oapi.core.model import BaseRequest, RequestOption
 from bot.feishu.caller import ApiCaller
 from bot.feishu.contact import to_person
 from bot.feishu.errors import FeishuApiError
-from bot.feishu.ratelimit import SlidingWindowLimiter
+from bot.feishu.ratelimit import Limiter
 from bot.models import Person
 
 SEARCH_PAGE_SIZE = 50  # the contract's maximum
@@ -59,7 +59,7 @@ def _token_set(data: Any, now: datetime) -> TokenSet:
 
 
 class UserApi:
-    def __init__(self, caller: ApiCaller, *, domain: str, app_id: str, limiter: SlidingWindowLimiter) -> None:
+    def __init__(self, caller: ApiCaller, *, domain: str, app_id: str, limiter: Limiter) -> None:
         self._caller = caller
         self._client: lark.Client = caller.client
         self._domain = domain
