@@ -7,6 +7,7 @@ to the inbox's executor, except card clicks, which Feishu wants answered with th
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import asdict
@@ -32,6 +33,7 @@ class BotService:
         self.router = router
         self.inbox = inbox
         self._greeted = MemorySeenStore(ttl=GREETING_MEMORY_SECONDS, maxsize=50_000)
+        self._stop = threading.Event()
 
     @property
     def clients(self):
@@ -69,13 +71,13 @@ class BotService:
 
         self.inbox.submit(msg.event_id, job)
 
-    def resume(self) -> int:
+    def resume(self, *, statuses: tuple[str, ...] = ("pending", "failed")) -> int:
         """Hand unfinished messages (a crash, or replies Feishu would not take) to the workers again.
         Replies reuse the uuid derived from the message id, so Feishu drops any that did go out."""
         store = self.router.store
         if store is None:
             return 0
-        unfinished = store.unfinished_inbound()
+        unfinished = store.unfinished_inbound(statuses=statuses)
         for payload in unfinished:
             payload["mentions"] = tuple(Mention(**m) for m in payload.get("mentions", ()))
             self._work_on(IncomingMessage(**payload))
@@ -150,3 +152,17 @@ class BotService:
             self.clients.messenger.delayed_update(token, reply.card)
         except Exception:
             log.exception("delayed card update failed for %s", event_id)
+
+    def start_retrying(self, interval: float) -> threading.Thread:
+        """Every `interval` seconds, try again the replies Feishu did not take (an outage)."""
+
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                try:
+                    self.resume(statuses=("failed",))
+                except Exception:
+                    log.exception("retrying failed replies")
+
+        thread = threading.Thread(target=loop, name="reply-retry", daemon=True)
+        thread.start()
+        return thread

@@ -97,6 +97,7 @@ def create_app(
     clock: Callable[[], datetime] | None = None,
     store: Store | None = None,
     resume: bool = True,
+    retry_interval: float | None = 60.0,
 ) -> Flask:
     """Build the web app. Tests pass their own settings, executor, clients or clock."""
     settings = settings or Settings.from_env()
@@ -119,6 +120,8 @@ def create_app(
 
     if resume:
         service.resume()
+    if retry_interval:
+        service.start_retrying(retry_interval)
     app = Flask("bot")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.extensions["bot"] = service

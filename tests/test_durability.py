@@ -67,3 +67,22 @@ def test_sigkill_mid_burst_loses_nothing_and_sends_nothing_twice(sandbox, tmp_pa
     counts = Counter(e["reply_to"] for e in sandbox.state.outbox)
     assert set(counts) == set(acknowledged)
     assert set(counts.values()) == {1}, counts
+
+
+def test_replies_feishu_would_not_take_are_kept_and_sent_later(settings, sandbox):
+    from bot.inbox import InlineExecutor
+    from bot.web import create_app
+    from tests.conftest import NOW, Chat
+
+    app = create_app(settings, executor=InlineExecutor(), clock=lambda: NOW, retry_interval=None)
+    chat = Chat(app.test_client(), sandbox, settings)
+    sandbox.state.inject_fault("/open-apis/im/v1/messages/", times=None, http_status=503, code=1, msg="down",
+                               method="POST")
+    assert chat.say("陈立", "帮助") == []  # acknowledged, but Feishu is down: nothing sent, nothing lost
+    message_id = chat.last_payload["event"]["message"]["message_id"]
+    store = app.extensions["bot"].router.store
+    assert [m["message_id"] for m in store.unfinished_inbound(statuses=("failed",))] == [message_id]
+    sandbox.state.clear_faults()
+    assert app.extensions["bot"].resume(statuses=("failed",)) == 1  # what the retry loop does each minute
+    assert [e["reply_to"] for e in sandbox.state.outbox] == [message_id]
+    assert store.unfinished_inbound() == []
