@@ -21,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     delete,
+    event,
     func,
     select,
     update,
@@ -171,6 +172,16 @@ def to_slot(moment: datetime) -> str:
     return _aware(moment).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _sqlite_pragmas(connection, _record) -> None:
+    """WAL lets the webhook's inserts and the workers' updates proceed without blocking each other, and
+    synchronous=NORMAL makes each commit cheap while staying durable across a process crash."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
 class Store:
     def __init__(self, url: str) -> None:
         kwargs: dict[str, Any] = {"future": True}
@@ -180,6 +191,8 @@ class Store:
                 kwargs["poolclass"] = StaticPool
         self.url = url
         self.engine = create_engine(url, **kwargs)
+        if url.startswith("sqlite") and url not in ("sqlite://", "sqlite:///:memory:"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
         Base.metadata.create_all(self.engine)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
