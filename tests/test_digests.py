@@ -51,6 +51,23 @@ def runtime(bot, store, admin_settings):
     return Runtime(settings=admin_settings, clients=service.clients, store=store, clock=lambda: NOW)
 
 
+def run_at_once(runtimes, sub, when) -> list:
+    """The same subscription and scheduled time run by several schedulers at the same moment."""
+    barrier = threading.Barrier(len(runtimes))
+    results = []
+
+    def run(rt):
+        barrier.wait()
+        results.append(run_at(rt, sub, when))
+
+    threads = [threading.Thread(target=run, args=(rt,)) for rt in runtimes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
 def mentioned(card) -> set[str]:
     return set(re.findall(r"<at id=(ou_\w+)></at>", str(card)))
 
@@ -170,18 +187,7 @@ def test_two_schedulers_on_one_database_send_once(admin_settings, sandbox, tmp_p
     sub = first.store.add_subscription(kind=KIND_OKR_REMINDER, target=sandbox.seed.chat("eng_weekly").chat_id,
                                        created_by="ou_x", schedule={})
     sandbox.state.reset_outbox()
-    barrier = threading.Barrier(2)
-    results = []
-
-    def run(rt):
-        barrier.wait()
-        results.append(run_at(rt, sub, FRIDAY_1700))
-
-    threads = [threading.Thread(target=run, args=(rt,)) for rt in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_at_once((first, second), sub, FRIDAY_1700)
     assert results.count(None) == 1 and len([r for r in results if r]) == 1
     assert len(sandbox.state.outbox) == 1
 

@@ -3,7 +3,6 @@ store, sent-log and job store."""
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -21,6 +20,7 @@ from bot.store import KIND_OKR_REMINDER, Store
 from bot.web import create_app
 from tests.conftest import NOW, Chat
 from tests.services import postgres_server, redis_server
+from tests.test_digests import run_at_once
 
 FRIDAY_1700 = datetime(2026, 11, 27, 17, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -82,18 +82,7 @@ def test_exactly_once_digest_on_postgresql(admin_settings_pg, sandbox):
     second = Runtime(settings=admin_settings_pg, clients=FeishuClients.create(admin_settings_pg), store=Store(url))
     sub = first.store.add_subscription(kind=KIND_OKR_REMINDER, target=sandbox.seed.chat("eng_weekly").chat_id,
                                        created_by="ou_x", schedule={})
-    barrier = threading.Barrier(2)
-    results = []
-
-    def run(rt):
-        barrier.wait()
-        results.append(run_at(rt, sub, FRIDAY_1700))
-
-    threads = [threading.Thread(target=run, args=(rt,)) for rt in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_at_once((first, second), sub, FRIDAY_1700)
     assert results.count(None) == 1
     assert len(sandbox.state.outbox) == 1
     assert run_at(first, sub, FRIDAY_1700) is None  # and the same time again
