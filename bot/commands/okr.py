@@ -84,7 +84,7 @@ def run(call: CommandCall, ctx: Context) -> Reply:
 
 COMMAND = Command(
     name="okr",
-    aliases=("我的okr", "my okr", "my okrs", "okrs", "目标"),
+    aliases=("我的OKR", "my OKR", "my OKRs", "OKRs", "目标"),
     usage="okr [@someone] [period | last | next]",
     summary_zh="查看你（或某人）本周期的 OKR：进度、状态、评分、权重、截止日期和最近更新时间，可切换周期。",
     summary_en="Your (or someone's) OKRs for the period: progress, status, score, weight, deadline, freshness; "
