@@ -12,7 +12,8 @@ def build_welcome_card(*, bot_name: str, locale: str, in_group: bool) -> Card:
     else:
         how = t(locale, "直接给我发命令，例如 **帮助**、**查人 张三**、**团队**。",
                 "Just send me a command, for example **help**, **whois Alex**, **team**.")
-    body = t(locale, "你好！我可以查 OKR、查人、看团队、花名册和考勤组，还能定时提醒和发团队周报。发送 **帮助** 查看全部命令。",
+    body = t(locale, "你好！我可以查 OKR、查人、看团队、花名册和考勤组，还能定时提醒和发团队周报。"
+             "发送 **帮助** 查看全部命令。",
              "Hi! I show OKRs, find people, list teams, the roster and attendance groups, and send scheduled "
              "reminders and team digests. Send **help** to see every command.")
     return card(t(locale, f"👋 {bot_name} 来了", f"👋 {bot_name} is here"),
