@@ -44,18 +44,20 @@ class BotService:
         if msg.sender_type != "user":
             log.debug("message %s from a %s dropped", msg.message_id, msg.sender_type or "non-user")
             return
-        if not self.inbox.is_new(f"evt:{msg.event_id}", f"msg:{msg.message_id}"):
-            log.info("duplicate delivery of %s / %s dropped", msg.event_id, msg.message_id)
-            return
         store = self.router.store
-        if store is not None:
-            try:
-                recorded = store.record_inbound(msg.message_id, msg.event_id, asdict(msg))
-            except Exception as exc:  # the SDK turns this into a 500 (mapped to 503): Feishu retries later
-                raise RuntimeError("inbox unavailable") from exc
-            if not recorded:
+        try:
+            # Record first: if that fails Feishu must retry (503), so nothing may be marked as seen yet.
+            if store is not None and not store.record_inbound(msg.message_id, msg.event_id, asdict(msg)):
                 log.info("message %s was recorded before; dropped", msg.message_id)
                 return
+            fresh = self.inbox.is_new(f"evt:{msg.event_id}", f"msg:{msg.message_id}")
+        except Exception as exc:  # the SDK turns this into a 500, mapped to 503: Feishu retries later
+            raise RuntimeError("inbox unavailable") from exc
+        if not fresh:  # another instance (shared dedup) has it
+            log.info("duplicate delivery of %s / %s dropped", msg.event_id, msg.message_id)
+            if store is not None:
+                store.finish_inbound(msg.message_id, ok=True)
+            return
         self._work_on(msg)
 
     def _work_on(self, msg: IncomingMessage) -> None:

@@ -86,3 +86,29 @@ def test_replies_feishu_would_not_take_are_kept_and_sent_later(settings, sandbox
     assert app.extensions["bot"].resume(statuses=("failed",)) == 1  # what the retry loop does each minute
     assert [e["reply_to"] for e in sandbox.state.outbox] == [message_id]
     assert store.unfinished_inbound() == []
+
+
+def test_when_the_inbox_cannot_record_feishu_is_asked_to_retry_and_the_retry_is_answered(settings, sandbox):
+    from sqlalchemy import text
+
+    from bot.inbox import InlineExecutor
+    from bot.store import Base
+    from bot.web import create_app
+    from tests.conftest import NOW, Chat
+
+    app = create_app(settings, executor=InlineExecutor(), clock=lambda: NOW, retry_interval=None)
+    chat = Chat(app.test_client(), sandbox, settings)
+    store = app.extensions["bot"].router.store
+    with store.engine.begin() as conn:
+        conn.execute(text("DROP TABLE inbox"))  # the database fails under the bot
+    person = chat.person("陈立")
+    status, body, payload = chat.sender.say(sender_open_id=person.open_id, chat_id=p2p_chat_id(person.open_id),
+                                            chat_type="p2p", text="帮助")
+    assert status == 503 and b"Traceback" not in body  # Feishu retries a non-2xx answer
+    assert sandbox.state.outbox == []
+    Base.metadata.create_all(store.engine)  # the database is back; Feishu's retry arrives
+    status, _, _ = chat.sender.say(sender_open_id=person.open_id, chat_id=p2p_chat_id(person.open_id),
+                                   chat_type="p2p", text="帮助", message_id=payload["event"]["message"]["message_id"],
+                                   event_id=payload["header"]["event_id"])
+    assert status == 200
+    assert [e["reply_to"] for e in sandbox.state.outbox] == [payload["event"]["message"]["message_id"]]
