@@ -7,7 +7,6 @@ talking HTTP to the sandbox.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
@@ -16,10 +15,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from werkzeug.serving import make_server
 
 from bot.inbox import InlineExecutor
-from bot.sandbox import create_sandbox
+from bot.sandbox import serve_in_thread
 from bot.sandbox.delivery import At, EventSender
 from bot.sandbox.ids import p2p_chat_id
 from bot.settings import Settings
@@ -48,12 +46,8 @@ class RunningSandbox:
 
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[RunningSandbox]:
-    app = create_sandbox(app_id=APP_ID, app_secret=APP_SECRET, rate_scale=None)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="sandbox", daemon=True)
-    thread.start()
-    yield RunningSandbox(url=f"http://127.0.0.1:{server.server_port}", app=app, state=app.extensions["sandbox"])
-    server.shutdown()
+    with serve_in_thread(app_id=APP_ID, app_secret=APP_SECRET, rate_scale=None) as server:
+        yield RunningSandbox(url=server.url, app=server.app, state=server.state)
 
 
 @pytest.fixture(autouse=True)

@@ -45,23 +45,13 @@ from werkzeug.serving import make_server
 
 from bot.sandbox import SENSITIVE_FIELDS, SENSITIVE_MARKER, SandboxState, build_seed, create_sandbox
 from bot.sandbox.ids import p2p_chat_id
+from bot.sandbox.timeutil import ManualClock
 
 APP_ID = "cli_sandbox_selftest"
 APP_SECRET = "selftest-secret"
 LIMITED_APP_ID = "cli_sandbox_ratelimit"
 SEED = build_seed()
 ANCHOR = date(2026, 11, 25)
-
-
-class FakeClock:
-    def __init__(self, start: float) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class Running:
@@ -113,9 +103,9 @@ def client(sandbox: Running) -> lark.Client:
 
 
 @pytest.fixture(scope="module")
-def limited() -> Iterator[tuple[Running, FakeClock]]:
+def limited() -> Iterator[tuple[Running, ManualClock]]:
     _drop_cached_token(LIMITED_APP_ID)
-    clock = FakeClock(1000.0)
+    clock = ManualClock(1000.0)
     running = Running(
         create_sandbox(app_id=LIMITED_APP_ID, app_secret=APP_SECRET, rate_scale=1.0, clock=clock)
     )
@@ -656,7 +646,7 @@ def test_chat_members_paging(client: lark.Client) -> None:
 # ---- rate limits, faults, control endpoints ------------------------------------------------------------
 
 
-def test_rate_limit_429_with_reset_header_on_a_fake_clock(limited: tuple[Running, FakeClock]) -> None:
+def test_rate_limit_429_with_reset_header_on_a_fake_clock(limited: tuple[Running, ManualClock]) -> None:
     running, clock = limited
     client = running.client(LIMITED_APP_ID, APP_SECRET)
     request = ListPeriodRequest.builder().build()

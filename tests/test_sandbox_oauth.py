@@ -34,6 +34,7 @@ from lark_oapi.core.token.manager import TokenManager
 from werkzeug.serving import make_server
 
 from bot.sandbox import SandboxState, build_seed, create_sandbox
+from bot.sandbox.timeutil import ManualClock
 from bot.sandbox.userauth import AUTH_CODE_TTL
 
 APP_ID = "cli_oauth_test"  # lark-oapi caches app/tenant tokens process-wide per app_id: keep this one ours
@@ -46,20 +47,9 @@ HR = SEED.person("shaohua")  # 邵华 Hua Shao, 人力资源部 (HRBP)
 CEO = SEED.person("ceo")
 
 
-class FakeClock:
-    def __init__(self, start: float) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 class Running:
     def __init__(self) -> None:
-        self.clock = FakeClock(50_000.0)
+        self.clock = ManualClock(50_000.0)
         self.app = create_sandbox(app_id=APP_ID, app_secret=APP_SECRET, rate_scale=None, clock=self.clock)
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"

@@ -50,3 +50,16 @@ def add_months(day: date, months: int) -> date:
 
 def date_of_epoch(seconds: float) -> date:
     return datetime.fromtimestamp(seconds, CST).date()
+
+
+class ManualClock:
+    """A clock that moves only when told (tests pass it as the sandbox's `clock`)."""
+
+    def __init__(self, start: float) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
