@@ -15,7 +15,7 @@ from typing import Any
 
 from werkzeug.serving import make_server
 
-from bot.sandbox import create_sandbox
+from bot.sandbox import create_sandbox, serve_in_thread
 from bot.sandbox.delivery import At, EventSender, http_post
 from bot.sandbox.ids import p2p_chat_id
 from bot.settings import Settings
@@ -31,12 +31,6 @@ HELP = """Type a message to the bot as the current person. Mention people with @
   /dm            back to the direct chat           /click N   press button N of the last card
   /approve       approve the last authorisation link (after `login`), as the current person
   /quit          leave"""
-
-
-def _serve(app: Any, name: str) -> tuple[Any, str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}"
 
 
 @dataclass
@@ -146,7 +140,7 @@ class DemoSession:
 def start_demo() -> tuple[DemoSession, str, str]:
     """Start the sandbox and the bot; returns the session and both URLs."""
     sandbox_app = create_sandbox(app_id="cli_demo_app", app_secret="demo-secret")
-    _, sandbox_url = _serve(sandbox_app, "sandbox")
+    sandbox_url = serve_in_thread(sandbox_app).url
     # The bot's URL is part of its settings (the OAuth redirect), so bind the port first.
     holder: dict[str, Any] = {}
     bot_server = make_server("127.0.0.1", 0, lambda environ, respond: holder["app"](environ, respond), threaded=True)
