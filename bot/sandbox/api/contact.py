@@ -326,13 +326,7 @@ def find_by_department() -> ResponseReturnValue:
         size=size,
         token_error=_page_token_error,
     )
-    return ok(
-        {
-            "has_more": page.has_more,
-            **({"page_token": page.page_token} if page.page_token else {}),
-            "items": [render_user(p, id_type, department_id_type) for p in page.items],
-        }
-    )
+    return ok({**page.fields(), "items": [render_user(p, id_type, department_id_type) for p in page.items]})
 
 
 @bp.get("/open-apis/contact/v3/departments/<department_id>")
@@ -368,10 +362,4 @@ def department_children(department_id: str) -> ResponseReturnValue:
         size=size,
         token_error=_page_token_error,
     )
-    return ok(
-        {
-            "has_more": page.has_more,
-            **({"page_token": page.page_token} if page.page_token else {}),
-            "items": [render_department(d, id_type, department_id_type) for d in page.items],
-        }
-    )
+    return ok({**page.fields(), "items": [render_department(d, id_type, department_id_type) for d in page.items]})
