@@ -159,3 +159,12 @@ def chat(app: Any, sandbox: RunningSandbox, settings: Settings) -> Chat:
 
 def card_title(entry: dict[str, Any]) -> str:
     return entry["content"]["header"]["title"]["content"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the whole run (see tests/browser.py); each test opens its own page."""
+    from tests.browser import chromium
+
+    with chromium() as running:
+        yield running
