@@ -61,7 +61,7 @@ def _longconn(_args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
-    return run_demo(as_person=args.as_person, say=args.say, group=args.group)
+    return run_demo(as_person=args.as_person, say=args.say, group=args.group, page_port=args.page_port)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--as", dest="as_person", default="", help="who you are (a seeded name)")
     demo.add_argument("--say", default=None, help="send one message, print the reply, exit")
     demo.add_argument("--group", default="", help="talk in this seeded group instead of a direct chat")
+    demo.add_argument("--page-port", type=int, default=8765,
+                      help="port of the chat page on 127.0.0.1 (default 8765; any free port if taken; 0 = any)")
     demo.set_defaults(func=_demo)
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")

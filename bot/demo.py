@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sys
 import tempfile
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from werkzeug.serving import make_server
 
 from bot.sandbox import create_sandbox, serve_in_thread
-from bot.sandbox.delivery import At, EventSender, http_post
+from bot.sandbox.delivery import At, EventSender, http_post, message_event
 from bot.sandbox.ids import p2p_chat_id
 from bot.settings import Settings
 from bot.web import create_app
@@ -25,11 +29,13 @@ from cards.text import buttons_of, callback_value, render_text
 log = logging.getLogger(__name__)
 
 REPLY_TIMEOUT = 15.0
+PAGE_PORT = 8765  # the chat page's usual port (any free one if taken)
 HELP = """Type a message to the bot as the current person. Mention people with @name (e.g. `whois @陈立`).
   /as NAME       become another seeded person      /people    list seeded people
   /group KEY     talk in a seeded group (@bot)     /groups    list seeded groups
   /dm            back to the direct chat           /click N   press button N of the last card
   /approve       approve the last authorisation link (after `login`), as the current person
+  /jobs          run every scheduled reminder and digest now (as the scheduler would at its time)
   /quit          leave"""
 
 
@@ -44,36 +50,63 @@ class DemoSession:
     group: Any = None
     last_card: dict[str, Any] | None = None
     last_message: dict[str, Any] = field(default_factory=dict)
+    scheduler: Any = None  # DemoScheduler, when started with one
+    settings: Any = None
 
     @property
     def seed(self) -> Any:
         return self.state.seed
 
-    def _mentions(self, text: str) -> tuple[str, list[At]]:
-        """Turn @name words into mentions; the bot is mentioned first in a group."""
+    def chat_of(self, person: Any, group: Any = None) -> tuple[str, str]:
+        """(chat_id, chat_type) where `person` talks: their direct chat with the bot, or `group`."""
+        return (group.chat_id, "group") if group is not None else (p2p_chat_id(person.open_id), "p2p")
+
+    def _mentions(self, text: str, group: Any, picked: Sequence[tuple[str, str]] = ()) -> tuple[str, list[At]]:
+        """Turn mentions into `{n}` placeholders: `picked` (open_id, name) pairs replace their `@name` in order
+        (so two people with one name stay apart); any other `@name` word is looked up in the seed. The bot is
+        mentioned first in a group."""
         ats: list[At] = []
-        if self.group is not None:
+        if group is not None:
             ats.append(At(self.seed.bot_open_id, self.seed.bot_app_name))
+        text = text.replace("{", "{{").replace("}", "}}")
+        for open_id, name in picked:
+            marker = "@" + name.replace("{", "{{").replace("}", "}}")
+            if marker in text:
+                ats.append(At(open_id, name))
+                text = text.replace(marker, "{" + str(len(ats) - 1) + "}", 1)
         words = []
-        for word in text.replace("{", "{{").replace("}", "}}").split():
+        for word in text.split(" "):
             found = self.seed.find_people(word[1:]) if word.startswith("@") and len(word) > 1 else []
             if found:
                 ats.append(At(found[0].open_id, found[0].name))
                 words.append("{" + str(len(ats) - 1) + "}")
             else:
                 words.append(word)
-        prefix = "{0} " if self.group is not None else ""
-        return prefix + " ".join(words), ats
+        prefix = "{0} " if group is not None else ""
+        return prefix + " ".join(words).strip(), ats
 
-    def say(self, text: str) -> list[dict[str, Any]]:
-        body, ats = self._mentions(text)
-        chat_id = self.group.chat_id if self.group is not None else p2p_chat_id(self.person.open_id)
-        before = len(self.state.outbox)
-        status, answer, payload = self.sender.say(sender_open_id=self.person.open_id, chat_id=chat_id,
-                                                  chat_type="group" if self.group is not None else "p2p",
-                                                  text=body, mentions=ats)
+    def post(self, person: Any, text: str, *, group: Any = None,
+             mentions: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+        """Send `text` from `person` through the webhook, as Feishu would; returns the event sent. The message
+        is also stored in the sandbox (as Feishu stores what people write), so the bot's reply lands in the
+        same chat and the chat page can show both."""
+        body, ats = self._mentions(text, group, mentions)
+        chat_id, chat_type = self.chat_of(person, group)
+        payload = message_event(sender_open_id=person.open_id, chat_id=chat_id, chat_type=chat_type, text=body,
+                                mentions=ats, token=self.sender.token, app_id=self.sender.app_id)
+        message = payload["event"]["message"]
+        self.state.register_inbound_message(sender_open_id=person.open_id, chat_id=chat_id, chat_type=chat_type,
+                                            msg_type="text", content=message["content"],
+                                            message_id=message["message_id"])
+        self.state.update_message(message["message_id"], mentions=message["mentions"])
+        status, answer = self.sender.deliver("/webhook/event", payload)
         if status != 200:
             raise RuntimeError(f"the webhook answered HTTP {status}: {answer!r}")
+        return payload
+
+    def say(self, text: str) -> list[dict[str, Any]]:
+        before = len(self.state.outbox)
+        payload = self.post(self.person, text, group=self.group)
         # Everything the command sent, up to and including its reply to this message.
         message_id = payload["event"]["message"]["message_id"]
         count = 1
@@ -83,25 +116,45 @@ class DemoSession:
                 return entries
             count += 1
 
+    def press(self, person: Any, message_id: str, value: dict[str, Any]) -> dict[str, Any]:
+        """Press a button of a card as `person` (the real card.action.trigger callback through the webhook).
+        A card in the callback's answer replaces the message's card, as Feishu does; returns the answer."""
+        message = self.state.message(message_id) or {}
+        status, answer = self.sender.click(operator_open_id=person.open_id, value=value, message_id=message_id,
+                                           chat_id=message.get("chat_id") or "")
+        if status != 200:
+            raise RuntimeError(f"the webhook answered HTTP {status}: {answer!r}")
+        card = (answer.get("card") or {}).get("data")
+        if isinstance(card, dict):
+            self.state.apply_callback_card(message_id, card)
+        return answer
+
+    def run_due_jobs(self, timeout: float = 60.0) -> list[dict[str, Any]]:
+        """Make every scheduled subscription due now, let the scheduler run them, and wait for them (up to
+        `timeout`). Returns one entry per job: its name, the time it ran for and what it sent."""
+        if self.scheduler is None:
+            raise RuntimeError("the demo was started without a scheduler")
+        return self.scheduler.run_all_now(timeout)
+
     def click(self, number: int) -> str:
         if not self.last_card:
             return "No card yet."
         buttons = [b for b in buttons_of(self.last_card) if callback_value(b) is not None]
         if not 1 <= number <= len(buttons):
             return f"The last card has {len(buttons)} button(s)."
-        value = callback_value(buttons[number - 1])
+        message_id = self.last_message.get("message_id", "")
         before = len(self.state.outbox)
-        status, answer = self.sender.click(operator_open_id=self.person.open_id, value=value or {},
-                                           message_id=self.last_message.get("message_id", ""),
-                                           chat_id=self.last_message.get("chat_id", ""))
-        if status != 200:
-            return f"The webhook answered HTTP {status}: {answer!r}"
+        try:
+            answer = self.press(self.person, message_id, callback_value(buttons[number - 1]) or {})
+        except RuntimeError as exc:
+            return str(exc)
         card = (answer.get("card") or {}).get("data")
         if card:
             self.last_card = card
             return render_text(card, self.names)
         toast = (answer.get("toast") or {}).get("content", "")
-        later = self.state.wait_for_outbox(1, REPLY_TIMEOUT, since=before)
+        later = [e for e in self.state.wait_for_outbox(1, REPLY_TIMEOUT, since=before)
+                 if e.get("kind") != "callback_update"]
         if later:
             self.last_card = later[-1]["content"]
             return render_text(self.last_card, self.names)
@@ -137,8 +190,57 @@ class DemoSession:
         return "\n".join(out) or "(no reply)"
 
 
-def start_demo() -> tuple[DemoSession, str, str]:
-    """Start the sandbox and the bot; returns the session and both URLs."""
+class DemoScheduler:
+    """The real scheduler of `python -m bot scheduler` (APScheduler, job store on the demo's database), run in
+    this process, with a way to make every subscription due now and wait until the runs are over."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], datetime] | None = None) -> None:
+        from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
+
+        from bot.schedule import start_scheduler
+
+        self._results: dict[str, dict[str, Any] | None] = {}
+        self._changed = threading.Condition()
+        self.scheduler, self.runtime = start_scheduler(settings, clock=clock)
+        self.scheduler.add_listener(self._on_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+
+    def _on_event(self, event: Any) -> None:
+        with self._changed:
+            if event.job_id not in self._results:
+                return
+            if getattr(event, "exception", None) is not None:
+                outcome = {"status": "error", "error": str(event.exception)}
+            elif hasattr(event, "retval"):
+                outcome = {"status": "sent" if event.retval else "nothing new", "message_id": event.retval}
+            else:
+                outcome = {"status": "missed"}
+            self._results[event.job_id] = outcome
+            self._changed.notify_all()
+
+    def run_all_now(self, timeout: float) -> list[dict[str, Any]]:
+        from bot.digests import jobs
+
+        jobs.sync_jobs()
+        due = [job for job in self.scheduler.get_jobs() if job.id.startswith("sub:")]
+        names = {job.id: job.name for job in due}
+        with self._changed:
+            self._results.update({job_id: None for job_id in names})
+        now = datetime.now(ZoneInfo(self.runtime.settings.timezone))
+        for job_id in names:
+            self.scheduler.modify_job(job_id, next_run_time=now)
+        with self._changed:
+            self._changed.wait_for(lambda: all(self._results.get(j) is not None for j in names), timeout)
+            results = {j: self._results.pop(j, None) for j in names}
+        return [{"job": j, "name": names[j], **(results[j] or {"status": "still running"})} for j in names]
+
+    def stop(self) -> None:
+        self.scheduler.shutdown(wait=False)
+
+
+def start_demo(*, scheduler: bool = False, clock: Callable[[], datetime] | None = None,
+               ) -> tuple[DemoSession, str, str]:
+    """Start the sandbox and the bot (and, if asked, the scheduler); returns the session and both URLs.
+    `clock` pins the bot's idea of now (tests); the default is the real time."""
     sandbox_app = create_sandbox(app_id="cli_demo_app", app_secret="demo-secret")
     sandbox_url = serve_in_thread(sandbox_app).url
     # The bot's URL is part of its settings (the OAuth redirect), so bind the port first.
@@ -155,13 +257,14 @@ def start_demo() -> tuple[DemoSession, str, str]:
         secret_key=secrets.token_hex(16),
         public_url=bot_url,
     )
-    holder["app"] = create_app(settings)
+    holder["app"] = create_app(settings, clock=clock)
     threading.Thread(target=bot_server.serve_forever, name="bot", daemon=True).start()
     state = sandbox_app.extensions["sandbox"]
     sender = EventSender(http_post(bot_url), encrypt_key=settings.encrypt_key,
                          verification_token=settings.verification_token, app_id=settings.app_id)
     names = {p.open_id: p.name for p in state.seed.people}
-    session = DemoSession(state=state, sender=sender, names=names, person=state.seed.ceo)
+    session = DemoSession(state=state, sender=sender, names=names, person=state.seed.ceo, settings=settings,
+                          scheduler=DemoScheduler(settings, clock) if scheduler else None)
     return session, sandbox_url, bot_url
 
 
@@ -195,16 +298,34 @@ def _command(session: DemoSession, line: str) -> str | None:
         return "Back in your direct chat with the bot."
     if word == "/approve":
         return session.approve()
+    if word == "/jobs":
+        if session.scheduler is None:
+            return "This demo runs without a scheduler."
+        before = len(session.state.outbox)
+        runs = session.run_due_jobs()
+        lines = [f"  {run['name']}: {run['status']}" for run in runs] or [
+            "  no subscriptions yet: try `digest on`, or in a group `remind okr fri 17:00`"]
+        return "\n".join(lines) + "\n" + session.show(session.state.outbox_since(before))
     if word == "/click":
         return session.click(int(rest)) if rest.isdigit() else "Usage: /click N"
     return HELP
 
 
-def run_demo(*, as_person: str = "", say: str | None = None, group: str = "") -> int:
+def _serve_page(session: DemoSession, port: int) -> str:
+    from bot.webchat.app import serve_webchat
+
+    try:
+        _, url = serve_webchat(session, port=port)
+    except OSError:  # the usual port is taken (another demo?): any free one will do
+        _, url = serve_webchat(session, port=0)
+    return url
+
+
+def run_demo(*, as_person: str = "", say: str | None = None, group: str = "", page_port: int = PAGE_PORT) -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     if logging.getLogger().level == logging.INFO:
         logging.getLogger().setLevel(logging.WARNING)  # keep the chat readable; --log-level DEBUG still works
-    session, sandbox_url, bot_url = start_demo()
+    session, sandbox_url, bot_url = start_demo(scheduler=say is None)
     if as_person:
         message = _pick_person(session, as_person)
         if session.person is None or "No seeded person" in message:
@@ -216,7 +337,15 @@ def run_demo(*, as_person: str = "", say: str | None = None, group: str = "") ->
     if say is not None:
         print(session.show(session.say(say)))
         return 0
+    page_url = _serve_page(session, page_port)
+    print(f"Chat page: {page_url}/    (talk to the bot as anyone, see its cards rendered)")
     print(f"Feishu sandbox: {sandbox_url}    bot webhook: {bot_url}/webhook/event")
+    if not sys.stdin.isatty():
+        print("No terminal attached: serving the chat page until interrupted (Ctrl-C).", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            return 0
     print(f"You are {session.person.name} ({session.person.en_name}). Type 'help' for the bot, /help for the demo.")
     while True:
         where = session.group.name if session.group is not None else "DM"

@@ -11,6 +11,9 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -18,6 +21,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.digests.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +40,14 @@ def configure_scheduler(scheduler: BaseScheduler, settings: Settings) -> BaseSch
     return scheduler
 
 
-def run_scheduler(settings: Settings, *, stop: threading.Event | None = None) -> None:
-    """Run until SIGTERM/SIGINT (or until `stop` is set)."""
+def start_scheduler(settings: Settings, *, clock: Callable[[], datetime] | None = None,
+                    ) -> tuple[BackgroundScheduler, Runtime]:
+    """A started scheduler with the subscription jobs in step with the store; returns it and its Runtime
+    (whose `clock` decides which scheduled time a run is for; the default is the real time)."""
     from bot.digests import jobs
     from bot.digests.runtime import Runtime
 
-    stop = stop or threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
-    runtime = Runtime.create(settings)
+    runtime = Runtime.create(settings, clock=clock)
     scheduler = configure_scheduler(BackgroundScheduler(), settings)
     jobs.configure(runtime, scheduler)
     scheduler.start()
@@ -52,5 +56,15 @@ def run_scheduler(settings: Settings, *, stop: threading.Event | None = None) ->
     count = jobs.sync_jobs()
     log.info("scheduler running: %d subscription(s)%s", count,
              "" if count else " (none yet: subscribe with `remind okr <when>` in a group, or `digest on`)")
+    return scheduler, runtime
+
+
+def run_scheduler(settings: Settings, *, stop: threading.Event | None = None) -> None:
+    """Run until SIGTERM/SIGINT (or until `stop` is set)."""
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    scheduler, _ = start_scheduler(settings)
     stop.wait()
     scheduler.shutdown()

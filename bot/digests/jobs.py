@@ -47,17 +47,18 @@ def run_at(runtime: Runtime, sub: Subscription, scheduled_for: datetime, data: R
     return run_digest(runtime, sub, scheduled_for, data)
 
 
-def run_subscription(subscription_id: int) -> None:
-    """The APScheduler job. Works out which scheduled time this run is for, then runs it."""
+def run_subscription(subscription_id: int) -> str | None:
+    """The APScheduler job. Works out which scheduled time this run is for, then runs it. Returns the id
+    of the message sent, or None (nothing to send, or already sent for that time)."""
     if _runtime is None:
         raise RuntimeError("bot.digests.jobs.configure() was not called")
     sub = _runtime.store.subscription(subscription_id)
     if sub is None or not sub.active:
         log.info("subscription %s is gone; nothing to do", subscription_id)
-        return
+        return None
     now = _runtime.now()
     scheduled_for = previous_fire_time(Schedule.from_spec(sub.schedule).to_trigger(), now) or now
-    run_at(_runtime, sub, scheduled_for, shared_run(_runtime, scheduled_for))
+    return run_at(_runtime, sub, scheduled_for, shared_run(_runtime, scheduled_for))
 
 
 def sync_jobs() -> int:

@@ -25,8 +25,9 @@ class Runtime:
     clock: Callable[[], datetime] | None = None
 
     @classmethod
-    def create(cls, settings: Settings) -> Runtime:
-        return cls(settings=settings, clients=FeishuClients.create(settings), store=Store(settings.database_url))
+    def create(cls, settings: Settings, *, clock: Callable[[], datetime] | None = None) -> Runtime:
+        return cls(settings=settings, clients=FeishuClients.create(settings), store=Store(settings.database_url),
+                   clock=clock)
 
     @property
     def tz(self) -> ZoneInfo:

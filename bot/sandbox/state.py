@@ -288,6 +288,27 @@ class SandboxState:
             found.update(changes)
             return copy.deepcopy(found)
 
+    def messages_in(self, chat_id: str) -> list[dict[str, Any]]:
+        """Every stored message of one chat (user and bot, current content), oldest first; ephemeral cards
+        are left out (they are shown only to one person, and the demo page shows them through the outbox)."""
+        with self._lock:
+            found = [m for m in self._messages.values() if m.get("chat_id") == chat_id and not m.get("ephemeral")]
+            return copy.deepcopy(sorted(found, key=lambda m: (int(m.get("create_time") or 0), m["message_id"])))
+
+    def apply_callback_card(self, message_id: str, card: dict[str, Any]) -> dict[str, Any] | None:
+        """What Feishu does with a card returned in a callback's response: the message shows it at once.
+
+        Recorded in the outbox as kind "callback_update" so that watchers of the outbox see the change."""
+        message = self.update_message(
+            message_id, parsed=card, updated=True, update_time=str(self.now_ms()),
+            body={"content": json.dumps(card, ensure_ascii=False)},
+        )
+        if message is not None:
+            self.record({"message_id": message_id, "kind": "callback_update", "chat_id": message.get("chat_id"),
+                         "chat_type": message.get("chat_type"), "reply_to": None, "msg_type": "interactive",
+                         "content": card, "uuid": None})
+        return message
+
     def message_content(self, message_id: str) -> Any:
         """Current parsed content of a message (after PATCHes / delayed updates)."""
         with self._lock:

@@ -1,0 +1,172 @@
+"""The demo's chat page: a Feishu-like window on loopback where you talk to the bot as anyone in the
+sandbox company and see its cards rendered (`static/cards.js` draws card JSON 2.0, charts with the vendored
+VChart).
+
+Nothing here talks to the bot directly. What you type goes through the bot's real webhook as a signed,
+encrypted `im.message.receive_v1` event (`DemoSession.post`), button presses as real `card.action.trigger`
+callbacks (`DemoSession.press`), and what you see is the sandbox's message store: the bot's replies, the
+cards it updated, the digests and reminders the scheduler sent, each in the chat it went to.
+
+    GET  /                      the page
+    GET  /api/setup             people, chats, the bot
+    GET  /api/messages          ?chat_id=…&after=N: the chat's messages; waits (up to `wait` s) until the
+                                sandbox's outbox has more than N entries, so the page long-polls
+    POST /api/say               {open_id, chat_id, text, mentions: [{open_id, name}]}
+    POST /api/click             {open_id, message_id, value}
+    POST /api/run-jobs          make every scheduled subscription due now and wait for the runs
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, abort, jsonify, request, send_from_directory
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+MAX_WAIT = 25.0
+MAX_TEXT = 4000
+
+
+def _person_json(person: Any) -> dict[str, Any]:
+    return {"open_id": person.open_id, "name": person.name, "en_name": person.en_name,
+            "department": person.department_name, "title": person.job_title_zh}
+
+
+def create_webchat(session: Any) -> Flask:
+    """The page's Flask app, for a running `bot.demo.DemoSession`."""
+    app = Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    state, seed = session.state, session.seed
+
+    def person(open_id: object) -> Any:
+        found = seed.person_by_id(open_id, "open_id") if isinstance(open_id, str) else None
+        if found is None or not found.is_active:
+            abort(400, "unknown person")
+        return found
+
+    def chat_for(who: Any, chat_id: object) -> Any:
+        """The group (or None for `who`'s direct chat) named by chat_id, if `who` may talk there."""
+        direct, _ = session.chat_of(who)
+        if chat_id == direct:
+            return None
+        chat = seed.chat(chat_id) if isinstance(chat_id, str) else None
+        if chat is None or who.open_id not in chat.member_open_ids:
+            abort(400, "not a chat of this person")
+        return chat
+
+    def body() -> dict[str, Any]:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            abort(400, "expected a JSON object")
+        return data
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+        return jsonify(error=exc.description or exc.name), exc.code
+
+    @app.errorhandler(RuntimeError)
+    def bot_error(exc: RuntimeError):  # type: ignore[no-untyped-def]
+        return jsonify(error=str(exc)), 502
+
+    @app.get("/")
+    def index():  # type: ignore[no-untyped-def]
+        return send_from_directory(STATIC, "index.html")
+
+    @app.get("/api/setup")
+    def setup():  # type: ignore[no-untyped-def]
+        people = [p for p in seed.people if p.is_active]
+        groups = [c for c in seed.chats if c.bot_member]
+        return jsonify(
+            bot={"open_id": seed.bot_open_id, "name": seed.bot_app_name},
+            me=seed.ceo.open_id,
+            people=[_person_json(p) for p in people],
+            groups=[{"chat_id": c.chat_id, "name": c.name, "description": c.description,
+                     "members": list(c.member_open_ids)} for c in groups],
+            direct_chats={p.open_id: session.chat_of(p)[0] for p in people},
+            names={seed.bot_open_id: seed.bot_app_name, **{p.open_id: p.name for p in seed.people}},
+            scheduler=session.scheduler is not None,
+        )
+
+    @app.get("/api/messages")
+    def messages():  # type: ignore[no-untyped-def]
+        chat_id = request.args.get("chat_id", "")
+        after = request.args.get("after", type=int, default=-1)
+        wait = min(max(request.args.get("wait", type=float, default=MAX_WAIT), 0.0), MAX_WAIT)
+        if after >= 0 and wait > 0:
+            state.wait_for_outbox(1, wait, since=after)  # returns at once when something new was sent
+        cursor = len(state.outbox)
+        return jsonify(cursor=cursor, messages=[_message_json(m) for m in state.messages_in(chat_id)])
+
+    @app.post("/api/say")
+    def say():  # type: ignore[no-untyped-def]
+        data = body()
+        who = person(data.get("open_id"))
+        group = chat_for(who, data.get("chat_id"))
+        text = data.get("text")
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
+            abort(400, f"text must be 1 to {MAX_TEXT} characters")
+        picked = [(m["open_id"], m["name"]) for m in data.get("mentions") or ()
+                  if isinstance(m, dict) and isinstance(m.get("open_id"), str) and isinstance(m.get("name"), str)]
+        payload = session.post(who, text.strip(), group=group, mentions=picked)
+        return jsonify(message_id=payload["event"]["message"]["message_id"])
+
+    @app.post("/api/click")
+    def click():  # type: ignore[no-untyped-def]
+        data = body()
+        who = person(data.get("open_id"))
+        message_id, value = data.get("message_id"), data.get("value")
+        if not isinstance(message_id, str) or state.message(message_id) is None:
+            abort(400, "unknown message")
+        if not isinstance(value, dict):
+            abort(400, "value must be an object")
+        answer = session.press(who, message_id, value)
+        toast = answer.get("toast") if isinstance(answer.get("toast"), dict) else None
+        return jsonify(toast=toast, card_updated=bool((answer.get("card") or {}).get("data")))
+
+    @app.post("/api/run-jobs")
+    def run_jobs():  # type: ignore[no-untyped-def]
+        if session.scheduler is None:
+            abort(409, "this demo runs without a scheduler")
+        return jsonify(runs=session.run_due_jobs())
+
+    return app
+
+
+def _message_json(message: dict[str, Any]) -> dict[str, Any]:
+    parsed = message.get("parsed")
+    kind = message.get("msg_type")
+    out: dict[str, Any] = {
+        "message_id": message["message_id"],
+        "from": "bot" if message.get("origin") == "bot" else "user",
+        "sender": (message.get("sender") or {}).get("id", ""),
+        "time": int(message.get("create_time") or 0),
+        "version": f"{message.get('update_time')}:{hash(str(parsed))}",
+        "updated": bool(message.get("updated")),
+        "reply_to": message.get("parent_id") or "",
+        "msg_type": kind,
+    }
+    if kind == "interactive" and isinstance(parsed, dict):
+        out["card"] = parsed
+    elif kind == "text" and isinstance(parsed, dict):
+        out["text"] = str(parsed.get("text", ""))
+        out["mentions"] = [{"key": m.get("key"), "open_id": (m.get("id") or {}).get("open_id"), "name": m.get("name")}
+                           for m in message.get("mentions") or ()]
+    else:
+        out["text"] = f"[{kind} message]"
+    return out
+
+
+def serve_webchat(session: Any, host: str = "127.0.0.1", port: int = 0) -> tuple[Any, str]:
+    """Serve the page in a daemon thread; returns the server and its URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server(host, port, create_webchat(session), threaded=True)
+    threading.Thread(target=server.serve_forever, name="webchat", daemon=True).start()
+    return server, f"http://{host}:{server.server_port}"
