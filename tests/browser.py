@@ -12,15 +12,7 @@ from typing import Any
 
 import pytest
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",  # CI runs as root
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",  # the machine has no network; keep Chromium from trying
-    "--disable-component-update",
-    "--disable-sync",
-]
+from bot.webchat.driver import CHROMIUM_ARGS
 
 
 def chromium_path() -> str | None:

@@ -1,0 +1,67 @@
+"""Drive the chat page with Playwright (the page tests and `docs/screenshots.py` use it). Playwright is a
+test-only dependency; this module takes its page objects and imports nothing from it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+WAIT_MS = 20_000
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # CI runs as root
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",  # the machine has no network; keep Chromium from trying
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+class PageDriver:
+    """One browser page on the chat page, with the steps a person takes."""
+
+    def __init__(self, page: Any, url: str) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
+        page.goto(url.rstrip("/") + "/")
+        page.wait_for_selector("body[data-ready='1']")
+
+    def become(self, open_id: str, chat_id: str = "") -> None:
+        """Pick who you are, then (if given) the chat; waits until that chat is open."""
+        self.page.select_option("#who", open_id)
+        if chat_id:
+            self.page.click(f"#chats li[data-chat-id='{chat_id}']")
+        self.page.wait_for_function(
+            "id => !id || document.querySelector('#chats li.active').dataset.chatId === id", arg=chat_id)
+
+    def bot_messages(self) -> int:
+        return self.page.locator(".msg.from-bot").count()
+
+    def wait_for_bot_message(self, after: int, timeout: int = WAIT_MS) -> Any:
+        """Wait until more than `after` bot messages show; returns the last one."""
+        self.page.wait_for_function("n => document.querySelectorAll('.msg.from-bot').length > n", arg=after,
+                                    timeout=timeout)
+        return self.page.locator(".msg.from-bot").last
+
+    def send(self, text: str) -> Any:
+        """Type `text`, press Enter, and return the bot's next message."""
+        before = self.bot_messages()
+        self.page.fill("#input", text)
+        self.page.press("#input", "Enter")
+        return self.wait_for_bot_message(before)
+
+    def wait_for_update(self, message: Any, timeout: int = WAIT_MS) -> Any:
+        """After a button press: wait until `message` (a locator) is re-rendered with new content."""
+        message_id, version = message.get_attribute("data-message-id"), message.get_attribute("data-version")
+        self.page.wait_for_function(
+            "([id, v]) => { const m = document.querySelector(`.msg[data-message-id='${id}']`);"
+            " return m && m.dataset.version !== v; }", arg=[message_id, version], timeout=timeout)
+        return self.page.locator(f".msg[data-message-id='{message_id}']")
+
+    def run_jobs(self, timeout: int = 60_000) -> str:
+        """Press "Run due jobs now" and return what the page reports about the runs."""
+        self.page.click("#run-jobs")
+        self.page.wait_for_selector("#jobs-status .job", timeout=timeout)
+        return self.page.inner_text("#jobs-status")
