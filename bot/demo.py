@@ -23,6 +23,7 @@ from bot.sandbox import create_sandbox, serve_in_thread
 from bot.sandbox.delivery import At, EventSender, http_post, message_event
 from bot.sandbox.ids import p2p_chat_id
 from bot.settings import Settings
+from bot.store import KIND_OKR_REMINDER
 from bot.web import create_app
 from cards.text import buttons_of, callback_value, render_text
 
@@ -134,7 +135,13 @@ class DemoSession:
         `timeout`). Returns one entry per job: its name, the time it ran for and what it sent."""
         if self.scheduler is None:
             raise RuntimeError("the demo was started without a scheduler")
-        return self.scheduler.run_all_now(timeout)
+        runs = self.scheduler.run_all_now(timeout)
+        for run in runs:  # "okr_reminder oc_…" -> "OKR reminder → 研发周会 Eng weekly"
+            kind, _, target = run["name"].partition(" ")
+            chat = self.seed.chat(target)
+            where = self.names.get(target) or (chat.name if chat else target)
+            run["name"] = f"{'OKR reminder' if kind == KIND_OKR_REMINDER else 'Manager digest'} → {where}"
+        return runs
 
     def click(self, number: int) -> str:
         if not self.last_card:
