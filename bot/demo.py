@@ -6,6 +6,7 @@ bot answers through lark-oapi to the sandbox, whose outbox is printed here as te
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import sys
@@ -120,11 +121,15 @@ class DemoSession:
     def press(self, person: Any, message_id: str, value: dict[str, Any]) -> dict[str, Any]:
         """Press a button of a card as `person` (the real card.action.trigger callback through the webhook).
         A card in the callback's answer replaces the message's card, as Feishu does; returns the answer."""
-        message = self.state.message(message_id) or {}
-        status, answer = self.sender.click(operator_open_id=person.open_id, value=value, message_id=message_id,
-                                           chat_id=message.get("chat_id") or "")
+        # Built by the sandbox, so the callback carries a delayed-update token the sandbox will accept.
+        payload = self.state.simulate_card_action(person, message_id, value, verification_token=self.sender.token)
+        status, body = self.sender.deliver("/webhook/card", payload)
+        try:
+            answer = json.loads(body) if body else {}
+        except ValueError:
+            answer = {}
         if status != 200:
-            raise RuntimeError(f"the webhook answered HTTP {status}: {answer!r}")
+            raise RuntimeError(f"the webhook answered HTTP {status}: {body[:200]!r}")
         card = (answer.get("card") or {}).get("data")
         if isinstance(card, dict):
             self.state.apply_callback_card(message_id, card)
