@@ -357,6 +357,12 @@ def test_chart_is_drawn_by_vchart_on_a_canvas(view: Renderer) -> None:
     box = chart.locator("canvas").bounding_box()
     assert box["width"] > 300 and box["height"] > 150  # 16:9 of the card's width
     assert view.errors == []
+    broken = {"tag": "chart", "height": "200px",
+              "chart_spec": {"type": "no_such_chart", "data": {"values": [{"k": "only row"}]}}}
+    chart = view.show(synthetic(broken)).locator(".fc-chart")
+    view.page.wait_for_selector(".fc-chart[data-chart='placeholder']", timeout=10_000)
+    assert "VChart could not draw this spec" in chart.inner_text()
+    assert chart.locator("tbody td").all_inner_texts() == ["only row"]
 
 
 def test_chart_without_vchart_shows_a_placeholder_with_the_data(browser: Any) -> None:

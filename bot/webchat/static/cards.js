@@ -43,19 +43,50 @@
     return typeof value === "string" && /^\d+(?:\.\d+)?(px|%)$/.test(value.trim()) ? value.trim() : "";
   }
 
-  // Feishu's colour names (text colour, tag tint). "grey-600", "red-400"... use their base name.
-  const COLORS = {
-    default: "#1f2329", black: "#1f2329", white: "#ffffff", neutral: "#646a73", grey: "#8f959e", gray: "#8f959e",
-    blue: "#245bdb", wathet: "#0b9ed3", turquoise: "#04a38f", green: "#2ea121", lime: "#8ca10b", yellow: "#c79600",
-    orange: "#e07800", red: "#e22e28", carmine: "#d12a6b", violet: "#b32fc2", purple: "#6e39d6", indigo: "#4352d9",
+  // Feishu's colour enum: a hue name with an optional shade, "blue-50" (block background), "blue-100" (tag
+  // background), "blue-500" (text) ... "blue-900"; a bare name is its -600. Greys run from grey-00 to grey-1000.
+  // As a background (background_style, background_color) a bare name means the hue's light tint.
+  const HUES = {  // [-500, -600]
+    blue: ["#3370ff", "#245bdb"], wathet: ["#14c0ff", "#049fd7"], turquoise: ["#2dbeab", "#04a38f"],
+    green: ["#34c724", "#2ea121"], lime: ["#b3d600", "#8fac02"], yellow: ["#ffc60a", "#dc9b04"],
+    sunflower: ["#fad355", "#e5bc00"], orange: ["#ff8800", "#de7802"], red: ["#f54a45", "#d83931"],
+    carmine: ["#f01d94", "#c71077"], violet: ["#d136d1", "#b220b2"], purple: ["#7f3bf5", "#6425d0"],
+    indigo: ["#4954e6", "#3c47c9"],
   };
-  const TINTS = {
-    default: "#f2f3f5", neutral: "#eff0f1", grey: "#eff0f1", gray: "#eff0f1", blue: "#e1eaff", wathet: "#d9f3fd",
-    turquoise: "#d5f6f2", green: "#d9f5d6", lime: "#eef6c6", yellow: "#faf1d1", orange: "#feead2", red: "#fde2e2",
-    carmine: "#fdddef", violet: "#f8def8", purple: "#ece2fe", indigo: "#e0e3fd", white: "#ffffff",
+  const GREYS = {
+    0: "#ffffff", 50: "#f5f6f7", 100: "#f2f3f5", 150: "#eff0f1", 200: "#eff0f1", 300: "#dee0e3", 350: "#d0d3d6",
+    400: "#bbbfc4", 500: "#8f959e", 600: "#646a73", 650: "#51565d", 700: "#373c43", 800: "#2b2f36", 900: "#1f2329",
+    950: "#0f1115", 1000: "#000000",
+  };
+  const NAMED_COLORS = { default: "#1f2329", black: "#1f2329", white: "#ffffff", "bg-white": "#ffffff", neutral: "#646a73" };
+  const TINTS = {  // bare names as backgrounds
+    default: "", grey: "#f2f3f5", gray: "#f2f3f5", neutral: "#eff0f1", white: "#ffffff", "bg-white": "#ffffff",
+    blue: "#e1eaff", wathet: "#d9f3fd", turquoise: "#d5f6f2", green: "#d9f5d6", lime: "#eef6c6", yellow: "#faf1d1",
+    sunflower: "#fdf6d8", orange: "#feead2", red: "#fde2e2", carmine: "#fddded", violet: "#f8def8",
+    purple: "#ece2fe", indigo: "#e0e3fd",
   };
   const CSS_COLOR = /^(#[0-9a-fA-F]{3,8}|rgba?\(\s*[\d.]+%?\s*,\s*[\d.]+%?\s*,\s*[\d.]+%?\s*(,\s*[\d.]+%?\s*)?\))$/;
 
+  function mix(hex, other, amount) {  // hex colours "#rrggbb"; amount of `other` in [0, 1]
+    const a = parseInt(hex.slice(1), 16);
+    const b = parseInt(other.slice(1), 16);
+    const channel = (shift) => Math.round(((a >> shift) & 255) * (1 - amount) + ((b >> shift) & 255) * amount);
+    return "#" + [16, 8, 0].map((shift) => channel(shift).toString(16).padStart(2, "0")).join("");
+  }
+  function shadeOf(hue, level) {
+    if (hue === "grey" || hue === "gray") {
+      const steps = Object.keys(GREYS).map(Number);
+      const nearest = steps.reduce((best, x) => (Math.abs(x - level) < Math.abs(best - level) ? x : best), 600);
+      return GREYS[nearest];
+    }
+    const tones = HUES[hue];
+    if (!tones) return "";
+    if (level <= 50) return mix(tones[0], "#ffffff", 0.9);
+    if (level < 500) return mix(tones[0], "#ffffff", Math.max(0.1, 0.82 - (level / 500) * 0.75));
+    if (level < 600) return tones[0];
+    if (level < 700) return tones[1];
+    return mix(tones[1], "#000000", Math.min(0.6, ((level - 600) / 100) * 0.15));
+  }
   function baseColor(name) {
     const m = /^([a-z]+)(?:-\d+)?$/.exec(str(name).trim().toLowerCase());
     return m ? m[1] : "";
@@ -66,21 +97,23 @@
     const value = str(entry.light_mode);
     return CSS_COLOR.test(value) ? value : "";
   }
-  function textColor(name, ctx) {
+  function color(name, ctx, asBackground) {
     const raw = str(name).trim();
     if (!raw) return "";
     const custom = customColor(raw, ctx);
     if (custom) return custom;
     if (CSS_COLOR.test(raw)) return raw;
-    return COLORS[baseColor(raw)] || "";
+    const key = raw.toLowerCase();
+    const shaded = /^([a-z]+)-(\d{1,4})$/.exec(key);
+    if (shaded && key !== "bg-white") return shadeOf(shaded[1], parseInt(shaded[2], 10));
+    if (asBackground) return Object.prototype.hasOwnProperty.call(TINTS, key) ? TINTS[key] : "";
+    if (NAMED_COLORS[key]) return NAMED_COLORS[key];
+    return shadeOf(key, 600);
   }
+  function textColor(name, ctx) { return color(name, ctx, false); }
   function tintColor(name, ctx) {
     const raw = str(name).trim();
-    if (!raw || raw === "default" || raw === "transparent") return "";
-    const custom = customColor(raw, ctx);
-    if (custom) return custom;
-    if (CSS_COLOR.test(raw)) return raw;
-    return TINTS[baseColor(raw)] || "";
+    return raw === "transparent" || raw === "laser" ? "" : color(raw, ctx, true);
   }
 
   const TEXT_SIZES = {
@@ -389,14 +422,19 @@
     }
   }
 
-  function textTag(color, ctx) {
+  const TAG_COLORS = new Set(["neutral", "blue", "turquoise", "lime", "orange", "violet", "indigo", "wathet", "green",
+                              "yellow", "red", "purple", "carmine"]);
+  function textTag(colorName, ctx) {
     const tag = h("span", "fc-tag");
-    const name = baseColor(color) || "neutral";
-    tag.dataset.color = name;
-    const fg = textColor(color, ctx);
-    const bg = tintColor(color, ctx);
-    if (fg && !TINTS[name]) tag.style.color = fg;
-    if (bg && !TINTS[name]) tag.style.background = bg;
+    const raw = str(colorName).trim();
+    tag.dataset.color = TAG_COLORS.has(raw) ? raw : baseColor(raw) || "neutral";
+    if (raw && !TAG_COLORS.has(raw)) {  // a shade ("blue-600") or a custom colour: text in it on a light tint
+      const fg = textColor(raw, ctx);
+      if (fg) {
+        tag.style.color = fg;
+        if (/^#[0-9a-f]{6}$/i.test(fg)) tag.style.background = mix(fg, "#ffffff", 0.85);
+      }
+    }
     return tag;
   }
 
@@ -1007,7 +1045,7 @@
     if (border) {
       node.classList.add("fc-panel-bordered");
       const color = textColor(border.color, ctx);
-      if (color) node.style.borderColor = color === COLORS.grey ? "#dee0e3" : color;
+      if (color) node.style.borderColor = /^gr[ae]y$/.test(str(border.color)) ? "#dee0e3" : color;
       const radius = pxOrPercent(border.corner_radius);
       if (radius) node.style.borderRadius = radius;
     }
@@ -1126,7 +1164,7 @@
     if (el.has_border) {
       node.classList.add("fc-bordered");
       const color = textColor(el.border_color, ctx);
-      if (color) node.style.borderColor = color === COLORS.grey ? "#dee0e3" : color;
+      if (color) node.style.borderColor = /^gr[ae]y$/.test(str(el.border_color)) ? "#dee0e3" : color;
     }
     const radius = pxOrPercent(el.corner_radius);
     if (radius) node.style.borderRadius = radius;
