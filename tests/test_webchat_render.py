@@ -304,6 +304,19 @@ def test_markdown_constructs(view: Renderer) -> None:
     assert view.urls() == ["https://example.com/x"]
 
 
+def test_raw_html_in_a_card_stays_text(view: Renderer) -> None:
+    raw = "<img src=x onerror=\"window.__pwned=1\"><script>window.__pwned=1</script> [x](javascript:window.__pwned=1)"
+    table = {"tag": "table", "rows": [{"c": raw, "m": raw}],
+             "columns": [{"name": "c", "data_type": "text"}, {"name": "m", "data_type": "lark_md"}]}
+    card = synthetic(md(raw), {"tag": "div", "text": {"tag": "plain_text", "content": raw}}, table)
+    shown = view.show(card)
+    assert shown.locator("img, script, [onerror], a[href^='javascript']").count() == 0
+    assert shown.locator(".fc-markdown").inner_text().startswith("<img src=x onerror=")
+    assert shown.locator(".fc-div").inner_text() == raw
+    shown.locator(".fc-markdown a").click()
+    assert view.page.evaluate("window.__pwned === undefined") and view.urls() == []
+
+
 def test_people_columns_and_i18n_text(view: Renderer) -> None:
     person = view.show(all_cards()["person"]).locator(".fc-person")
     assert person.get_attribute("data-user-id") == "ou_zhou"
