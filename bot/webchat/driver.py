@@ -43,7 +43,8 @@ class PageDriver:
         """Wait until more than `after` bot messages show; returns the last one."""
         self.page.wait_for_function("n => document.querySelectorAll('.msg.from-bot').length > n", arg=after,
                                     timeout=timeout)
-        return self.page.locator(".msg.from-bot").last
+        message_id = self.page.locator(".msg.from-bot").last.get_attribute("data-message-id")
+        return self.page.locator(f".msg[data-message-id='{message_id}']")  # stays this message
 
     def send(self, text: str) -> Any:
         """Type `text`, press Enter, and return the bot's next message."""
@@ -52,9 +53,11 @@ class PageDriver:
         self.page.press("#input", "Enter")
         return self.wait_for_bot_message(before)
 
-    def wait_for_update(self, message: Any, timeout: int = WAIT_MS) -> Any:
-        """After a button press: wait until `message` (a locator) is re-rendered with new content."""
+    def press(self, message: Any, button_text: str, timeout: int = WAIT_MS) -> Any:
+        """Press the button labelled `button_text` on `message` (a locator) and wait until the message is
+        re-rendered with new content; returns the message (by id, so it survives the re-render)."""
         message_id, version = message.get_attribute("data-message-id"), message.get_attribute("data-version")
+        message.locator(".fc-button", has_text=button_text).click()
         self.page.wait_for_function(
             "([id, v]) => { const m = document.querySelector(`.msg[data-message-id='${id}']`);"
             " return m && m.dataset.version !== v; }", arg=[message_id, version], timeout=timeout)
