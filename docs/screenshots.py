@@ -33,7 +33,8 @@ def main() -> None:
     cto = session.seed.person("cto")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000}, device_scale_factor=1)
+        # A tall window, so that each whole card is on screen for its picture.
+        page = browser.new_page(viewport={"width": 1280, "height": 2400}, device_scale_factor=1)
         chat = PageDriver(page, url)
         chat.become(cto.open_id)
         shots = {"help-card.png": chat.send("help")}
@@ -44,9 +45,11 @@ def main() -> None:
         shots["digest-card.png"] = chat.wait_for_bot_message(before)
         page.wait_for_selector(".fc-chart[data-chart] canvas")
         for name, message in shots.items():
+            message.scroll_into_view_if_needed()
             message.locator(".fc-card").screenshot(path=str(DOCS / name))
             print("wrote", DOCS / name)
-        shots["okr-card.png"].scroll_into_view_if_needed()
+        page.set_viewport_size({"width": 1280, "height": 860})
+        shots["okr-card.png"].locator(".fc-card").evaluate("card => card.scrollIntoView({block: 'end'})")
         page.screenshot(path=str(DOCS / "chat-page.png"))
         print("wrote", DOCS / "chat-page.png")
         if chat.errors:
