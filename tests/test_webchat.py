@@ -4,6 +4,7 @@ Flask's test client."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -180,3 +181,31 @@ def test_terminal_demo_runs_due_jobs_too(demo):
     assert "error" not in out
     digests = [m for m in demo.state.messages_in(demo.chat_of(manager)[0]) if m.get("msg_type") == "interactive"]
     assert len(digests) >= 2  # the answer to `digest on`, then the digest itself
+
+
+def test_python_m_bot_demo_prints_and_serves_the_chat_page():
+    """The README's first command: `python -m bot demo` (no terminal attached) prints the page's address
+    and serves it until stopped."""
+    import subprocess
+    import sys
+    import urllib.request
+
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "demo", "--page-port", "0"], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        url = ""
+        for line in proc.stdout:
+            if line.startswith("Chat page: "):
+                url = line.split()[2]
+                break
+        assert url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert "cards.js" in response.read().decode()
+        with urllib.request.urlopen(url + "api/setup", timeout=10) as response:
+            setup = json.loads(response.read())
+        assert setup["scheduler"] is True and len(setup["people"]) > 50
+        with urllib.request.urlopen(url + "static/cards.js", timeout=10) as response:
+            assert b"FeishuCards" in response.read()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
