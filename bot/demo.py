@@ -118,11 +118,13 @@ class DemoSession:
                 return entries
             count += 1
 
-    def press(self, person: Any, message_id: str, value: dict[str, Any]) -> dict[str, Any]:
+    def press(self, person: Any, message_id: str, value: dict[str, Any], **action: Any) -> dict[str, Any]:
         """Press a button of a card as `person` (the real card.action.trigger callback through the webhook).
-        A card in the callback's answer replaces the message's card, as Feishu does; returns the answer."""
+        A card in the callback's answer replaces the message's card, as Feishu does; returns the answer.
+        `action` adds the callback's other fields (form_value, option, name)."""
         # Built by the sandbox, so the callback carries a delayed-update token the sandbox will accept.
-        payload = self.state.simulate_card_action(person, message_id, value, verification_token=self.sender.token)
+        payload = self.state.simulate_card_action(person, message_id, value, verification_token=self.sender.token,
+                                                  **action)
         status, body = self.sender.deliver("/webhook/card", payload)
         try:
             answer = json.loads(body) if body else {}

@@ -12,7 +12,7 @@ cards it updated, the digests and reminders the scheduler sent, each in the chat
     GET  /api/messages          ?chat_id=…&after=N: the chat's messages; waits (up to `wait` s) until the
                                 sandbox's outbox has more than N entries, so the page long-polls
     POST /api/say               {open_id, chat_id, text, mentions: [{open_id, name}]}
-    POST /api/click             {open_id, message_id, value}
+    POST /api/click             {open_id, message_id, value, form_value?, option?, name?}
     POST /api/run-jobs          make every scheduled subscription due now and wait for the runs
 """
 
@@ -124,7 +124,9 @@ def create_webchat(session: Any) -> Flask:
             abort(400, "unknown message")
         if not isinstance(value, dict):
             abort(400, "value must be an object")
-        answer = session.press(who, message_id, value)
+        extra = {key: data[key] for key in ("form_value", "option", "name")
+                 if isinstance(data.get(key), dict if key == "form_value" else str)}
+        answer = session.press(who, message_id, value, **extra)
         toast = answer.get("toast") if isinstance(answer.get("toast"), dict) else None
         return jsonify(toast=toast, card_updated=bool((answer.get("card") or {}).get("data")))
 

@@ -127,7 +127,8 @@
     }
     return window.FeishuCards.render(message.card, {
       names: view.setup.names,
-      onAction: (value) => press(message.message_id, value),
+      onAction: (value, info) => press(message.message_id, value, info || {}),
+      me: view.me,
       onOpenUrl: (url) => window.open(url, "_blank"),
     });
   }
@@ -207,9 +208,10 @@
     }
   }
 
-  async function press(messageId, value) {
+  async function press(messageId, value, info) {
     try {
-      const answer = await post("/api/click", { open_id: view.me, message_id: messageId, value });
+      const answer = await post("/api/click", { open_id: view.me, message_id: messageId, value,
+                                                form_value: info.formValue, option: info.option, name: info.name });
       if (answer.toast && answer.toast.content) toast(answer.toast.content, answer.toast.type);
       await refresh(false);
     } catch (err) {
