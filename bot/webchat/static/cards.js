@@ -116,6 +116,16 @@
     return raw === "transparent" || raw === "laser" ? "" : color(raw, ctx, true);
   }
 
+  // Border colour (a grey border is Feishu's light line grey), corner radius and background of a box.
+  function decorate(node, ctx, borderColor, radius, background) {
+    const line = borderColor ? textColor(borderColor, ctx) : "";
+    if (line) node.style.borderColor = /^gr[ae]y$/.test(str(borderColor)) ? "#dee0e3" : line;
+    const corner = pxOrPercent(radius);
+    if (corner) node.style.borderRadius = corner;
+    const bg = tintColor(background, ctx);
+    if (bg) node.style.background = bg;
+  }
+
   const TEXT_SIZES = {
     "heading-0": "30px", "heading-1": "24px", "heading-2": "20px", "heading-3": "18px", "heading-4": "16px",
     heading: "16px", normal: "14px", notation: "12px", "xxxx-large": "30px", "xxx-large": "24px",
@@ -1042,15 +1052,8 @@
     const node = h("div", "fc-panel fc-block");
     const header = isObj(el.header) ? el.header : {};
     const border = isObj(el.border) ? el.border : null;
-    if (border) {
-      node.classList.add("fc-panel-bordered");
-      const color = textColor(border.color, ctx);
-      if (color) node.style.borderColor = /^gr[ae]y$/.test(str(border.color)) ? "#dee0e3" : color;
-      const radius = pxOrPercent(border.corner_radius);
-      if (radius) node.style.borderRadius = radius;
-    }
-    const bg = tintColor(el.background_color, ctx);
-    if (bg) node.style.background = bg;
+    if (border) node.classList.add("fc-panel-bordered");
+    decorate(node, ctx, border ? border.color : "", border ? border.corner_radius : "", el.background_color);
     const head = h("div", "fc-panel-header");
     head.setAttribute("role", "button");
     head.tabIndex = 0;
@@ -1161,15 +1164,8 @@
     if (width === "fill") node.classList.add("fc-block");
     else if (PX.test(width)) node.style.width = width;
     if (PX.test(str(el.height))) node.style.height = el.height;
-    if (el.has_border) {
-      node.classList.add("fc-bordered");
-      const color = textColor(el.border_color, ctx);
-      if (color) node.style.borderColor = /^gr[ae]y$/.test(str(el.border_color)) ? "#dee0e3" : color;
-    }
-    const radius = pxOrPercent(el.corner_radius);
-    if (radius) node.style.borderRadius = radius;
-    const bg = tintColor(el.background_style, ctx);
-    if (bg) node.style.background = bg;
+    if (el.has_border) node.classList.add("fc-bordered");
+    decorate(node, ctx, el.has_border ? el.border_color : "", el.corner_radius, el.background_style);
     const tips = contentOf(el.disabled ? el.disabled_tips : el.hover_tips, ctx);
     if (tips) node.title = decodeEntities(tips);
     if (el.disabled) node.classList.add("fc-disabled");
