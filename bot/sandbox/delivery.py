@@ -31,23 +31,32 @@ def sign(timestamp: str, nonce: str, encrypt_key: str, body: bytes) -> str:
     return hashlib.sha256((timestamp + nonce + encrypt_key).encode("utf-8") + body).hexdigest()
 
 
-def _header(event_type: str, *, token: str, app_id: str, event_id: str | None = None) -> dict[str, Any]:
+TENANT_KEY = "sandbox_tenant"
+
+
+def _header(event_type: str, *, token: str, app_id: str, event_id: str | None = None,
+            create_time_ms: int | None = None, tenant_key: str = TENANT_KEY) -> dict[str, Any]:
     return {
         "event_id": event_id or uuid.uuid4().hex,
         "event_type": event_type,
-        "create_time": str(int(time.time() * 1000)),
+        "create_time": str(create_time_ms if create_time_ms is not None else int(time.time() * 1000)),
         "token": token,
         "app_id": app_id,
-        "tenant_key": "sandbox_tenant",
+        "tenant_key": tenant_key,
     }
 
 
 @dataclass(frozen=True, slots=True)
 class At:
-    """Someone @-mentioned in a simulated message."""
+    """Someone @-mentioned in a simulated message (or the sender / clicker: their three ids)."""
 
     open_id: str
-    name: str
+    name: str = ""
+    union_id: str = ""
+    user_id: str = ""
+
+    def ids(self) -> dict[str, str]:
+        return {"open_id": self.open_id, "union_id": self.union_id, "user_id": self.user_id}
 
 
 def message_event(
@@ -55,42 +64,54 @@ def message_event(
     sender_open_id: str,
     chat_id: str,
     chat_type: str,
-    text: str,
+    text: str = "",
     mentions: Iterable[At] = (),
     token: str,
     app_id: str,
     message_id: str | None = None,
     event_id: str | None = None,
     sender_type: str = "user",
+    sender: At | None = None,
+    content: dict[str, Any] | None = None,
+    message_type: str = "text",
+    parent_id: str = "",
+    root_id: str = "",
+    create_time_ms: int | None = None,
+    tenant_key: str = TENANT_KEY,
 ) -> dict[str, Any]:
-    """An im.message.receive_v1 event. `text` may contain `{0}`, `{1}`… where each mention goes."""
+    """An im.message.receive_v1 event: the one shape every simulated message has.
+
+    `text` may contain `{0}`, `{1}`… where each mention goes; or pass the message's `content` as it is
+    (its text already holding the `@_user_N` keys, in mention order). `sender` gives the sender's three ids
+    (else only `sender_open_id`)."""
     mention_list = list(mentions)
     keys = [f"@_user_{i + 1}" for i in range(len(mention_list))]
-    body_text = text.format(*keys) if mention_list else text
+    if content is None:
+        content = {"text": text.format(*keys) if mention_list else text}
+    now_ms = str(create_time_ms if create_time_ms is not None else int(time.time() * 1000))
     return {
         "schema": "2.0",
-        "header": _header("im.message.receive_v1", token=token, app_id=app_id, event_id=event_id),
+        "header": _header("im.message.receive_v1", token=token, app_id=app_id, event_id=event_id,
+                          create_time_ms=create_time_ms, tenant_key=tenant_key),
         "event": {
             "sender": {
-                "sender_id": {"open_id": sender_open_id, "union_id": "", "user_id": ""},
+                "sender_id": (sender or At(sender_open_id)).ids(),
                 "sender_type": sender_type,
-                "tenant_key": "sandbox_tenant",
+                "tenant_key": tenant_key,
             },
             "message": {
                 "message_id": message_id or "om_" + uuid.uuid4().hex,
-                "root_id": "",
-                "parent_id": "",
-                "create_time": str(int(time.time() * 1000)),
-                "update_time": str(int(time.time() * 1000)),
+                "root_id": root_id,
+                "parent_id": parent_id,
+                "create_time": now_ms,
+                "update_time": now_ms,
                 "chat_id": chat_id,
                 "chat_type": chat_type,
-                "message_type": "text",
-                "content": json.dumps({"text": body_text}, ensure_ascii=False),
-                "mentions": [
-                    {"key": key, "id": {"open_id": m.open_id, "union_id": "", "user_id": ""},
-                     "name": m.name, "tenant_key": "sandbox_tenant"}
-                    for key, m in zip(keys, mention_list, strict=True)
-                ],
+                "message_type": message_type,
+                "content": json.dumps(content, ensure_ascii=False),
+                "mentions": [{"key": key, "id": m.ids(), "name": m.name, "tenant_key": tenant_key}
+                             for key, m in zip(keys, mention_list, strict=True)],
+                "user_agent": "Mozilla/5.0 Lark/7.30.0 (sandbox)",
             },
         },
     }
@@ -105,16 +126,23 @@ def card_action_event(
     token: str,
     app_id: str,
     event_id: str | None = None,
+    operator: At | None = None,
+    card_token: str | None = None,
+    action: dict[str, Any] | None = None,
+    create_time_ms: int | None = None,
+    tenant_key: str = TENANT_KEY,
 ) -> dict[str, Any]:
-    """A card.action.trigger callback for a button whose behaviors carried `value`."""
+    """A card.action.trigger callback for a button whose behaviors carried `value`: the one shape every
+    simulated click has. `action` adds fields to the event's action (tag, name, form_value, option…);
+    `card_token` is the delayed-update token (a random one if not given)."""
     return {
         "schema": "2.0",
-        "header": _header("card.action.trigger", token=token, app_id=app_id, event_id=event_id),
+        "header": _header("card.action.trigger", token=token, app_id=app_id, event_id=event_id,
+                          create_time_ms=create_time_ms, tenant_key=tenant_key),
         "event": {
-            "operator": {"tenant_key": "sandbox_tenant", "open_id": operator_open_id, "user_id": "",
-                         "union_id": ""},
-            "token": "c-" + uuid.uuid4().hex,
-            "action": {"value": value, "tag": "button"},
+            "operator": {"tenant_key": tenant_key, **(operator or At(operator_open_id)).ids()},
+            "token": card_token or "c-" + uuid.uuid4().hex,
+            "action": {"value": value, "tag": "button", **(action or {})},
             "host": "im_message",
             "context": {"open_message_id": message_id, "open_chat_id": chat_id},
         },

@@ -1,4 +1,7 @@
-"""Builders for inbound events (im.message.receive_v1, card.action.trigger) as Feishu would push them.
+"""Inbound events (im.message.receive_v1, card.action.trigger) for people and cards of the seeded company.
+
+The payload shape is built in one place, `delivery.message_event` / `delivery.card_action_event`; this
+module adds what only the sandbox knows: the people's ids, the tenant, the event ids and times.
 
 The sandbox does not deliver events itself: tests / the demo POST the returned envelope to the bot's webhook
 (or feed it to the dispatcher). Building an event registers the user message (so the bot can reply to it)
@@ -13,6 +16,8 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import ids
+from .delivery import At, message_event
+from .delivery import card_action_event as card_action_event_for
 from .models import Person
 
 if TYPE_CHECKING:
@@ -29,20 +34,12 @@ def _person(state: SandboxState, who: Person | str) -> Person:
     return person
 
 
-def _header(state: SandboxState, event_type: str, verification_token: str) -> dict[str, str]:
-    seq = next(_event_seq)
-    return {
-        "event_id": "sbx-" + ids.short_hex(f"event:{state.app_id}:{seq}:{state.now()}", 28),
-        "event_type": event_type,
-        "create_time": str(state.now_ms()),
-        "token": verification_token,
-        "app_id": state.app_id,
-        "tenant_key": state.seed.tenant_key,
-    }
+def _event_id(state: SandboxState) -> str:
+    return "sbx-" + ids.short_hex(f"event:{state.app_id}:{next(_event_seq)}:{state.now()}", 28)
 
 
-def _user_ids(person: Person) -> dict[str, str]:
-    return {"union_id": person.union_id, "user_id": person.user_id, "open_id": person.open_id}
+def _at(person: Person) -> At:
+    return At(person.open_id, person.name, person.union_id, person.user_id)
 
 
 def user_message_event(
@@ -64,8 +61,6 @@ def user_message_event(
     adds further @people as "@_user_2"... For message types other than text pass `content`.
     """
     person = _person(state, sender)
-    mention_list: list[dict[str, Any]] = []
-    prefix: list[str] = []
     if chat is None:
         chat_id, chat_type = ids.p2p_chat_id(person.open_id), "p2p"
         mention_bot = bool(mention_bot)
@@ -75,62 +70,26 @@ def user_message_event(
             raise KeyError(f"unknown chat {chat!r}")
         chat_id, chat_type = found.chat_id, "group"
         mention_bot = True if mention_bot is None else mention_bot
-    if mention_bot:
-        key = f"@_user_{len(mention_list) + 1}"
-        mention_list.append(
-            {
-                "key": key,
-                "id": {"union_id": "", "user_id": "", "open_id": state.seed.bot_open_id},
-                "name": state.seed.bot_app_name,
-                "tenant_key": state.seed.tenant_key,
-            }
-        )
-        prefix.append(key)
-    for other in mentions:
-        target = _person(state, other)
-        key = f"@_user_{len(mention_list) + 1}"
-        mention_list.append(
-            {"key": key, "id": _user_ids(target), "name": target.name, "tenant_key": state.seed.tenant_key}
-        )
-        prefix.append(key)
+    ats = [At(state.seed.bot_open_id, state.seed.bot_app_name)] if mention_bot else []
+    ats += [_at(_person(state, other)) for other in mentions]
     if content is None:
-        body_text = " ".join([*prefix, text or ""]).strip() if prefix else (text or "")
-        content = {"text": body_text}
-    raw = json.dumps(dict(content), ensure_ascii=False)
+        prefix = [f"@_user_{i + 1}" for i in range(len(ats))]
+        content = {"text": " ".join([*prefix, text or ""]).strip() if prefix else (text or "")}
     stored = state.register_inbound_message(
         sender_open_id=person.open_id,
         chat_id=chat_id,
         chat_type=chat_type,
         msg_type=message_type,
-        content=raw,
+        content=json.dumps(dict(content), ensure_ascii=False),
         parent_id=parent_id,
         root_id=parent_id,
     )
-    message: dict[str, Any] = {
-        "message_id": stored["message_id"],
-        "root_id": stored["root_id"],
-        "parent_id": stored["parent_id"],
-        "create_time": stored["create_time"],
-        "update_time": stored["update_time"],
-        "chat_id": chat_id,
-        "chat_type": chat_type,
-        "message_type": message_type,
-        "content": raw,
-        "mentions": mention_list,
-        "user_agent": "Mozilla/5.0 Lark/7.30.0 (sandbox)",
-    }
-    return {
-        "schema": "2.0",
-        "header": _header(state, "im.message.receive_v1", verification_token),
-        "event": {
-            "sender": {
-                "sender_id": _user_ids(person),
-                "sender_type": "user",
-                "tenant_key": state.seed.tenant_key,
-            },
-            "message": message,
-        },
-    }
+    return message_event(
+        sender_open_id=person.open_id, sender=_at(person), chat_id=chat_id, chat_type=chat_type, mentions=ats,
+        content=dict(content), message_type=message_type, message_id=stored["message_id"],
+        parent_id=stored["parent_id"], root_id=stored["root_id"], create_time_ms=int(stored["create_time"]),
+        token=verification_token, app_id=state.app_id, event_id=_event_id(state), tenant_key=state.seed.tenant_key,
+    )
 
 
 def card_action_event(
@@ -149,27 +108,14 @@ def card_action_event(
     """A card.action.trigger envelope for a click on the card `message_id` (issues a fresh "c-" token)."""
     person = _person(state, operator)
     message = state.message(message_id)
-    token = state.issue_card_token(message_id, person.open_id)
-    action: dict[str, Any] = {"value": dict(value or {}), "tag": tag, "timezone": "Asia/Shanghai"}
-    if name is not None:
-        action["name"] = name
-    if form_value is not None:
-        action["form_value"] = dict(form_value)
-    if input_value is not None:
-        action["input_value"] = input_value
-    if option is not None:
-        action["option"] = option
-    return {
-        "schema": "2.0",
-        "header": _header(state, "card.action.trigger", verification_token),
-        "event": {
-            "operator": {"tenant_key": state.seed.tenant_key, **_user_ids(person)},
-            "token": token,
-            "action": action,
-            "host": "im_message",
-            "context": {
-                "open_message_id": message_id,
-                "open_chat_id": message["chat_id"] if message else ids.p2p_chat_id(person.open_id),
-            },
-        },
-    }
+    action: dict[str, Any] = {"tag": tag, "timezone": "Asia/Shanghai"}
+    extras = {"name": name, "form_value": dict(form_value) if form_value is not None else None,
+              "input_value": input_value, "option": option}
+    action.update({key: extra for key, extra in extras.items() if extra is not None})
+    return card_action_event_for(
+        operator_open_id=person.open_id, operator=_at(person), value=dict(value or {}), message_id=message_id,
+        chat_id=message["chat_id"] if message else ids.p2p_chat_id(person.open_id),
+        card_token=state.issue_card_token(message_id, person.open_id), action=action,
+        token=verification_token, app_id=state.app_id, event_id=_event_id(state), create_time_ms=state.now_ms(),
+        tenant_key=state.seed.tenant_key,
+    )
