@@ -62,8 +62,10 @@ class Page(Generic[T]):
     has_more: bool
     page_token: str | None
 
-    def fields(self, items_key: str = "items") -> dict[str, object]:
-        data: dict[str, object] = {items_key: self.items, "has_more": self.has_more}
+    def fields(self, items_key: str = "items", rendered: list[object] | None = None) -> dict[str, object]:
+        """The page as Feishu's list answers carry it: the items (as `rendered` for the API, if given) under
+        `items_key`, `has_more`, and `page_token` only when there is a next page."""
+        data: dict[str, object] = {items_key: self.items if rendered is None else rendered, "has_more": self.has_more}
         if self.page_token:
             data["page_token"] = self.page_token
         return data

@@ -59,13 +59,7 @@ def list_groups() -> ResponseReturnValue:
         size=size,
         token_error=lambda: _invalid("page_token"),
     )
-    return ok(
-        {
-            "group_list": [{"group_id": g.group_id, "group_name": g.group_name} for g in page.items],
-            **({"page_token": page.page_token} if page.page_token else {}),
-            "has_more": page.has_more,
-        }
-    )
+    return ok(page.fields("group_list", [{"group_id": g.group_id, "group_name": g.group_name} for g in page.items]))
 
 
 @bp.post("/open-apis/attendance/v1/groups/search")
@@ -143,16 +137,10 @@ def list_group_users(group_id: str) -> ResponseReturnValue:
         size=size,
         token_error=lambda: _invalid("page_token"),
     )
-    return ok(
-        {
-            "users": [
-                {"user_id": _member_id(m, employee_type), "department_ids": list(m.department_chain)}
-                for m in page.items
-            ],
-            **({"page_token": page.page_token} if page.page_token else {}),
-            "has_more": page.has_more,
-        }
-    )
+    rendered: list[object] = [
+        {"user_id": _member_id(m, employee_type), "department_ids": list(m.department_chain)} for m in page.items
+    ]
+    return ok(page.fields("users", rendered))
 
 
 def _query_window(body: dict[str, Any], *, limit: int = 50) -> tuple[list[str], int, int]:

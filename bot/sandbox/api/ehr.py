@@ -104,10 +104,4 @@ def list_employees() -> ResponseReturnValue:
     page = paginate(
         records, scope=scope, token=arg("page_token"), size=size, token_error=lambda: _invalid("page_token")
     )
-    return ok(
-        {
-            "items": [render_employee(r, view, id_type) for r in page.items],
-            **({"page_token": page.page_token} if page.page_token else {}),
-            "has_more": page.has_more,
-        }
-    )
+    return ok(page.fields("items", [render_employee(r, view, id_type) for r in page.items]))

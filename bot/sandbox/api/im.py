@@ -509,13 +509,7 @@ def list_chats() -> ResponseReturnValue:
                 },
             }
         )
-    return ok(
-        {
-            "items": items,
-            **({"page_token": page.page_token} if page.page_token else {}),
-            "has_more": page.has_more,
-        }
-    )
+    return ok(page.fields("items", items))
 
 
 @bp.get("/open-apis/im/v1/chats/<chat_id>")
@@ -562,19 +556,9 @@ def chat_members(chat_id: str) -> ResponseReturnValue:
         size=size,
         token_error=lambda: field_validation("page_token"),
     )
-    return ok(
-        {
-            "items": [
-                {
-                    "member_id_type": member_id_type,
-                    "member_id": id_of(p, member_id_type),
-                    "name": p.name,
-                    "tenant_key": seed.tenant_key,
-                }
-                for p in page.items
-            ],
-            **({"page_token": page.page_token} if page.page_token else {}),
-            "has_more": page.has_more,
-            "member_total": len(members),
-        }
-    )
+    rendered: list[object] = [
+        {"member_id_type": member_id_type, "member_id": id_of(p, member_id_type), "name": p.name,
+         "tenant_key": seed.tenant_key}
+        for p in page.items
+    ]
+    return ok({**page.fields("items", rendered), "member_total": len(members)})

@@ -79,13 +79,7 @@ def list_periods() -> ResponseReturnValue:
     size = page_size(arg("page_size"), default=10, maximum=100, error=_invalid)
     periods = sorted(state().seed.periods, key=lambda p: p.start_ms, reverse=True)
     page = paginate(periods, scope="okr-periods", token=arg("page_token"), size=size, token_error=_invalid)
-    return ok(
-        {
-            **({"page_token": page.page_token} if page.page_token else {}),
-            "has_more": page.has_more,
-            "items": [p.as_api() for p in page.items],
-        }
-    )
+    return ok(page.fields("items", [p.as_api() for p in page.items]))
 
 
 @bp.get("/open-apis/okr/v1/users/<user_id>/okrs")

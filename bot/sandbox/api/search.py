@@ -70,10 +70,4 @@ def search_users() -> ResponseReturnValue:
         found, scope=f"search:{viewer.open_id}:{needle}", token=arg("page_token"), size=size,
         token_error=_page_token_error,
     )
-    return ok(
-        {
-            "user_list": [_render(p) for p in page.items],
-            "has_more": page.has_more,
-            **({"page_token": page.page_token} if page.page_token else {}),
-        }
-    )
+    return ok(page.fields("user_list", [_render(p) for p in page.items]))
