@@ -1,18 +1,29 @@
 """Webhook acknowledgement under load: N signed, encrypted message events at concurrency C against the
-bot under gunicorn, side by side with a baseline (a bare Flask app whose route only runs lark-oapi's
-EventDispatcherHandler with an empty handler) under the same gunicorn settings. Prints p50/p99 answer
-times and events/s for both, and the ratio. The bot really works: every event is a `help` command whose
-reply goes to the sandbox.
+bot under gunicorn, side by side in the same run with a baseline (a bare Flask app whose route only runs
+lark-oapi's EventDispatcherHandler with an empty handler) under the same gunicorn settings. Prints p50/p99
+answer times and events/s for each, and the ratios to the baseline.
 
-    .venv/bin/python benchmarks/webhook_load.py [--events 2000] [--concurrency 32]
+The bot really works: every event is a `help` command whose reply card goes to the sandbox (its own
+process, no rate limits; the bot's own limits scaled by --rate-scale). For each bot the script then waits
+until every reply has arrived and reports the round trip (event sent → reply recorded by the sandbox)
+separately from the acknowledgement. Bot modes: `separate` (BOT_REPLY_WORKER=separate: the web process
+records and answers, `python -m bot worker` replies) and `inline` (replies on the web process's threads);
+`record` is the separate mode's web process with no worker running (what recording alone costs).
+
+    .venv/bin/python -u benchmarks/webhook_load.py [--events 2000] [--concurrency 32] [--modes record,separate,inline]
+        [--rate-scale 100] [--postgres]
+
+Every server's output goes to a log file in a temporary folder (printed at the end); all processes are
+started in their own process group and ended with it.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
-import logging
+import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -21,15 +32,20 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from pathlib import Path
 
-from werkzeug.serving import make_server
+from sqlalchemy import create_engine, text
 
-from bot.sandbox import create_sandbox
 from bot.sandbox.delivery import EventSender, message_event
 from bot.sandbox.ids import p2p_chat_id
+from bot.sandbox.seed import build_seed
 
 ENV = {"FEISHU_APP_ID": "cli_load", "FEISHU_APP_SECRET": "load", "FEISHU_VERIFICATION_TOKEN": "vt-load",
        "FEISHU_ENCRYPT_KEY": "ek-load"}
+THREADS = 16
+START_TIMEOUT = 60.0  # seconds for a server to start answering
+REPLY_TIMEOUT = 300.0  # seconds for every reply to arrive after the load
 
 
 def free_port() -> int:
@@ -38,29 +54,75 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(target: str, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "16", "--bind",
-                             f"127.0.0.1:{port}", "--log-level", "warning", target],
-                            env={**os.environ, **env}, stderr=subprocess.PIPE, text=True)
-    for _ in range(200):  # wait until it accepts connections
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/healthz")
-            conn.getresponse().read()
-            return proc, port
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("gunicorn did not start")
+def get(port: int, path: str, timeout: float = 5.0) -> bytes:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"GET {path}: HTTP {response.status}")
+        return body
+    finally:
+        conn.close()
 
 
-def load(port: int, requests: list[tuple[bytes, dict[str, str]]], concurrency: int) -> tuple[list[float], float]:
+class Processes:
+    """Servers started in their own process groups, output to log files, all ended together."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.running: list[subprocess.Popen] = []
+
+    def start(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
+        log = open(self.folder / f"{name}.log", "w")  # never a pipe nobody reads: a full pipe stalls the server
+        proc = subprocess.Popen(argv, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        log.close()
+        self.running.append(proc)
+        return proc
+
+    def wait_ready(self, proc: subprocess.Popen, port: int, path: str, name: str) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with {proc.returncode}; see {self.folder / name}.log")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+                conn.request("GET", path)
+                conn.getresponse().read()  # any answer will do: the server is up
+                conn.close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"{name} did not start in {START_TIMEOUT:.0f} s; see {self.folder / name}.log")
+
+    def stop(self, proc: subprocess.Popen) -> None:
+        """Kill the whole process group (gunicorn's master and its worker), then reap it."""
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        proc.wait(timeout=30)
+        self.running.remove(proc)
+
+    def stop_all(self) -> None:
+        for proc in list(self.running):
+            self.stop(proc)
+
+
+def load(port: int, requests: list[tuple[str, bytes, dict[str, str]]],
+         concurrency: int) -> tuple[list[float], float, dict[str, float]]:
+    """Send every request; answer times, wall time, and when each message was sent (epoch seconds)."""
     local = threading.local()
+    sent_at: dict[str, float] = {}
 
-    def send(item: tuple[bytes, dict[str, str]]) -> float:
+    def send(item: tuple[str, bytes, dict[str, str]]) -> float:
         if not hasattr(local, "conn"):
             local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        body, headers = item
+        message_id, body, headers = item
+        sent_at[message_id] = time.time()
         start = time.perf_counter()
         local.conn.request("POST", "/webhook/event", body=body, headers=headers)
         response = local.conn.getresponse()
@@ -72,56 +134,153 @@ def load(port: int, requests: list[tuple[bytes, dict[str, str]]], concurrency: i
     begin = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         times = list(pool.map(send, requests))
-    return times, time.perf_counter() - begin
+    return times, time.perf_counter() - begin, sent_at
 
 
-def report(name: str, times: list[float], wall: float) -> tuple[float, float, float]:
-    ordered = sorted(times)
-    p50, p99 = statistics.median(ordered) * 1000, ordered[int(len(ordered) * 0.99) - 1] * 1000
-    rate = len(times) / wall
-    print(flush=True, end="")
-    print(f"{name:9} p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   {rate:7.0f} events/s")
-    return p50, p99, rate
+def percentiles(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    return statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.99) - 1)]
+
+
+class Outbox:
+    """Follows the sandbox's outbox over its control endpoint."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.next = 0
+        self.replied: dict[str, float] = {}
+
+    def read(self) -> int:
+        data = json.loads(get(self.port, f"/_sandbox/outbox?since={self.next}", timeout=30))
+        for entry in data["items"]:
+            if entry.get("reply_to"):
+                self.replied.setdefault(entry["reply_to"], entry["created_at"])
+        self.next = data["next"]
+        return len(data["items"])
+
+    def wait_for(self, message_ids: set[str], timeout: float, *, alive: list) -> set[str]:
+        """Poll (a benchmark may) until every message has its reply; the ones still missing."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.read()
+            missing = message_ids - self.replied.keys()
+            if not missing or time.monotonic() > deadline:
+                return missing
+            dead = [p for p in alive if p is not None and p.poll() is not None]
+            if dead:
+                raise RuntimeError(f"a bot process exited ({dead[0].args}) with {len(missing)} replies missing")
+            time.sleep(0.05)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--modes", default="separate,inline", help="bot modes to run after the baseline")
+    parser.add_argument("--rate-scale", type=float, default=100.0,
+                        help="the bot's client-side rate limits ×N (the sandbox has none)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="the bot's DATABASE_URL on a PostgreSQL server started for the run (default: SQLite)")
     args = parser.parse_args()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    sandbox = create_sandbox(app_id=ENV["FEISHU_APP_ID"], app_secret=ENV["FEISHU_APP_SECRET"], rate_scale=None)
-    server = make_server("127.0.0.1", 0, sandbox, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    seed = sandbox.extensions["sandbox"].seed
+    with ExitStack() as stack:
+        database = ""
+        if args.postgres:
+            sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+            from tests.services import postgres_server  # the tests' own helper: initdb + pg_ctl on a free port
+
+            database = stack.enter_context(postgres_server())
+        run(args, database)
+
+
+def fresh_database(server_url: str, name: str) -> str:
+    """A new, empty database on the PostgreSQL server, one per bot mode."""
+    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS load_{name}"))
+        conn.execute(text(f"CREATE DATABASE load_{name}"))
+    engine.dispose()
+    return server_url.rsplit("/", 1)[0] + f"/load_{name}"
+
+
+def run(args: argparse.Namespace, database: str) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="webhook-load-"))
+    procs = Processes(folder)
+    people = build_seed().active_people
     sender = EventSender(lambda *a: (0, b""), encrypt_key=ENV["FEISHU_ENCRYPT_KEY"],
                          verification_token=ENV["FEISHU_VERIFICATION_TOKEN"], app_id=ENV["FEISHU_APP_ID"])
-    people = seed.active_people
 
-    def events() -> list[tuple[bytes, dict[str, str]]]:
+    def events(n: int) -> list[tuple[str, bytes, dict[str, str]]]:
         out = []
-        for n in range(args.events):
-            person = people[n % len(people)]
-            out.append(sender.envelope(message_event(
-                sender_open_id=person.open_id, chat_id=p2p_chat_id(person.open_id), chat_type="p2p", text="帮助",
-                token=ENV["FEISHU_VERIFICATION_TOKEN"], app_id=ENV["FEISHU_APP_ID"])))
+        for i in range(n):
+            person = people[i % len(people)]
+            event = message_event(sender_open_id=person.open_id, chat_id=p2p_chat_id(person.open_id),
+                                  chat_type="p2p", text="帮助", token=ENV["FEISHU_VERIFICATION_TOKEN"],
+                                  app_id=ENV["FEISHU_APP_ID"])
+            out.append((event["event"]["message"]["message_id"], *sender.envelope(event)))
         return out
 
-    results = {}
-    bot_env = {**ENV, "FEISHU_DOMAIN": f"http://127.0.0.1:{server.server_port}",
-               "DATABASE_URL": f"sqlite:///{tempfile.mkdtemp()}/bot.db", "BOT_WORKERS": "8"}
-    for name, target, env in (("baseline", "benchmarks.baseline_app:app", ENV),
-                              ("bot", "bot.web:create_app()", bot_env)):
-        proc, port = start_gunicorn(target, env)
-        try:
-            load(port, events()[:50], args.concurrency)  # warm up
-            results[name] = report(name, *load(port, events(), args.concurrency))
-        finally:
-            proc.kill()  # the bot still has replies queued (Feishu allows 50 sends/s); not part of this measure
-            proc.wait(timeout=20)
-    (b50, b99, brate), (p50, p99, rate) = results["baseline"], results["bot"]
-    print(f"bot / baseline: p50 ×{p50 / b50:.2f}, p99 ×{p99 / b99:.2f}, throughput ×{rate / brate:.2f} "
-          f"({args.events} events, concurrency {args.concurrency}, gunicorn 1 worker × 16 threads)")
+    sandbox_port = free_port()
+    try:
+        sandbox = procs.start("sandbox", [sys.executable, "-m", "bot.sandbox", "--port", str(sandbox_port),
+                                          "--app-id", ENV["FEISHU_APP_ID"], "--app-secret",
+                                          ENV["FEISHU_APP_SECRET"], "--no-rate-limits"], {})
+        procs.wait_ready(sandbox, sandbox_port, "/_sandbox/faults", "sandbox")
+        outbox = Outbox(sandbox_port)
+        results: dict[str, tuple[float, float, float]] = {}
+        for mode in ["baseline", *[m.strip() for m in args.modes.split(",") if m.strip()]]:
+            port = free_port()
+            gunicorn = [sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", str(THREADS),
+                        "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
+            if mode == "baseline":
+                env, target = ENV, "benchmarks.baseline_app:app"
+            else:
+                env = {**ENV, "FEISHU_DOMAIN": f"http://127.0.0.1:{sandbox_port}",
+                       "DATABASE_URL": fresh_database(database, mode) if database else f"sqlite:///{folder}/{mode}.db",
+                       "BOT_WORKERS": "8",
+                       "BOT_REPLY_WORKER": "inline" if mode == "inline" else "separate",
+                       "FEISHU_RATE_LIMIT_SCALE": str(args.rate_scale)}
+                target = "bot.wsgi:app"
+            web = procs.start(f"{mode}-web", [*gunicorn, target], env)
+            procs.wait_ready(web, port, "/healthz", f"{mode}-web")
+            worker = procs.start(f"{mode}-worker", [sys.executable, "-m", "bot", "--log-level", "WARNING", "worker"],
+                                 env) if mode == "separate" else None
+            warm = events(50)
+            load(port, warm, args.concurrency)
+            replies = mode in ("separate", "inline")  # "record": the web process alone, nobody replies
+            if replies:  # the warm-up's replies are in before the measure starts
+                missing = outbox.wait_for({m for m, _, _ in warm}, REPLY_TIMEOUT, alive=[web, worker])
+                if missing:
+                    raise RuntimeError(f"{mode}: {len(missing)} warm-up replies missing; see {folder}")
+            batch = events(args.events)
+            times, wall, sent_at = load(port, batch, args.concurrency)
+            acked = time.time()
+            p50, p99 = (v * 1000 for v in percentiles(times))
+            results[mode] = (p50, p99, len(times) / wall)
+            label = "baseline" if mode == "baseline" else f"bot ({mode})"
+            print(f"{label:16} acknowledgement p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   "
+                  f"{len(times) / wall:7.0f} events/s", flush=True)
+            if replies:
+                missing = outbox.wait_for(set(sent_at), REPLY_TIMEOUT, alive=[web, worker])
+                trips = [outbox.replied[m] - sent_at[m] for m in sent_at if m in outbox.replied]
+                r50, r99 = (v * 1000 for v in percentiles(trips))
+                done = max(outbox.replied[m] for m in sent_at if m in outbox.replied)
+                first = min(sent_at.values())
+                print(f"{'':16} round trip      p50 {r50:7.0f} ms   p99 {r99:7.0f} ms   all {len(trips)} replies "
+                      f"in {done - first:.2f} s ({len(trips) / (done - first):.0f}/s), the last "
+                      f"{max(0.0, done - acked):.2f} s after the last acknowledgement"
+                      + (f"; {len(missing)} MISSING" if missing else ""), flush=True)
+            for proc in (web, worker):
+                if proc is not None:
+                    procs.stop(proc)
+        b50, b99, brate = results["baseline"]
+        for mode, (p50, p99, rate) in results.items():
+            if mode != "baseline":
+                print(f"bot ({mode}) / baseline: p50 ×{p50 / b50:.2f}, p99 ×{p99 / b99:.2f}, "
+                      f"throughput ×{rate / brate:.2f}")
+        print(f"({args.events} events, concurrency {args.concurrency}, gunicorn 1 worker × {THREADS} threads, "
+              f"bot rate limits ×{args.rate_scale:g}, {'PostgreSQL' if database else 'SQLite'}; logs in {folder})")
+    finally:
+        procs.stop_all()
 
 
 if __name__ == "__main__":

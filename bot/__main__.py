@@ -1,8 +1,9 @@
-"""Command line: `python -m bot serve | scheduler | demo | longconn`."""
+"""Command line: `python -m bot serve | worker | scheduler | demo | longconn`."""
 
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 
@@ -15,6 +16,7 @@ def _serve(args: argparse.Namespace) -> int:
     from bot.web import create_app
 
     app = create_app(Settings.from_env())
+    gc.freeze()  # start-up's objects out of the collector's view: no long full collections under load (bot/wsgi.py)
     server = make_server(args.host, args.port, app, threaded=True)
     logging.getLogger("bot").info("serving the webhook on http://%s:%d", args.host, server.server_port)
     print(f"Webhook: http://{args.host}:{server.server_port}/webhook/event  "
@@ -33,6 +35,25 @@ def _scheduler(_args: argparse.Namespace) -> int:
         run_scheduler(Settings.from_env())
     except (KeyboardInterrupt, SystemExit):
         pass
+    return 0
+
+
+def _worker(_args: argparse.Namespace) -> int:
+    """Answer the messages the web process recorded (BOT_REPLY_WORKER=separate on the web process)."""
+    import signal
+
+    from bot.worker import create_worker
+
+    settings = Settings.from_env()
+    if settings.reply_worker != "separate":
+        logging.getLogger("bot").warning("BOT_REPLY_WORKER is not 'separate': the web process answers messages "
+                                         "itself, and this worker only takes over what it left unfinished")
+    worker = create_worker(settings)
+    gc.freeze()
+    for signum in (signal.SIGTERM, signal.SIGINT):  # finish the messages in hand, then exit
+        signal.signal(signum, lambda *_: worker.stop())
+    print(f"Worker {worker.worker_id}: answering recorded messages", flush=True)
+    worker.run()
     return 0
 
 
@@ -72,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(func=_serve)
+    sub.add_parser("worker", help="answer recorded messages (with BOT_REPLY_WORKER=separate on the web process)"
+                   ).set_defaults(func=_worker)
     sub.add_parser("scheduler", help="run the scheduler process (digests, reminders)").set_defaults(func=_scheduler)
     sub.add_parser("longconn", help="receive events over a WebSocket long connection").set_defaults(func=_longconn)
     demo = sub.add_parser("demo", help="chat with the bot against the built-in Feishu sandbox")

@@ -191,6 +191,7 @@ class Router:
         event or a retried send cannot post twice.
         """
         messenger = self.clients.messenger
+        log.debug("sending the reply to %s (event %s)", ctx.message_id, ctx.event_id)
         try:
             if reply.private and ctx.chat.chat_type != "p2p":
                 sent = messenger.send(ctx.sender_open_id, reply.card, uuid=to_uuid(ctx.message_id, "dm"))

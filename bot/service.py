@@ -1,7 +1,9 @@
 """The bot's event handlers: what happens to a message, a card click, a greeting.
 
 Each handler runs on the webhook's request thread, so it only filters, deduplicates and hands work
-to the inbox's executor, except card clicks, which Feishu wants answered with the new card.
+to the inbox's executor, except card clicks, which Feishu wants answered with the new card. With
+`defer_replies` (BOT_REPLY_WORKER=separate) messages are only recorded: a worker process
+(bot/worker.py) takes them from the inbox table and answers them.
 """
 
 from __future__ import annotations
@@ -28,10 +30,19 @@ log = logging.getLogger(__name__)
 GREETING_MEMORY_SECONDS = 30 * 24 * 3600.0
 
 
+def to_message(payload: dict[str, Any]) -> IncomingMessage:
+    """An inbox row's payload back into the message it was recorded from."""
+    fields = dict(payload)
+    fields["mentions"] = tuple(Mention(**m) for m in fields.get("mentions", ()))
+    return IncomingMessage(**fields)
+
+
 class BotService:
-    def __init__(self, router: Router, inbox: Inbox) -> None:
+    def __init__(self, router: Router, inbox: Inbox, *, defer_replies: bool = False, instance_id: str = "") -> None:
         self.router = router
         self.inbox = inbox
+        self.defer_replies = defer_replies
+        self.instance_id = instance_id
         self._greeted = MemorySeenStore(ttl=GREETING_MEMORY_SECONDS, maxsize=50_000)
         self._stop = threading.Event()
 
@@ -47,7 +58,9 @@ class BotService:
         store = self.router.store
         try:
             # Record first: if that fails Feishu must retry (503), so nothing may be marked as seen yet.
-            if store is not None and not store.record_inbound(msg.message_id, msg.event_id, asdict(msg)):
+            claimed_by = "" if self.defer_replies else self.instance_id
+            if store is not None and not store.record_inbound(msg.message_id, msg.event_id, asdict(msg),
+                                                              claimed_by=claimed_by):
                 log.info("message %s was recorded before; dropped", msg.message_id)
                 return
             fresh = self.inbox.is_new(f"evt:{msg.event_id}", f"msg:{msg.message_id}")
@@ -58,20 +71,23 @@ class BotService:
             if store is not None:
                 store.finish_inbound(msg.message_id, ok=True)
             return
+        if self.defer_replies and store is not None:
+            return  # recorded: a worker process takes it from the inbox table
         self._work_on(msg)
 
-    def _work_on(self, msg: IncomingMessage) -> None:
+    def answer(self, msg: IncomingMessage) -> bool:
+        """Answer a recorded message and mark it done, or failed (kept, to be retried)."""
         store = self.router.store
+        finished = False
+        try:
+            finished = self.router.handle_message(msg)
+        finally:
+            if store is not None:
+                store.finish_inbound(msg.message_id, ok=finished)
+        return finished
 
-        def job() -> None:
-            finished = False
-            try:
-                finished = self.router.handle_message(msg)
-            finally:
-                if store is not None:
-                    store.finish_inbound(msg.message_id, ok=finished)
-
-        self.inbox.submit(msg.event_id, job)
+    def _work_on(self, msg: IncomingMessage) -> None:
+        self.inbox.submit(msg.event_id, lambda: self.answer(msg))
 
     def resume(self, *, statuses: tuple[str, ...] = ("pending", "failed")) -> int:
         """Hand unfinished messages (a crash, or replies Feishu would not take) to the workers again.
@@ -81,8 +97,7 @@ class BotService:
             return 0
         unfinished = store.unfinished_inbound(statuses=statuses)
         for payload in unfinished:
-            payload["mentions"] = tuple(Mention(**m) for m in payload.get("mentions", ()))
-            self._work_on(IncomingMessage(**payload))
+            self._work_on(to_message(payload))
         if unfinished:
             log.info("resumed %d unfinished message(s)", len(unfinished))
         return len(unfinished)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 
 DEFAULT_DOMAIN = "https://open.feishu.cn"
 OKR_VISIBILITY_CHOICES = ("all", "team", "self")
+REPLY_WORKER_CHOICES = ("inline", "separate")
 
 
 class ConfigError(ValueError):
@@ -72,6 +73,12 @@ class Settings:
     callback_budget: float = 2.0
     dedup_ttl: float = 12 * 3600.0
     dedup_max_keys: int = 100_000
+    # Where replies are worked out and sent: "inline" on the web process's thread pool, or "separate":
+    # the web process only records messages and `python -m bot worker` takes them from the inbox table.
+    reply_worker: str = "inline"
+    worker_poll_interval: float = 0.1  # seconds between looks at the inbox table when it was empty
+    claim_timeout: float = 60.0  # a claim not renewed for this long is stale (its worker died): re-taken
+    worker_id: str = ""  # names this worker's claims; a stable id lets a restarted worker re-take its own at once
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -89,6 +96,9 @@ class Settings:
             raise ConfigError(f"OKR_VISIBILITY must be one of {', '.join(OKR_VISIBILITY_CHOICES)}")
         domain = env.get("FEISHU_DOMAIN", "").strip().rstrip("/") or DEFAULT_DOMAIN
         workers = int(_float(env, "BOT_WORKERS", 8))
+        reply_worker = env.get("BOT_REPLY_WORKER", "").strip().lower() or "inline"
+        if reply_worker not in REPLY_WORKER_CHOICES:
+            raise ConfigError(f"BOT_REPLY_WORKER must be one of {', '.join(REPLY_WORKER_CHOICES)}")
         return cls(
             app_id=env["FEISHU_APP_ID"],
             app_secret=env["FEISHU_APP_SECRET"],
@@ -106,6 +116,10 @@ class Settings:
             workers=max(1, workers),
             http_timeout=_float(env, "FEISHU_HTTP_TIMEOUT", 10.0),
             rate_limit_scale=_float(env, "FEISHU_RATE_LIMIT_SCALE", 1.0),
+            reply_worker=reply_worker,
+            worker_poll_interval=max(0.01, _float(env, "BOT_WORKER_POLL", 0.1)),
+            claim_timeout=max(1.0, _float(env, "BOT_CLAIM_TIMEOUT", 60.0)),
+            worker_id=env.get("BOT_WORKER_ID", "").strip()[:64],
         )
 
     def with_(self, **changes: object) -> Settings:

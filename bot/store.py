@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -23,12 +23,20 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    insert,
+    inspect,
+    or_,
     select,
+    text,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
+
+from bot.groupcommit import GroupCommit
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +126,9 @@ class InboxRow(Base):
     payload: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending | failed | done
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+    # Which process is working on it, since when (renewed while it works); empty/NULL: nobody yet.
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True, default="")
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class UserTokenRow(Base):
@@ -182,6 +193,31 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.close()
 
 
+def _create_tables(engine) -> None:
+    """create_all(), tolerating another process (web and worker start together) creating a table first."""
+    try:
+        Base.metadata.create_all(engine)
+    except (OperationalError, ProgrammingError) as exc:
+        if "already exists" not in str(exc):
+            raise
+        Base.metadata.create_all(engine)
+
+
+def _add_missing_columns(engine, table) -> None:
+    """create_all() makes missing tables, not missing columns: add nullable columns that a table made by
+    an older version lacks (the inbox's claim columns)."""
+    present = {c["name"] for c in inspect(engine).get_columns(table.name)}
+    missing = [c for c in table.columns if c.name not in present and c.nullable]
+    if missing:
+        with engine.begin() as conn:
+            for column in missing:
+                kind = column.type.compile(dialect=engine.dialect)
+                conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
+
+
+_UPSERT = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
+
+
 class Store:
     def __init__(self, url: str) -> None:
         kwargs: dict[str, Any] = {"future": True}
@@ -193,7 +229,11 @@ class Store:
         self.engine = create_engine(url, **kwargs)
         if url.startswith("sqlite") and url not in ("sqlite://", "sqlite:///:memory:"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        Base.metadata.create_all(self.engine)
+        _create_tables(self.engine)
+        _add_missing_columns(self.engine, InboxRow.__table__)
+        # The webhook's threads record messages and the workers finish them in shared transactions.
+        self._record = GroupCommit(self._insert_inbound)
+        self._finish = GroupCommit(self._update_inbound)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -356,20 +396,88 @@ class Store:
             return row.open_id if result.rowcount == 1 else None
 
     # -- the durable inbox ----------------------------------------------------------------------------------
-    def record_inbound(self, message_id: str, event_id: str, payload: dict[str, Any]) -> bool:
-        """Record a message before acknowledging it. False when it was recorded before (a redelivery)."""
-        try:
-            with self.session() as s:
-                s.add(InboxRow(message_id=message_id, event_id=event_id, payload=json.dumps(payload),
-                               status="pending"))
-            return True
-        except IntegrityError:
-            return False
+    def record_inbound(self, message_id: str, event_id: str, payload: dict[str, Any], *,
+                       claimed_by: str = "") -> bool:
+        """Record a message before acknowledging it. False when it was recorded before (a redelivery).
+        `claimed_by`: the process that will work on it itself (inline replies); empty leaves it to a worker.
+        On the webhook's path: concurrent callers share one INSERT … ON CONFLICT DO NOTHING transaction."""
+        now = _utcnow()
+        return self._record.submit({"message_id": message_id, "event_id": event_id, "payload": json.dumps(payload),
+                                    "status": "pending", "received_at": now, "claimed_by": claimed_by,
+                                    "claimed_at": now if claimed_by else None})
+
+    def _insert_inbound(self, rows: Sequence[dict[str, Any]]) -> list[bool]:
+        """Insert the rows in one transaction; True for each row that was new."""
+        first: dict[str, int] = {}
+        for i, row in enumerate(rows):
+            first.setdefault(row["message_id"], i)
+        unique = [rows[i] for i in first.values()]
+        dialect = self.engine.dialect.name
+        if dialect in _UPSERT:
+            statement = (_UPSERT[dialect](InboxRow.__table__).on_conflict_do_nothing(index_elements=["message_id"])
+                         .returning(InboxRow.__table__.c.message_id))
+            with self.engine.begin() as conn:
+                inserted = set(conn.execute(statement, unique).scalars())
+        else:
+            inserted = set()
+            for row in unique:
+                try:
+                    with self.engine.begin() as conn:
+                        conn.execute(insert(InboxRow.__table__), row)
+                    inserted.add(row["message_id"])
+                except IntegrityError:
+                    pass
+        return [first[row["message_id"]] == i and row["message_id"] in inserted for i, row in enumerate(rows)]
+
+    def _update_inbound(self, finished: Sequence[tuple[str, bool]]) -> list[None]:
+        with self.engine.begin() as conn:
+            for status, ok in (("done", True), ("failed", False)):
+                ids = [message_id for message_id, was_ok in finished if was_ok is ok]
+                if ids:
+                    conn.execute(update(InboxRow).where(InboxRow.message_id.in_(ids)).values(status=status))
+        return [None] * len(finished)
+
+    def claim_inbound(self, worker: str, *, limit: int, now: datetime, claim_timeout: float,
+                      retry_after: float | None = None) -> list[dict[str, Any]]:
+        """Atomically take up to `limit` messages for `worker`, oldest first: pending ones nobody holds or
+        whose claim was not renewed for `claim_timeout` seconds (their worker died), and, with
+        `retry_after`, failed ones last tried that many seconds ago. Two workers never get the same row:
+        one UPDATE … RETURNING under SQLite's write lock, or FOR UPDATE SKIP LOCKED on PostgreSQL."""
+        if limit <= 0:
+            return []
+        now = _utc(now)
+        stale = now - timedelta(seconds=claim_timeout)
+        takeable = [(InboxRow.status == "pending") & (InboxRow.claimed_at.is_(None) | (InboxRow.claimed_at < stale))]
+        if retry_after is not None:
+            takeable.append((InboxRow.status == "failed") & (
+                InboxRow.claimed_at.is_(None) | (InboxRow.claimed_at < now - timedelta(seconds=retry_after))))
+        candidates = select(InboxRow.message_id).where(or_(*takeable)).order_by(InboxRow.received_at).limit(limit)
+        if self.engine.dialect.name == "postgresql":
+            candidates = candidates.with_for_update(skip_locked=True)
+        statement = (update(InboxRow).where(InboxRow.message_id.in_(candidates.scalar_subquery()), or_(*takeable))
+                     .values(status="pending", claimed_by=worker, claimed_at=now)
+                     .returning(InboxRow.payload, InboxRow.received_at))
+        with self.engine.begin() as conn:
+            rows = conn.execute(statement).all()
+        return [json.loads(payload) for payload, _ in sorted(rows, key=lambda r: r[1])]
+
+    def renew_claims(self, worker: str, message_ids: list[str], *, now: datetime) -> int:
+        """Keep `worker`'s claims on messages it is still working on from going stale."""
+        if not message_ids:
+            return 0
+        with self.engine.begin() as conn:
+            return conn.execute(update(InboxRow).where(
+                InboxRow.claimed_by == worker, InboxRow.status == "pending", InboxRow.message_id.in_(message_ids),
+            ).values(claimed_at=_utc(now))).rowcount
+
+    def release_claims(self, worker: str) -> int:
+        """Give back `worker`'s unfinished claims (a restarted worker with a stable id, or a clean stop)."""
+        with self.engine.begin() as conn:
+            return conn.execute(update(InboxRow).where(InboxRow.claimed_by == worker, InboxRow.status == "pending")
+                                .values(claimed_by="", claimed_at=None)).rowcount
 
     def finish_inbound(self, message_id: str, *, ok: bool) -> None:
-        with self.session() as s:
-            s.execute(update(InboxRow).where(InboxRow.message_id == message_id)
-                      .values(status="done" if ok else "failed"))
+        self._finish.submit((message_id, ok))
 
     def unfinished_inbound(self, *, statuses: tuple[str, ...] = ("pending", "failed"),
                            limit: int = 500) -> list[dict[str, Any]]:

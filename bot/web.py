@@ -26,6 +26,7 @@ from bot.settings import Settings
 from bot.shared import RedisSeenStore, connect
 from bot.store import Store
 from bot.tokens import TokenVault
+from bot.worker import default_worker_id
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,9 @@ def create_app(
     store = store or Store(settings.database_url)
     vault = TokenVault(store, feishu.users, secret_key=settings.secret_key) if settings.secret_key else None
     router = Router(ALL, clients=feishu, settings=settings, clock=clock, store=store, vault=vault)
-    service = BotService(router, Inbox(seen, executor))
+    separate = settings.reply_worker == "separate"
+    service = BotService(router, Inbox(seen, executor), defer_replies=separate,
+                         instance_id=default_worker_id("web"))
     dispatcher = build_dispatcher(
         settings,
         on_message=service.on_message,
@@ -118,9 +121,9 @@ def create_app(
         on_card_action=service.on_card_action,
     )
 
-    if resume:
+    if resume and not separate:  # with a separate worker, resuming and retrying are the worker's
         service.resume()
-    if retry_interval:
+    if retry_interval and not separate:
         service.start_retrying(retry_interval)
     app = Flask("bot")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES

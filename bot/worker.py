@@ -1,0 +1,161 @@
+"""The reply worker: `python -m bot worker`, with BOT_REPLY_WORKER=separate on the web process.
+
+The web process then only verifies, deduplicates, records each message in the inbox table and answers
+Feishu; this process takes the recorded messages from the table and does the reply work (reading Feishu,
+building the card, sending it) on its own thread pool, so that work never competes with the webhook for
+the web process's interpreter lock.
+
+Claims are atomic (`Store.claim_inbound`: two workers never take the same message), renewed while the
+message is worked on, and taken over by any worker once not renewed for `claim_timeout` seconds, so a
+killed worker loses nothing. A worker with a stable `BOT_WORKER_ID` gives back its own claims when it
+starts again, without waiting for them to go stale. A message answered twice (taken over after its
+worker died mid-send) still posts once: the reply's uuid is derived from the message id. Replies
+Feishu would not take are retried every `retry_interval` seconds. The table is polled every
+`worker_poll_interval` seconds while it is empty.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from datetime import UTC, datetime
+
+from bot.commands import ALL
+from bot.feishu.clients import FeishuClients
+from bot.inbox import Inbox, MemorySeenStore
+from bot.router import IncomingMessage, Router
+from bot.service import BotService, to_message
+from bot.settings import Settings
+from bot.store import Store
+from bot.tokens import TokenVault
+
+log = logging.getLogger(__name__)
+
+RETRY_INTERVAL = 60.0
+
+
+def default_worker_id(role: str = "worker") -> str:
+    return f"{role}:{socket.gethostname()}:{os.getpid()}"[:64]
+
+
+class ReplyWorker:
+    def __init__(
+        self,
+        service: BotService,
+        store: Store,
+        *,
+        executor: Executor,
+        slots: int,
+        worker_id: str = "",
+        poll_interval: float = 0.1,
+        claim_timeout: float = 60.0,
+        retry_interval: float | None = RETRY_INTERVAL,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.service = service
+        self.store = store
+        self.stable_id = bool(worker_id)
+        self.worker_id = worker_id or default_worker_id()
+        self._executor = executor
+        self._slots = max(1, slots)
+        self._poll = poll_interval
+        self._claim_timeout = claim_timeout
+        self._retry_interval = retry_interval
+        self._clock = clock
+        self._inflight: set[str] = set()
+        self._changed = threading.Condition()
+        self._stop = threading.Event()
+        self._renewed = time.monotonic()
+
+    # -- one step ---------------------------------------------------------------------------------
+    def room(self) -> int:
+        with self._changed:
+            return self._slots - len(self._inflight)
+
+    def run_once(self) -> int:
+        """Claim as many messages as there are free threads and hand them over; the number claimed."""
+        payloads = self.store.claim_inbound(self.worker_id, limit=self.room(), now=self._clock(),
+                                            claim_timeout=self._claim_timeout, retry_after=self._retry_interval)
+        if payloads:
+            log.debug("%s claimed %d message(s)", self.worker_id, len(payloads))
+        for payload in payloads:
+            msg = to_message(payload)
+            with self._changed:
+                self._inflight.add(msg.message_id)
+            self._executor.submit(self._answer, msg)
+        return len(payloads)
+
+    def _answer(self, msg: IncomingMessage) -> None:
+        try:
+            self.service.answer(msg)
+        except Exception:
+            log.exception("worker failed on %s", msg.event_id)
+        finally:
+            with self._changed:
+                self._inflight.discard(msg.message_id)
+                self._changed.notify_all()
+
+    def renew(self) -> int:
+        """Renew the claims on messages still being worked on."""
+        with self._changed:
+            working = list(self._inflight)
+        self._renewed = time.monotonic()
+        return self.store.renew_claims(self.worker_id, working, now=self._clock())
+
+    # -- the loop ---------------------------------------------------------------------------------
+    def run(self) -> None:
+        """Work until stop() is called, then let the messages in hand finish."""
+        if self.stable_id:
+            released = self.store.release_claims(self.worker_id)
+            if released:
+                log.info("%s took back %d message(s) it held before a restart", self.worker_id, released)
+        while not self._stop.is_set():
+            if time.monotonic() - self._renewed >= self._claim_timeout / 4:
+                self._guarded(self.renew)
+            claimed = self._guarded(self.run_once)
+            if claimed == 0:
+                self._stop.wait(self._poll)  # nothing waiting (or the database failed): look again shortly
+            else:
+                with self._changed:  # all threads busy: wait for one to finish
+                    self._changed.wait_for(lambda: self._stop.is_set() or len(self._inflight) < self._slots,
+                                           timeout=self._claim_timeout / 4)
+        self._executor.shutdown(wait=True)
+
+    def _guarded(self, step: Callable[[], int]) -> int:
+        try:
+            return step()
+        except Exception:
+            log.exception("%s: inbox step failed", self.worker_id)
+            return 0
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._changed:
+            self._changed.notify_all()
+
+
+def create_worker(
+    settings: Settings | None = None,
+    *,
+    feishu: FeishuClients | None = None,
+    executor: Executor | None = None,
+    store: Store | None = None,
+    clock: Callable[[], datetime] | None = None,
+    retry_interval: float | None = RETRY_INTERVAL,
+) -> ReplyWorker:
+    """Build a worker the way create_app builds the web app; tests pass their own parts."""
+    settings = settings or Settings.from_env()
+    feishu = feishu or FeishuClients.create(settings)
+    store = store or Store(settings.database_url)
+    executor = executor or ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="bot-worker")
+    vault = TokenVault(store, feishu.users, secret_key=settings.secret_key) if settings.secret_key else None
+    router = Router(ALL, clients=feishu, settings=settings, clock=clock, store=store, vault=vault)
+    service = BotService(router, Inbox(MemorySeenStore(maxsize=1), executor))
+    return ReplyWorker(service, store, executor=executor, slots=settings.workers, worker_id=settings.worker_id,
+                       poll_interval=settings.worker_poll_interval, claim_timeout=settings.claim_timeout,
+                       retry_interval=retry_interval)

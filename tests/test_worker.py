@@ -1,0 +1,219 @@
+"""The separate reply worker (BOT_REPLY_WORKER=separate, `python -m bot worker`): the web process only
+records messages; workers claim them atomically, a dead worker's claims are taken over, and every
+acknowledged command gets exactly one reply, even when the worker is killed with SIGKILL mid-burst."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.inbox import InlineExecutor
+from bot.sandbox.delivery import EventSender, http_post
+from bot.sandbox.ids import p2p_chat_id
+from bot.settings import Settings
+from bot.store import Store
+from bot.web import create_app
+from bot.worker import create_worker
+from tests.conftest import APP_ID, APP_SECRET, ENCRYPT_KEY, NOW, VERIFICATION_TOKEN, Chat
+from tests.services import postgres_server
+
+T0 = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+
+
+def _record(store: Store, n: int) -> list[str]:
+    ids = [f"om_{i:04d}" for i in range(n)]
+    for i, message_id in enumerate(ids):
+        assert store.record_inbound(message_id, f"ev_{i}", {"message_id": message_id})
+    return ids
+
+
+def _claimed(payloads: list[dict]) -> list[str]:
+    return [p["message_id"] for p in payloads]
+
+
+def test_settings_choose_the_reply_worker():
+    env = {"FEISHU_APP_ID": "a", "FEISHU_APP_SECRET": "s"}
+    assert Settings.from_env(env).reply_worker == "inline"
+    chosen = Settings.from_env({**env, "BOT_REPLY_WORKER": "separate", "BOT_WORKER_ID": "w1",
+                                "BOT_CLAIM_TIMEOUT": "30", "BOT_WORKER_POLL": "0.5"})
+    assert (chosen.reply_worker, chosen.worker_id, chosen.claim_timeout, chosen.worker_poll_interval) == (
+        "separate", "w1", 30.0, 0.5)
+    with pytest.raises(ValueError, match="BOT_REPLY_WORKER"):
+        Settings.from_env({**env, "BOT_REPLY_WORKER": "elsewhere"})
+
+
+def test_a_claim_is_taken_once_renewed_while_working_and_taken_over_when_stale(tmp_path):
+    store = Store(f"sqlite:///{tmp_path}/bot.db")
+    ids = _record(store, 3)
+    assert _claimed(store.claim_inbound("a", limit=2, now=T0, claim_timeout=60)) == ids[:2]  # oldest first
+    assert _claimed(store.claim_inbound("b", limit=5, now=T0, claim_timeout=60)) == ids[2:]
+    assert store.claim_inbound("b", limit=5, now=T0 + timedelta(seconds=59), claim_timeout=60) == []
+    assert store.renew_claims("a", ids[:1], now=T0 + timedelta(seconds=59)) == 1  # "a" still works on the first
+    store.finish_inbound(ids[2], ok=True)
+    # "a" stopped renewing the second one (it died): after the timeout another worker takes it over
+    assert _claimed(store.claim_inbound("b", limit=5, now=T0 + timedelta(seconds=61), claim_timeout=60)) == [ids[1]]
+    assert _claimed(store.claim_inbound("b", limit=5, now=T0 + timedelta(seconds=120), claim_timeout=60)) == [ids[0]]
+    assert store.release_claims("b") == 2  # a restarted "b" gives back what it held
+    assert _claimed(store.claim_inbound("c", limit=5, now=T0 + timedelta(seconds=121), claim_timeout=60)) == ids[:2]
+
+
+def test_failed_replies_are_taken_again_only_after_the_retry_interval(tmp_path):
+    store = Store(f"sqlite:///{tmp_path}/bot.db")
+    (message_id,) = _record(store, 1)
+    assert _claimed(store.claim_inbound("a", limit=1, now=T0, claim_timeout=60, retry_after=30)) == [message_id]
+    store.finish_inbound(message_id, ok=False)  # Feishu would not take the reply
+    assert store.claim_inbound("a", limit=1, now=T0 + timedelta(seconds=10), claim_timeout=60, retry_after=30) == []
+    assert store.claim_inbound("a", limit=1, now=T0 + timedelta(seconds=40), claim_timeout=60) == []  # no retries
+    assert _claimed(store.claim_inbound("a", limit=1, now=T0 + timedelta(seconds=40), claim_timeout=60,
+                                        retry_after=30)) == [message_id]
+    store.finish_inbound(message_id, ok=True)
+    assert store.claim_inbound("a", limit=1, now=T0 + timedelta(hours=1), claim_timeout=60, retry_after=30) == []
+
+
+def test_an_inline_web_process_claims_what_it_records(tmp_path):
+    store = Store(f"sqlite:///{tmp_path}/bot.db")
+    assert store.record_inbound("om_1", "ev_1", {"message_id": "om_1"}, claimed_by="web:1")
+    assert store.claim_inbound("w", limit=5, now=datetime.now(UTC), claim_timeout=60) == []
+
+
+def _claim_concurrently(url: str, tmp_ids: int = 120, workers: int = 6) -> None:
+    store = Store(url)
+    ids = _record(store, tmp_ids)
+    got: dict[str, list[str]] = {}
+    start = threading.Barrier(workers)
+
+    def work(name: str) -> None:
+        mine = got.setdefault(name, [])
+        own = Store(url)  # each worker has its own engine and connections, as separate processes would
+        start.wait()
+        while batch := own.claim_inbound(name, limit=7, now=T0, claim_timeout=60):
+            mine.extend(_claimed(batch))
+
+    threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    everything = [m for claimed in got.values() for m in claimed]
+    assert sorted(everything) == ids  # every row taken, none by two workers
+
+
+def test_workers_claiming_at_once_never_take_the_same_message_sqlite(tmp_path):
+    _claim_concurrently(f"sqlite:///{tmp_path}/bot.db")
+
+
+def test_workers_claiming_at_once_never_take_the_same_message_postgresql():
+    with postgres_server() as url:
+        _claim_concurrently(url)
+
+
+def test_an_inbox_table_from_an_older_version_gets_the_claim_columns(tmp_path):
+    url = f"sqlite:///{tmp_path}/old.db"
+    with create_engine(url).begin() as conn:
+        conn.execute(text("CREATE TABLE inbox (message_id VARCHAR(64) PRIMARY KEY, event_id VARCHAR(64), "
+                          "payload TEXT, status VARCHAR(16), received_at DATETIME)"))
+        conn.execute(text("INSERT INTO inbox VALUES ('om_old', 'ev_old', '{\"message_id\": \"om_old\"}', "
+                          "'pending', '2026-11-25 01:00:00')"))
+    store = Store(url)
+    assert _claimed(store.claim_inbound("w", limit=5, now=T0, claim_timeout=60)) == ["om_old"]
+
+
+def test_in_separate_mode_the_webhook_only_records_and_the_worker_answers(settings, sandbox, tmp_path):
+    separate = settings.with_(reply_worker="separate", database_url=f"sqlite:///{tmp_path}/bot.db")
+    app = create_app(separate, executor=InlineExecutor(), clock=lambda: NOW)
+    chat = Chat(app.test_client(), sandbox, separate)
+    assert chat.say("陈立", "帮助") == []  # acknowledged, recorded, not answered by the web process
+    message_id = chat.last_payload["event"]["message"]["message_id"]
+    worker = create_worker(separate, executor=InlineExecutor(), clock=lambda: NOW)
+    assert worker.run_once() == 1
+    assert [e["reply_to"] for e in sandbox.state.outbox] == [message_id]
+    assert worker.run_once() == 0  # done: never answered twice
+    assert worker.store.unfinished_inbound() == []
+
+
+# -- real processes ---------------------------------------------------------------------------------------
+def _env(sandbox, db_url: str, **extra: str) -> dict[str, str]:
+    return {**os.environ, "FEISHU_APP_ID": APP_ID, "FEISHU_APP_SECRET": APP_SECRET,
+            "FEISHU_VERIFICATION_TOKEN": VERIFICATION_TOKEN, "FEISHU_ENCRYPT_KEY": ENCRYPT_KEY,
+            "FEISHU_DOMAIN": sandbox.url, "DATABASE_URL": db_url, "BOT_REPLY_WORKER": "separate", **extra}
+
+
+def _serve(sandbox, db_url, cwd):
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "--log-level", "WARNING", "serve", "--port", "0"],
+                            env=_env(sandbox, db_url), cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    line = proc.stdout.readline()
+    assert line.startswith("Webhook: "), line
+    base = line.split()[1].rsplit("/webhook/event", 1)[0]
+    return proc, EventSender(http_post(base, timeout=5), encrypt_key=ENCRYPT_KEY,
+                             verification_token=VERIFICATION_TOKEN, app_id=APP_ID)
+
+
+def _worker(sandbox, db_url, cwd, *, log_level: str = "WARNING", stdout=subprocess.PIPE):
+    env = _env(sandbox, db_url, BOT_WORKER_ID="worker-1", BOT_WORKERS="2", FEISHU_HTTP_TIMEOUT="120")
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "--log-level", log_level, "worker"], env=env, cwd=cwd,
+                            stdout=stdout, stderr=subprocess.STDOUT, text=True)
+    return proc
+
+
+def test_worker_killed_mid_burst_loses_nothing_and_sends_nothing_twice(sandbox, tmp_path):
+    db_url = f"sqlite:///{tmp_path}/bot.db"
+    people = sandbox.seed.active_people[:20]
+    # Feishu holds every reply until the faults are cleared, so the worker is killed in the middle of sending.
+    sandbox.state.inject_fault("/open-apis/im/v1/messages/", times=None, delay=600.0, method="POST")
+    web, sender = _serve(sandbox, db_url, tmp_path)
+    acknowledged: list[str] = []
+
+    def burst(group) -> None:
+        for person in group:
+            status, _, payload = sender.say(sender_open_id=person.open_id, chat_id=p2p_chat_id(person.open_id),
+                                            chat_type="p2p", text="帮助")
+            assert status == 200
+            acknowledged.append(payload["event"]["message"]["message_id"])
+
+    try:
+        worker = _worker(sandbox, db_url, tmp_path, log_level="DEBUG")
+        burst(people[:8])
+        sending = 0
+        for line in worker.stdout:  # the worker has taken messages and both its threads are sending replies
+            sending += "sending the reply to" in line
+            if sending == 2:
+                break
+        else:
+            pytest.fail("the worker never started sending")
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+        assert sandbox.state.outbox == []  # the kill really interrupted work: nothing answered yet
+        burst(people[8:14])  # the web process keeps acknowledging while no worker runs
+        (held,) = [f["hits"] for f in sandbox.state.faults]
+        sandbox.state.clear_faults()  # the sends the dead worker had made now reach Feishu…
+        assert len(sandbox.state.wait_for_outbox(held, timeout=30)) == held
+        with open(tmp_path / "worker.log", "w") as log:
+            worker = _worker(sandbox, db_url, tmp_path, stdout=log)  # takes back its claims at once
+            try:
+                burst(people[14:])
+                while True:  # wait (on the outbox's condition) until every acknowledged command has its reply
+                    replied = {e["reply_to"] for e in sandbox.state.outbox}
+                    if set(acknowledged) <= replied:
+                        break
+                    seen = len(sandbox.state.outbox)
+                    got = sandbox.state.wait_for_outbox(seen + 1, timeout=30)
+                    assert len(got) > seen, f"missing replies: {set(acknowledged) - replied}"
+            finally:
+                worker.send_signal(signal.SIGTERM)
+                worker.wait(timeout=30)
+    finally:
+        web.send_signal(signal.SIGTERM)
+        web.wait(timeout=10)
+    counts = Counter(e["reply_to"] for e in sandbox.state.outbox)
+    assert set(counts) == set(acknowledged) and len(acknowledged) == 20
+    assert set(counts.values()) == {1}, counts
+    assert Store(db_url).unfinished_inbound() == []
