@@ -53,7 +53,7 @@ def main() -> None:
     monday = datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     runtime = Runtime.create(settings)
     directory = runtime.clients.contact.directory()
-    managers = [p.open_id for p in directory.people if directory.direct_reports(p.open_id)]
+    managers = [p.open_id for p in directory.managers()]
     subs = [runtime.store.add_subscription(kind=KIND_MANAGER_DIGEST, target=m, created_by=m, schedule=SPEC)
             for m in managers]
     subs.append(runtime.store.add_subscription(kind=KIND_OKR_REMINDER, target=seed.chat("all_hands").chat_id,
@@ -73,7 +73,7 @@ def main() -> None:
     okr_calls = sum(1 for r in calls if r["path"].startswith("/open-apis/okr/"))
     limited = sum(1 for r in calls if r["status"] == 429)
     floor = (math.ceil(okr_calls / 100) - 1) * window
-    print(f"{len(directory.people)} people, {len(managers)} manager digests + 1 all-hands reminder "
+    print(f"{len(directory)} people, {len(managers)} manager digests + 1 all-hands reminder "
           f"({sum(1 for s in sent if s)} cards sent): {elapsed:.2f} s; OKR calls {okr_calls}, floor {floor:.2f} s "
           f"(100 per {window:g} s), ratio {elapsed / floor:.3f}; rate-limit answers {limited}; "
           f"API calls by family {dict(families)}")

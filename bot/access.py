@@ -30,7 +30,7 @@ def visible_people(ctx: Context, people: list[Person] | tuple[Person, ...]) -> l
 
 
 def has_reports(ctx: Context) -> bool:
-    return bool(ctx.clients.contact.directory().direct_reports(ctx.sender_open_id))
+    return ctx.clients.contact.directory().has_reports(ctx.sender_open_id)
 
 
 def may_see_okrs(ctx: Context, target_open_id: str) -> bool:

@@ -66,6 +66,10 @@ class Settings:
     retry_base_delay: float = 0.5
     retry_max_delay: float = 30.0
     directory_ttl: float = 600.0
+    # People each process keeps in memory, per cache (lookups by id, fresh user reads, departments);
+    # the whole directory and roster live in the database (DATABASE_URL), so memory does not grow
+    # with the company.
+    people_cache_size: int = 2_000
     okr_ttl: float = 120.0
     roster_ttl: float = 600.0
     # Feishu waits 3 s for a card callback's answer; past this budget we answer with a toast and
@@ -120,6 +124,7 @@ class Settings:
             worker_poll_interval=max(0.01, _float(env, "BOT_WORKER_POLL", 0.1)),
             claim_timeout=max(1.0, _float(env, "BOT_CLAIM_TIMEOUT", 60.0)),
             worker_id=env.get("BOT_WORKER_ID", "").strip()[:64],
+            people_cache_size=max(1, int(_float(env, "PEOPLE_CACHE_SIZE", 2_000))),
         )
 
     def with_(self, **changes: object) -> Settings:

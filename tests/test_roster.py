@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from bot.feishu.snapshot import metadata as snapshot_tables
 from bot.inbox import InlineExecutor
 from bot.web import create_app
 from cards.validate import assert_valid_card
@@ -123,12 +124,13 @@ def test_sensitive_roster_fields_never_leave_the_api_layer(hr_chat, sandbox, cap
         entries += hr_chat.say("郭芳", text)
     app = hr_chat.client.application
     roster = app.extensions["bot"].clients.roster
-    cached = repr(list(roster._cache.items()))
+    with roster._snapshots.begin() as conn:  # the roster snapshot and every other snapshot table in SQL
+        stored = repr([list(conn.execute(table.select())) for table in snapshot_tables.sorted_tables])
     employees = roster.list_employees()
     seen = {
         "cards": repr([e["content"] for e in entries]),
         "logs": "\n".join(r.getMessage() for r in caplog.records),
-        "cache": cached,
+        "database": stored,
         "models": repr(employees),
     }
     for where, text in seen.items():

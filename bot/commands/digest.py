@@ -45,8 +45,7 @@ def turn_on(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
         return Reply(build_confirmation_card(title=t(call.locale, "没看懂这个时间", "I could not read that time"),
                                              text=escape(exc.message(call.locale)), locale=call.locale, ok=False))
     directory = ctx.clients.contact.directory()
-    managers = ([p.open_id for p in directory.people if p.is_active and directory.direct_reports(p.open_id)]
-                if everyone else [ctx.sender_open_id])
+    managers = ([p.open_id for p in directory.managers() if p.is_active] if everyone else [ctx.sender_open_id])
     existing = {s.target for s in ctx.store.subscriptions(kind=KIND_MANAGER_DIGEST)}
     added = [m for m in managers if m not in existing]
     for manager in added:

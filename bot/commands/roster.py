@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from bot.access import has_reports, is_admin
 from bot.commands.base import Command, CommandCall, Context, Reply, action_value
+from bot.feishu.roster import ALL_STATUSES
 from bot.models import Department, Employee
 from cards.components import t
 from cards.errors import build_refusal_card
@@ -80,27 +81,25 @@ def run(call: CommandCall, ctx: Context) -> Reply:
         kind, words = "dept", ["dept", *words]  # `roster 后端组` means the department
     today = ctx.now.date()
     directory = ctx.clients.contact.directory()
-    departments = {d.open_department_id: d for d in directory.departments}
-    fresh = bool(call.options.get("fresh"))
-    roster = ctx.clients.roster
-    employees = roster.list_employees(fresh=fresh) if kind == "all" else roster.list_employees(
-        CURRENT, fresh=fresh)
-    dept_name = ""
+    all_departments = directory.departments
+    departments = {d.open_department_id: d for d in all_departments}
+    dept_name, dept_ids = "", None
     if kind == "dept":
-        dept, ids = _department_ids(directory.departments, " ".join(words[1:]))
+        dept, dept_ids = _department_ids(all_departments, " ".join(words[1:]))
         if dept is None:
-            names = "、".join(d.display_name(call.locale) for d in directory.departments)
+            names = "、".join(d.display_name(call.locale) for d in all_departments)
             reason = t(call.locale, f"没有找到这个部门。可选：{names}", f"No such department. Try one of: {names}")
             return Reply(build_refusal_card(reason=reason, locale=call.locale), private=True)
         dept_name = dept.display_name(call.locale)
-        employees = tuple(e for e in employees if e.department_id in ids)
-    selected = select(employees, kind, today)
-    scope = ""
+    scope, reports = "", None
     if not admin:
-        reports = {p.open_id for p in directory.all_reports(ctx.sender_open_id)}
-        selected = [e for e in selected if e.open_id in reports]
-        employees = tuple(e for e in employees if e.open_id in reports)
+        reports = [p.open_id for p in directory.all_reports(ctx.sender_open_id)]
         scope = t(call.locale, "只显示你的直接和间接下属", "showing your direct and indirect reports only")
+    # the roster snapshot is filtered in SQL: by department, and to the asker's reports
+    employees = ctx.clients.roster.list_employees(ALL_STATUSES if kind == "all" else CURRENT,
+                                                  fresh=bool(call.options.get("fresh")),
+                                                  department_ids=dept_ids, open_ids=reports)
+    selected = select(employees, kind, today)
     selected.sort(key=lambda e: (e.department_id, e.hire_date or date.min, e.name))
     current = select(employees, "current", today)
     summary = [

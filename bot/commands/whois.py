@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from bot.commands.base import Command, CommandCall, Context, Reply, action_value
+from bot.feishu.contact import Directory
 from bot.models import Department, Person
 from cards.components import t, with_source
 from cards.people import build_not_found_card, build_person_card, build_pick_card, build_usage_card
@@ -14,11 +17,18 @@ def _departments(ctx: Context, p: Person) -> list[Department]:
     return [ctx.clients.contact.get_department(d) for d in p.department_ids if d and d != "0"]
 
 
+def _first_departments(directory: Directory, people: Iterable[Person]) -> dict[str, Department]:
+    """The department a pick list shows for each person (their first), from the directory snapshot."""
+    ids = {p.department_ids[0] for p in people if p.department_ids}
+    found = {dept_id: directory.department(dept_id) for dept_id in ids}
+    return {dept_id: dept for dept_id, dept in found.items() if dept is not None}
+
+
 def person_reply(ctx: Context, p: Person, locale: str) -> Reply:
     return Reply(build_person_card(p, departments=_departments(ctx, p), locale=locale))
 
 
-def _search_as_asker(call: CommandCall, ctx: Context, token: str, query: str, directory) -> Reply:
+def _search_as_asker(call: CommandCall, ctx: Context, token: str, query: str, directory: Directory) -> Reply:
     """Search with the asker's own user token: Feishu returns only the people they may see."""
     found = ctx.clients.users.search(token, query)
     source = t(call.locale, "按你的飞书可见范围搜索", "searched as you (your Feishu visibility)")
@@ -29,9 +39,8 @@ def _search_as_asker(call: CommandCall, ctx: Context, token: str, query: str, di
     if len(people) == 1:
         reply = person_reply(ctx, ctx.clients.users.get_user(token, people[0].open_id), call.locale)
         return Reply(with_source(reply.card, source))
-    departments = {d.open_department_id: d for d in directory.departments}
     pick = build_pick_card(
-        query, people, departments=departments, locale=call.locale,
+        query, people, departments=_first_departments(directory, people), locale=call.locale,
         value_for=lambda p: action_value(CommandCall(name="whois", locale=call.locale), open_id=p.open_id),
     )
     return Reply(with_source(pick, source))
@@ -58,9 +67,8 @@ def run(call: CommandCall, ctx: Context) -> Reply:
                "searched the company directory" + (" (send “login” to search as you)" if ctx.vault else ""))
     if len(matches) == 1:
         return Reply(with_source(person_reply(ctx, matches[0], call.locale).card, source))
-    departments = {d.open_department_id: d for d in directory.departments}
     pick = build_pick_card(
-        query, list(matches), departments=departments, locale=call.locale,
+        query, list(matches), departments=_first_departments(directory, matches), locale=call.locale,
         value_for=lambda p: action_value(CommandCall(name="whois", locale=call.locale), open_id=p.open_id),
     )
     return Reply(with_source(pick, source))

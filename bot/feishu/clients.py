@@ -26,6 +26,7 @@ from bot.feishu.ratelimit import (
     scaled,
 )
 from bot.feishu.roster import RosterClient
+from bot.feishu.snapshot import SnapshotStore
 from bot.feishu.user_api import UserApi
 from bot.settings import Settings
 from bot.shared import RedisLimiter, connect
@@ -68,14 +69,16 @@ class FeishuClients:
             return SlidingWindowLimiter(scaled(windows, scale), sleep=sleep)
 
         contact, im = limiter("contact", CONTACT_LIMITS), limiter("im", IM_LIMITS)
+        snapshots = SnapshotStore(settings.database_url)  # the directory and roster, out of process memory
         return cls(
             caller=caller,
-            contact=ContactClient(caller, limiter=contact, directory_ttl=settings.directory_ttl,
-                                  user_ttl=settings.directory_ttl),
+            contact=ContactClient(caller, limiter=contact, snapshots=snapshots, directory_ttl=settings.directory_ttl,
+                                  user_ttl=settings.directory_ttl, cache_size=settings.people_cache_size),
             messenger=Messenger(caller, limiter=im, scale=scale),
             bot=BotInfo(caller),
             okr=OkrClient(caller, limiter=limiter("okr", OKR_LIMITS), ttl=settings.okr_ttl),
-            roster=RosterClient(caller, limiter=limiter("ehr", EHR_LIMITS), ttl=settings.roster_ttl),
+            roster=RosterClient(caller, limiter=limiter("ehr", EHR_LIMITS), ttl=settings.roster_ttl,
+                                snapshots=snapshots),
             attendance=AttendanceClient(caller, limiter=limiter("attendance", ATTENDANCE_LIMITS)),
             chats=ChatClient(caller, limiter=im),
             users=UserApi(caller, domain=settings.domain, app_id=settings.app_id, limiter=contact),

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
-import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
-from cachetools import TTLCache
+from cachetools import LRUCache, TTLCache
 from lark_oapi.api.contact.v3 import (
     ChildrenDepartmentRequest,
     FindByDepartmentUserRequest,
@@ -21,6 +18,7 @@ from lark_oapi.api.contact.v3 import (
 from bot.feishu.caller import ApiCaller
 from bot.feishu.errors import NotFound
 from bot.feishu.ratelimit import Limiter
+from bot.feishu.snapshot import KIND_DIRECTORY, Freshness, SnapshotStore
 from bot.models import Department, Person
 
 log = logging.getLogger(__name__)
@@ -59,55 +57,67 @@ def to_department(dept: Any) -> Department:
     )
 
 
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold().strip()
-
-
-@dataclass(frozen=True)
 class Directory:
-    """Everyone the app can see, indexed by id, by manager and for name search."""
+    """Everyone the app can see: a view of the directory snapshot (bot/feishu/snapshot.py), where each
+    lookup is an indexed query. Only a bounded number of people is kept in memory (`cache`)."""
 
-    people: tuple[Person, ...]
-    departments: tuple[Department, ...]
+    def __init__(self, snapshots: SnapshotStore, cache: LRUCache[str, Person | None], lock: threading.Lock) -> None:
+        self._snapshots = snapshots
+        self._cache = cache
+        self._lock = lock
 
-    @functools.cached_property
-    def _by_open_id(self) -> dict[str, Person]:
-        return {p.open_id: p for p in self.people}
+    def __len__(self) -> int:
+        return self._snapshots.size(KIND_DIRECTORY)
 
-    @functools.cached_property
-    def _by_user_id(self) -> dict[str, Person]:
-        return {p.user_id: p for p in self.people if p.user_id}
-
-    @functools.cached_property
-    def _reports(self) -> dict[str, tuple[Person, ...]]:
-        reports: dict[str, list[Person]] = {}
-        for p in self.people:
-            if p.leader_open_id:
-                reports.setdefault(p.leader_open_id, []).append(p)
-        return {k: tuple(v) for k, v in reports.items()}
+    def _cached(self, key: str, load: Callable[[], Person | None]) -> Person | None:
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+        person = load()
+        with self._lock:
+            self._cache[key] = person
+        return person
 
     def person(self, open_id: str) -> Person | None:
-        return self._by_open_id.get(open_id)
+        return self._cached(f"open_id:{open_id}", lambda: self._snapshots.person(open_id))
 
     def person_by_user_id(self, user_id: str) -> Person | None:
-        return self._by_user_id.get(user_id)
+        return self._cached(f"user_id:{user_id}", lambda: self._snapshots.person_by_user_id(user_id))
+
+    @property
+    def departments(self) -> tuple[Department, ...]:
+        return self._snapshots.departments()
 
     def department(self, open_department_id: str) -> Department | None:
-        return next((d for d in self.departments if d.open_department_id == open_department_id), None)
+        return self._snapshots.department(open_department_id)
 
     def direct_reports(self, open_id: str) -> tuple[Person, ...]:
-        return self._reports.get(open_id, ())
+        return self._snapshots.direct_reports(open_id)
+
+    def has_reports(self, open_id: str) -> bool:
+        return self._snapshots.has_reports(open_id)
+
+    def managers(self) -> tuple[Person, ...]:
+        """Everyone with at least one direct report (active or not), in directory order."""
+        return self._snapshots.managers()
 
     def all_reports(self, open_id: str) -> tuple[Person, ...]:
-        """Direct and indirect reports, breadth first (a cycle in bad data cannot loop)."""
+        """Direct and indirect reports, breadth first (a cycle in bad data cannot loop): one query per
+        level of the hierarchy."""
         seen: dict[str, Person] = {}
-        queue = list(self.direct_reports(open_id))
-        while queue:
-            person = queue.pop(0)
-            if person.open_id in seen or person.open_id == open_id:
-                continue
-            seen[person.open_id] = person
-            queue.extend(self.direct_reports(person.open_id))
+        level = [open_id]
+        while level:
+            by_leader: dict[str, list[Person]] = {}
+            for person in self._snapshots.reports_of(level):
+                by_leader.setdefault(person.leader_open_id, []).append(person)
+            next_level = []
+            for leader in level:
+                for person in by_leader.get(leader, ()):
+                    if person.open_id in seen or person.open_id == open_id:
+                        continue
+                    seen[person.open_id] = person
+                    next_level.append(person.open_id)
+            level = next_level
         return tuple(seen.values())
 
     def manager_chain(self, open_id: str) -> tuple[str, ...]:
@@ -125,23 +135,7 @@ class Directory:
         Exact matches come first, then prefix matches of the whole name, then prefix matches of a
         single word of it ("zhou" finds "Xinghe Zhou"). Active people before those who left.
         """
-        q = _fold(query)
-        if not q:
-            return ()
-        ranked: list[tuple[int, int, Person]] = []
-        for index, person in enumerate(self.people):
-            names = [_fold(n) for n in (person.name, person.en_name, person.nickname) if n]
-            if any(n == q for n in names):
-                rank = 0
-            elif any(n.startswith(q) for n in names):
-                rank = 1
-            elif any(word.startswith(q) for n in names for word in n.split()):
-                rank = 2
-            else:
-                continue
-            ranked.append((rank + (0 if person.is_active else 10), index, person))
-        ranked.sort(key=lambda item: (item[0], item[1]))
-        return tuple(person for _, _, person in ranked[:limit])
+        return self._snapshots.find(query, limit=limit)
 
 
 class ContactClient:
@@ -150,20 +144,34 @@ class ContactClient:
         caller: ApiCaller,
         *,
         limiter: Limiter,
+        snapshots: SnapshotStore | None = None,
         directory_ttl: float = 600.0,
         user_ttl: float = 600.0,
+        cache_size: int = 2_000,
         timer: Callable[[], float] | None = None,
     ) -> None:
         self._caller = caller
         self._api = caller.client.contact.v3
         self._limiter = limiter
         kwargs = {"timer": timer} if timer else {}
-        self._directory_cache: TTLCache[str, Directory] = TTLCache(maxsize=1, ttl=directory_ttl, **kwargs)
-        self._user_cache: TTLCache[str, Person] = TTLCache(maxsize=20_000, ttl=user_ttl, **kwargs)
-        self._dept_cache: TTLCache[str, Department] = TTLCache(maxsize=5_000, ttl=directory_ttl, **kwargs)
+        self._snapshots = snapshots or SnapshotStore()
+        self._freshness = Freshness(self._snapshots, ttl=directory_ttl, **kwargs)
+        # bounded whatever the company's size: people by id (from the snapshot, and fresh reads)
+        self._people_cache: LRUCache[str, Person | None] = LRUCache(maxsize=cache_size)
+        self._user_cache: TTLCache[str, Person] = TTLCache(maxsize=cache_size, ttl=user_ttl, **kwargs)
+        self._dept_cache: TTLCache[str, Department] = TTLCache(maxsize=cache_size, ttl=directory_ttl, **kwargs)
         self._directory_lock = threading.Lock()  # also serialises the directory walk
+        self._people_lock = threading.Lock()
         self._user_lock = threading.Lock()
         self._dept_lock = threading.Lock()
+        self._directory = Directory(self._snapshots, self._people_cache, self._people_lock)
+        self._seen_generation: int | None = None  # the snapshot the people cache was filled from
+
+    def cached_entries(self) -> dict[str, int]:
+        """How many entries each in-memory cache holds (each is bounded by `cache_size`)."""
+        with self._people_lock, self._user_lock, self._dept_lock:
+            return {"people": len(self._people_cache), "users": len(self._user_cache),
+                    "departments": len(self._dept_cache)}
 
     # -- single records -------------------------------------------------------------------------
     def get_user(self, user_id: str, *, id_type: str = "open_id", fresh: bool = False) -> Person:
@@ -208,7 +216,7 @@ class ContactClient:
         return department
 
     # -- lists (every page followed) ------------------------------------------------------------
-    def iter_department_members(self, open_department_id: str) -> Iterator[Person]:
+    def iter_department_members(self, open_department_id: str, *, remember: bool = True) -> Iterator[Person]:
         """Direct members of one department, page by page."""
 
         def build(page_token: str):
@@ -222,13 +230,14 @@ class ContactClient:
                                        limiter=self._limiter):
             for user in data.items or ():
                 person = to_person(user)
-                self._remember(person)
+                if remember:
+                    self._remember(person)
                 yield person
 
     def list_department_members(self, open_department_id: str) -> tuple[Person, ...]:
         return tuple(self.iter_department_members(open_department_id))
 
-    def list_all_departments(self) -> tuple[Department, ...]:
+    def iter_all_departments(self) -> Iterator[Department]:
         """Every department below the root, recursively (fetch_child), every page followed."""
 
         def build(page_token: str):
@@ -239,30 +248,42 @@ class ContactClient:
             )
             return (builder.page_token(page_token) if page_token else builder).build()
 
-        departments = tuple(
-            to_department(d)
-            for data in self._caller.pages("contact.department.children", self._api.department.children, build,
-                                           limiter=self._limiter)
-            for d in data.items or ()
-        )
-        with self._dept_lock:
-            for department in departments:
-                self._dept_cache[department.open_department_id] = department
-        return departments
+        for data in self._caller.pages("contact.department.children", self._api.department.children, build,
+                                       limiter=self._limiter):
+            for item in data.items or ():
+                department = to_department(item)
+                with self._dept_lock:
+                    self._dept_cache[department.open_department_id] = department
+                yield department
+
+    def list_all_departments(self) -> tuple[Department, ...]:
+        return tuple(self.iter_all_departments())
 
     # -- the directory index --------------------------------------------------------------------
     def directory(self, *, fresh: bool = False) -> Directory:
-        """All departments and their members, walked once per TTL and shared by all threads."""
+        """All departments and their members: walked once per TTL into the snapshot in SQL (or taken from
+        another process's walk younger than the TTL) and shared by all threads."""
         with self._directory_lock:
-            cached = None if fresh else self._directory_cache.get("all")
-            if cached is not None:
-                return cached
-            departments = self.list_all_departments()
-            seen: dict[str, Person] = {}
-            for dept_id in (ROOT_DEPARTMENT, *(d.open_department_id for d in departments)):
-                for person in self.iter_department_members(dept_id):
-                    seen.setdefault(person.open_id, person)
-            directory = Directory(people=tuple(seen.values()), departments=departments)
-            self._directory_cache["all"] = directory
-            log.info("directory index built: %d people, %d departments", len(seen), len(departments))
-            return directory
+            if fresh or not self._freshness.is_fresh(KIND_DIRECTORY):
+                self._build_directory()
+            elif self._seen_generation == self._freshness.generation(KIND_DIRECTORY):
+                return self._directory
+            self._seen_generation = self._freshness.generation(KIND_DIRECTORY)
+            with self._people_lock:
+                self._people_cache.clear()
+            return self._directory
+
+    def _build_directory(self) -> None:
+        """Walk the departments and their members page by page, straight into a new snapshot: the same
+        API calls as ever, and never more than a page of people in memory."""
+        with self._snapshots.build(KIND_DIRECTORY) as writer:
+            department_ids = [ROOT_DEPARTMENT]
+            for department in self.iter_all_departments():
+                writer.add_department(department)
+                department_ids.append(department.open_department_id)
+            for dept_id in department_ids:
+                for person in self.iter_department_members(dept_id, remember=False):
+                    writer.add_person(person)
+        self._freshness.built(KIND_DIRECTORY, writer.generation)
+        log.info("directory snapshot built: %d people, %d departments",
+                 self._snapshots.size(KIND_DIRECTORY), len(department_ids) - 1)

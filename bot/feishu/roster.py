@@ -9,15 +9,15 @@ reach a model, a log line, a cache or a card.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
-from cachetools import TTLCache
 from lark_oapi.api.ehr.v1 import ListEmployeeRequest
 
 from bot.feishu.caller import ApiCaller
 from bot.feishu.ratelimit import Limiter
+from bot.feishu.snapshot import Freshness, SnapshotStore
 from bot.models import Employee
 
 PAGE_SIZE = 100  # documented maximum
@@ -61,24 +61,31 @@ def to_employee(record: Any) -> Employee:
     )
 
 
+def snapshot_kind(statuses: tuple[int, ...]) -> str:
+    return "roster:" + ",".join(str(s) for s in statuses)
+
+
 class RosterClient:
+    """The roster, read page by page into a snapshot in SQL (bot/feishu/snapshot.py) once per TTL for
+    each set of statuses asked for (the same EHR calls as ever); queries filter it there."""
+
     def __init__(self, caller: ApiCaller, *, limiter: Limiter, ttl: float = 600.0,
-                 timer: Callable[[], float] | None = None) -> None:
+                 snapshots: SnapshotStore | None = None, timer: Callable[[], float] | None = None) -> None:
         self._caller = caller
         self._api = caller.client.ehr.v1
         self._limiter = limiter
-        kwargs = {"timer": timer} if timer else {}
-        self._cache: TTLCache[tuple[int, ...], tuple[Employee, ...]] = TTLCache(maxsize=16, ttl=ttl, **kwargs)
-        self._lock = threading.Lock()
+        self._snapshots = snapshots or SnapshotStore()
+        self._freshness = Freshness(self._snapshots, ttl=ttl, **({"timer": timer} if timer else {}))
+        self._lock = threading.Lock()  # serialises the walks
 
-    def list_employees(self, statuses: tuple[int, ...] = ALL_STATUSES, *, fresh: bool = False) -> tuple[Employee, ...]:
-        """Employees in the given statuses (1 pre-hire, 2 active, 3 cancelled, 4 leaving, 5 left)."""
-        key = tuple(sorted(set(statuses)))
-        if not fresh:
-            with self._lock:
-                cached = self._cache.get(key)
-            if cached is not None:
-                return cached
+    def _load(self, key: tuple[int, ...], *, fresh: bool) -> str:
+        kind = snapshot_kind(key)
+        with self._lock:
+            if fresh or not self._freshness.is_fresh(kind):
+                self._walk(key, kind)
+        return kind
+
+    def _walk(self, key: tuple[int, ...], kind: str) -> None:
         def build(page_token: str):
             builder = (
                 ListEmployeeRequest.builder().view("full").status(list(key)).user_id_type("open_id")
@@ -86,10 +93,21 @@ class RosterClient:
             )
             return (builder.page_token(page_token) if page_token else builder).build()
 
-        employees = [to_employee(item) for data in self._caller.pages("ehr.employee.list", self._api.employee.list,
-                                                                      build, limiter=self._limiter)
-                     for item in data.items or ()]
-        result = tuple(employees)
-        with self._lock:
-            self._cache[key] = result
-        return result
+        with self._snapshots.build(kind) as writer:
+            for data in self._caller.pages("ehr.employee.list", self._api.employee.list, build,
+                                           limiter=self._limiter):
+                for item in data.items or ():
+                    writer.add_employee(to_employee(item))
+        self._freshness.built(kind, writer.generation)
+
+    def list_employees(self, statuses: tuple[int, ...] = ALL_STATUSES, *, fresh: bool = False,
+                       department_ids: Iterable[str] | None = None,
+                       open_ids: Iterable[str] | None = None) -> tuple[Employee, ...]:
+        """Employees in the given statuses (1 pre-hire, 2 active, 3 cancelled, 4 leaving, 5 left), in the
+        API's order; only those in `department_ids` and only those of `open_ids` when given."""
+        kind = self._load(tuple(sorted(set(statuses))), fresh=fresh)
+        return self._snapshots.employees(kind, department_ids=department_ids, open_ids=open_ids)
+
+    def count(self, statuses: tuple[int, ...] = ALL_STATUSES) -> int:
+        """How many roster records are in the given statuses."""
+        return self._snapshots.size(self._load(tuple(sorted(set(statuses))), fresh=False))

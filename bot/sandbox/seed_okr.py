@@ -168,10 +168,36 @@ def _mention_suffix(person: Person) -> tuple[str, str]:
     return f"，协同 @{person.name}", f" (with @{person.en_name})"
 
 
+class _Peers(Sequence[Person]):
+    """`members` without the one at `skip`, then `extra`: the list the colleague is chosen from, unbuilt."""
+
+    def __init__(self, members: list[Person], skip: int | None, extra: Person | None) -> None:
+        self.members, self.skip, self.extra = members, skip, extra
+
+    def __len__(self) -> int:
+        return len(self.members) - (self.skip is not None) + (self.extra is not None)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        if self.extra is not None and index == len(self) - 1:
+            return self.extra
+        return self.members[index + (self.skip is not None and index >= self.skip)]
+
+
 class _OkrBuilder:
     def __init__(self, people: Sequence[Person], periods: Sequence[Period], anchor: date) -> None:
         self.people = [p for p in people if p.in_contact]
         self.by_key = {p.key: p for p in self.people}
+        # active people by department, in order, and each one's place in that list: a colleague is
+        # picked without scanning the whole company (a 50,000-person seed builds in seconds)
+        self.active_by_department: dict[str, list[Person]] = {}
+        self.place: dict[str, int] = {}
+        for p in self.people:
+            if p.is_active:
+                members = self.active_by_department.setdefault(p.department_key, [])
+                self.place[p.key] = len(members)
+                members.append(p)
         self.periods = {p.key: p for p in periods}
         self.anchor = anchor
         self.rng = random.Random(RNG_SEED)
@@ -187,14 +213,10 @@ class _OkrBuilder:
         return status if self.rng.random() < 0.12 else "0"
 
     def _colleague(self, person: Person) -> Person | None:
-        peers = [
-            p
-            for p in self.people
-            if p.department_key == person.department_key and p.key != person.key and p.is_active
-        ]
-        if person.leader_key and person.leader_key in self.by_key:
-            peers.append(self.by_key[person.leader_key])
-        return self.rng.choice(peers) if peers else None
+        """Someone active in the same department, or the person's leader."""
+        leader = self.by_key.get(person.leader_key) if person.leader_key else None
+        peers = _Peers(self.active_by_department.get(person.department_key, []), self.place.get(person.key), leader)
+        return self.rng.choice(peers) if len(peers) else None
 
     def _times(self, period: Period, key: str) -> dict[str, str]:
         if period.key == "current":
