@@ -19,9 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    create_engine,
     delete,
-    event,
     func,
     insert,
     inspect,
@@ -32,10 +30,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
-from sqlalchemy.pool import StaticPool
 
+from bot.db import create_tables, open_engine
 from bot.groupcommit import GroupCommit
 
 log = logging.getLogger(__name__)
@@ -183,26 +181,6 @@ def to_slot(moment: datetime) -> str:
     return _aware(moment).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _sqlite_pragmas(connection, _record) -> None:
-    """WAL lets the webhook's inserts and the workers' updates proceed without blocking each other, and
-    synchronous=NORMAL makes each commit cheap while staying durable across a process crash."""
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
-
-
-def _create_tables(engine) -> None:
-    """create_all(), tolerating another process (web and worker start together) creating a table first."""
-    try:
-        Base.metadata.create_all(engine)
-    except (OperationalError, ProgrammingError) as exc:
-        if "already exists" not in str(exc):
-            raise
-        Base.metadata.create_all(engine)
-
-
 def _add_missing_columns(engine, table) -> None:
     """create_all() makes missing tables, not missing columns: add nullable columns that a table made by
     an older version lacks (the inbox's claim columns)."""
@@ -220,16 +198,9 @@ _UPSERT = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
 
 class Store:
     def __init__(self, url: str) -> None:
-        kwargs: dict[str, Any] = {"future": True}
-        if url.startswith("sqlite"):
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-            if url in ("sqlite://", "sqlite:///:memory:"):
-                kwargs["poolclass"] = StaticPool
         self.url = url
-        self.engine = create_engine(url, **kwargs)
-        if url.startswith("sqlite") and url not in ("sqlite://", "sqlite:///:memory:"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        _create_tables(self.engine)
+        self.engine = open_engine(url)
+        create_tables(self.engine, Base.metadata)
         _add_missing_columns(self.engine, InboxRow.__table__)
         # The webhook's threads record messages and the workers finish them in shared transactions.
         self._record = GroupCommit(self._insert_inbound)

@@ -8,25 +8,22 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from datetime import datetime
 
 from flask import Flask, Response, jsonify, request
 from lark_oapi.adapter.flask import parse_req, parse_resp
 from lark_oapi.core.model import RawResponse
 
-from bot.commands import ALL
 from bot.events import build_dispatcher
 from bot.feishu.clients import FeishuClients
 from bot.inbox import Inbox, MemorySeenStore, SeenStore
 from bot.oauth import handle_callback
-from bot.router import Router
 from bot.service import BotService
 from bot.settings import Settings
 from bot.shared import RedisSeenStore, connect
 from bot.store import Store
-from bot.tokens import TokenVault
-from bot.worker import default_worker_id
+from bot.worker import default_worker_id, reply_parts
 
 log = logging.getLogger(__name__)
 
@@ -102,14 +99,10 @@ def create_app(
 ) -> Flask:
     """Build the web app. Tests pass their own settings, executor, clients or clock."""
     settings = settings or Settings.from_env()
-    feishu = feishu or FeishuClients.create(settings)
-    executor = executor or ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="bot-worker")
     if seen is None:
         seen = (RedisSeenStore(connect(settings.redis_url), ttl=settings.dedup_ttl, prefix=f"okrbot:{settings.app_id}:")
                 if settings.redis_url else MemorySeenStore(ttl=settings.dedup_ttl, maxsize=settings.dedup_max_keys))
-    store = store or Store(settings.database_url)
-    vault = TokenVault(store, feishu.users, secret_key=settings.secret_key) if settings.secret_key else None
-    router = Router(ALL, clients=feishu, settings=settings, clock=clock, store=store, vault=vault)
+    store, executor, router = reply_parts(settings, feishu=feishu, executor=executor, store=store, clock=clock)
     separate = settings.reply_worker == "separate"
     service = BotService(router, Inbox(seen, executor), defer_replies=separate,
                          instance_id=default_worker_id("web"))
@@ -153,7 +146,7 @@ def create_app(
     def oauth_callback() -> Response:
         status, page = handle_callback(
             code=request.args.get("code", ""), state=request.args.get("state", ""),
-            error=request.args.get("error", ""), vault=vault, clients=feishu, now=router.now,
+            error=request.args.get("error", ""), vault=router.vault, clients=router.clients, now=router.now,
             locale=settings.default_locale,
         )
         return Response(page, status=status, mimetype="text/html")

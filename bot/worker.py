@@ -139,6 +139,23 @@ class ReplyWorker:
             self._changed.notify_all()
 
 
+def reply_parts(
+    settings: Settings,
+    *,
+    feishu: FeishuClients | None,
+    executor: Executor | None,
+    store: Store | None,
+    clock: Callable[[], datetime] | None,
+) -> tuple[Store, Executor, Router]:
+    """What the web app and the worker both work replies out with: the store, the thread pool and the
+    command router (with the token vault when BOT_SECRET_KEY is set); parts a test passes are kept."""
+    feishu = feishu or FeishuClients.create(settings)
+    store = store or Store(settings.database_url)
+    executor = executor or ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="bot-worker")
+    vault = TokenVault(store, feishu.users, secret_key=settings.secret_key) if settings.secret_key else None
+    return store, executor, Router(ALL, clients=feishu, settings=settings, clock=clock, store=store, vault=vault)
+
+
 def create_worker(
     settings: Settings | None = None,
     *,
@@ -150,11 +167,7 @@ def create_worker(
 ) -> ReplyWorker:
     """Build a worker the way create_app builds the web app; tests pass their own parts."""
     settings = settings or Settings.from_env()
-    feishu = feishu or FeishuClients.create(settings)
-    store = store or Store(settings.database_url)
-    executor = executor or ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="bot-worker")
-    vault = TokenVault(store, feishu.users, secret_key=settings.secret_key) if settings.secret_key else None
-    router = Router(ALL, clients=feishu, settings=settings, clock=clock, store=store, vault=vault)
+    store, executor, router = reply_parts(settings, feishu=feishu, executor=executor, store=store, clock=clock)
     service = BotService(router, Inbox(MemorySeenStore(maxsize=1), executor))
     return ReplyWorker(service, store, executor=executor, slots=settings.workers, worker_id=settings.worker_id,
                        poll_interval=settings.worker_poll_interval, claim_timeout=settings.claim_timeout,

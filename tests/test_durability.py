@@ -3,28 +3,11 @@ command gets exactly one reply, none twice."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from collections import Counter
 
-from bot.sandbox.delivery import EventSender, http_post
 from bot.sandbox.ids import p2p_chat_id
-from tests.conftest import APP_ID, APP_SECRET, ENCRYPT_KEY, VERIFICATION_TOKEN
-
-
-def _start(sandbox, db_url, cwd):
-    env = {**os.environ, "FEISHU_APP_ID": APP_ID, "FEISHU_APP_SECRET": APP_SECRET,
-           "FEISHU_VERIFICATION_TOKEN": VERIFICATION_TOKEN, "FEISHU_ENCRYPT_KEY": ENCRYPT_KEY,
-           "FEISHU_DOMAIN": sandbox.url, "DATABASE_URL": db_url, "BOT_WORKERS": "2"}
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "--log-level", "WARNING", "serve", "--port", "0"],
-                            env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    line = proc.stdout.readline()
-    assert line.startswith("Webhook: "), line
-    base = line.split()[1].rsplit("/webhook/event", 1)[0]
-    return proc, EventSender(http_post(base, timeout=5), encrypt_key=ENCRYPT_KEY,
-                             verification_token=VERIFICATION_TOKEN, app_id=APP_ID)
+from tests.processes import say_help, serve, wait_for_replies
 
 
 def test_sigkill_mid_burst_loses_nothing_and_sends_nothing_twice(sandbox, tmp_path):
@@ -32,14 +15,10 @@ def test_sigkill_mid_burst_loses_nothing_and_sends_nothing_twice(sandbox, tmp_pa
     people = sandbox.seed.active_people[:20]
     # Replies are slow, so when the process dies most acknowledged commands are still waiting.
     sandbox.state.inject_fault("/open-apis/im/v1/messages/", times=None, delay=1.0, method="POST")
-    proc, sender = _start(sandbox, db_url, tmp_path)
-    acknowledged = []
+    proc, sender = serve(sandbox, db_url, tmp_path, BOT_WORKERS="2")
+    acknowledged: list[str] = []
     try:
-        for person in people[:12]:
-            status, _, payload = sender.say(sender_open_id=person.open_id, chat_id=p2p_chat_id(person.open_id),
-                                            chat_type="p2p", text="帮助")
-            assert status == 200
-            acknowledged.append(payload["event"]["message"]["message_id"])
+        say_help(sender, people[:12], acknowledged)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
@@ -47,20 +26,10 @@ def test_sigkill_mid_burst_loses_nothing_and_sends_nothing_twice(sandbox, tmp_pa
     assert len(replied_before) < len(acknowledged)  # the kill really interrupted work
 
     sandbox.state.clear_faults()
-    proc, sender = _start(sandbox, db_url, tmp_path)  # resumes what was acknowledged but not finished
+    proc, sender = serve(sandbox, db_url, tmp_path, BOT_WORKERS="2")  # resumes what was acknowledged, unfinished
     try:
-        for person in people[12:]:
-            status, _, payload = sender.say(sender_open_id=person.open_id, chat_id=p2p_chat_id(person.open_id),
-                                            chat_type="p2p", text="帮助")
-            assert status == 200
-            acknowledged.append(payload["event"]["message"]["message_id"])
-        while True:  # wait (on the outbox's condition) until every acknowledged command has its reply
-            replied = {e["reply_to"] for e in sandbox.state.outbox}
-            if set(acknowledged) <= replied:
-                break
-            seen = len(sandbox.state.outbox)
-            got = sandbox.state.wait_for_outbox(seen + 1, timeout=20)
-            assert len(got) > seen, f"missing replies: {set(acknowledged) - replied}"
+        say_help(sender, people[12:], acknowledged)
+        wait_for_replies(sandbox, acknowledged, timeout=20)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)

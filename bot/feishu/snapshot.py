@@ -40,9 +40,7 @@ from sqlalchemy import (
     Text,
     and_,
     case,
-    create_engine,
     delete,
-    event,
     exists,
     func,
     insert,
@@ -51,8 +49,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.pool import StaticPool
 
+from bot.db import create_tables, is_memory, open_engine
 from bot.models import Department, Employee, Person
 
 KIND_DIRECTORY = "directory"
@@ -178,14 +176,6 @@ def _chunks(items: list[str]) -> Iterator[list[str]]:
         yield items[start:start + BATCH]
 
 
-def _sqlite_pragmas(connection, _record) -> None:
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
-
-
 @dataclass(frozen=True, slots=True)
 class Head:
     generation: int
@@ -197,16 +187,9 @@ class SnapshotStore:
     """The snapshot tables on one database; thread-safe, shared by the contact and roster clients."""
 
     def __init__(self, url: str = "sqlite://", *, clock: Callable[[], float] = time.time) -> None:
-        kwargs: dict[str, Any] = {}
-        memory = url in ("sqlite://", "sqlite:///:memory:")
-        if url.startswith("sqlite"):
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-            if memory:
-                kwargs["poolclass"] = StaticPool
-        self.engine = create_engine(url, **kwargs)
-        if url.startswith("sqlite") and not memory:
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
+        memory = is_memory(url)
+        self.engine = open_engine(url)
+        create_tables(self.engine, metadata)
         self.clock = clock
         # one in-memory SQLite connection is shared by every thread: take turns on it
         self._lock: Any = threading.RLock() if memory else nullcontext()

@@ -1,0 +1,44 @@
+"""One way to open a database for the store and the snapshots: SQLite (a file or in memory) or PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.pool import StaticPool
+
+
+def is_memory(url: str) -> bool:
+    return url in ("sqlite://", "sqlite:///:memory:")
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def open_engine(url: str) -> Engine:
+    """An engine shared by threads; an in-memory SQLite database is one connection, a file one is in WAL mode."""
+    kwargs: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        if is_memory(url):
+            kwargs["poolclass"] = StaticPool
+    engine = create_engine(url, **kwargs)
+    if url.startswith("sqlite") and not is_memory(url):
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def create_tables(engine: Engine, metadata: MetaData) -> None:
+    """create_all(), tolerating another process (web and worker start together) creating a table first."""
+    try:
+        metadata.create_all(engine)
+    except (OperationalError, ProgrammingError) as exc:
+        if "already exists" not in str(exc):
+            raise
+        metadata.create_all(engine)
