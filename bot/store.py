@@ -202,6 +202,10 @@ class Store:
         self.engine = open_engine(url)
         create_tables(self.engine, Base.metadata)
         _add_missing_columns(self.engine, InboxRow.__table__)
+        upsert = _UPSERT.get(self.engine.dialect.name)  # built once: it is on the webhook's path
+        self._inbox_upsert = None if upsert is None else (
+            upsert(InboxRow.__table__).on_conflict_do_nothing(index_elements=["message_id"])
+            .returning(InboxRow.__table__.c.message_id))
         # The webhook's threads record messages and the workers finish them in shared transactions.
         self._record = GroupCommit(self._insert_inbound)
         self._finish = GroupCommit(self._update_inbound)
@@ -383,12 +387,9 @@ class Store:
         for i, row in enumerate(rows):
             first.setdefault(row["message_id"], i)
         unique = [rows[i] for i in first.values()]
-        dialect = self.engine.dialect.name
-        if dialect in _UPSERT:
-            statement = (_UPSERT[dialect](InboxRow.__table__).on_conflict_do_nothing(index_elements=["message_id"])
-                         .returning(InboxRow.__table__.c.message_id))
+        if self._inbox_upsert is not None:
             with self.engine.begin() as conn:
-                inserted = set(conn.execute(statement, unique).scalars())
+                inserted = set(conn.execute(self._inbox_upsert, unique).scalars())
         else:
             inserted = set()
             for row in unique:
