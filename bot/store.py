@@ -352,9 +352,13 @@ class Store:
             row = s.get(UserTokenRow, open_id)
             return (row.ciphertext, _aware(row.expires_at), _aware(row.refresh_expires_at)) if row else None
 
-    def delete_user_token(self, open_id: str) -> bool:
+    def delete_user_token(self, open_id: str, *, only_if: str | None = None) -> bool:
+        """Delete a person's token; with `only_if`, only while the stored ciphertext is still that one."""
+        where = [UserTokenRow.open_id == open_id]
+        if only_if is not None:
+            where.append(UserTokenRow.ciphertext == only_if)
         with self.session() as s:
-            return bool(s.execute(delete(UserTokenRow).where(UserTokenRow.open_id == open_id)).rowcount)
+            return bool(s.execute(delete(UserTokenRow).where(*where)).rowcount)
 
     def add_oauth_state(self, state: str, open_id: str, *, expires_at: datetime) -> None:
         with self.session() as s:

@@ -59,28 +59,47 @@ class TokenVault:
 
     def access_token(self, open_id: str, *, now: datetime) -> str | None:
         """A valid access token for this person, refreshed first when it is about to expire; None when
-        they have not authorised, or the refresh failed (the stored token is then deleted)."""
+        they have not authorised, or the refresh failed (the stored token is then deleted).
+
+        Several processes may refresh the same token at once. Feishu takes a refresh token once, so the
+        loser's refresh fails: it then uses the token the winner stored, and deletes the stored token only
+        if nobody replaced it meanwhile (never the winner's)."""
         row = self._store.user_token(open_id)
         if row is None:
             return None
         ciphertext, expires_at, refresh_expires_at = row
-        try:
-            secret = json.loads(self._fernet.decrypt(ciphertext.encode("ascii")))
-        except (InvalidToken, ValueError):
-            log.warning("stored token of %s cannot be decrypted (BOT_SECRET_KEY changed?); deleted", open_id)
-            self.forget(open_id)
+        secret = self._decrypt(open_id, ciphertext)
+        if secret is None:
             return None
         if expires_at - REFRESH_AHEAD > now:
             return str(secret["access"])
         if refresh_expires_at <= now or not secret.get("refresh"):
             log.info("token of %s expired and cannot be refreshed; deleted", open_id)
-            self.forget(open_id)
+            self._store.delete_user_token(open_id, only_if=ciphertext)
             return None
         try:
             fresh = self._users.refresh(str(secret["refresh"]), now=now)
         except FeishuApiError as exc:
-            log.warning("refreshing the token of %s failed (%s); deleted", open_id, exc)
-            self.forget(open_id)
-            return None
+            return self._after_failed_refresh(open_id, ciphertext, exc, now=now)
         self.save(open_id, fresh)
         return fresh.access_token
+
+    def _after_failed_refresh(self, open_id: str, ciphertext: str, exc: FeishuApiError, *,
+                              now: datetime) -> str | None:
+        row = self._store.user_token(open_id)
+        if row is not None and row[0] != ciphertext:  # another process refreshed it first
+            secret = self._decrypt(open_id, row[0])
+            if secret is not None and row[1] > now:
+                log.info("token of %s was refreshed by another process; using that one", open_id)
+                return str(secret["access"])
+        if self._store.delete_user_token(open_id, only_if=ciphertext):
+            log.warning("refreshing the token of %s failed (%s); deleted", open_id, exc)
+        return None
+
+    def _decrypt(self, open_id: str, ciphertext: str) -> dict | None:
+        try:
+            return json.loads(self._fernet.decrypt(ciphertext.encode("ascii")))
+        except (InvalidToken, ValueError):
+            log.warning("stored token of %s cannot be decrypted (BOT_SECRET_KEY changed?); deleted", open_id)
+            self._store.delete_user_token(open_id, only_if=ciphertext)
+            return None

@@ -3,6 +3,7 @@ refresh before they expire, searching as the asker, and confirmed profile change
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -145,6 +146,34 @@ def test_a_failed_refresh_deletes_the_token_and_falls_back(bot, sandbox, clock):
     assert "按公司通讯录搜索" in _note(entry)
     vault = bot.client.application.extensions["bot"].router.vault
     assert not vault.has_token(bot.person("杨帆").open_id)
+
+
+def test_two_processes_refreshing_one_token_at_once_keep_it(bot, settings, sandbox, clock, db_path):
+    """Feishu takes a refresh token once: the process that loses the race uses the winner's new token
+    instead of deleting it."""
+    login(bot, "杨帆")
+    open_id = bot.person("杨帆").open_id
+    configured = settings.with_(secret_key="test-secret-key", public_url=PUBLIC_URL,
+                                database_url=f"sqlite:///{db_path}")
+    first = bot.client.application.extensions["bot"].router.vault
+    second = create_app(configured, executor=InlineExecutor(), clock=clock).extensions["bot"].router.vault
+    clock.now = NOW + timedelta(hours=1, minutes=57)  # both see a token about to expire
+    refreshes = sandbox.state.user_token_refreshes(open_id)
+    held = sandbox.state.inject_fault("/open-apis/authen/v1/oidc/refresh_access_token", delay=600.0)
+    answers: dict[str, str | None] = {}
+    racing = threading.Thread(target=lambda: answers.update(first=first.access_token(open_id, now=clock())))
+    racing.start()
+    try:
+        assert sandbox.state.wait_for_fault(held) == 1  # the first process read the token; its refresh is held
+        won = second.access_token(open_id, now=clock())  # the second refreshes with the same refresh token
+        assert won and won.startswith("u-")
+    finally:
+        sandbox.state.clear_faults()  # the held refresh now reaches Feishu, with a refresh token already used
+        racing.join(timeout=30)
+    assert answers == {"first": won}
+    assert first.has_token(open_id) and sandbox.state.user_token_refreshes(open_id) == refreshes + 1
+    [entry] = bot.say("杨帆", "查人 吴桐")
+    assert "按你的飞书可见范围搜索" in _note(entry)
 
 
 def test_tokens_are_encrypted_at_rest(bot, db_path, clock):

@@ -75,6 +75,8 @@ class SandboxState:
         self._clock = clock
         self._lock = threading.RLock()
         self._outbox_changed = threading.Condition(self._lock)
+        self._fault_taken = threading.Condition(self._lock)
+        self._fault_hits: dict[int, int] = {}  # fault id -> requests it caught, kept after it is used up
         self._cancel_delays = threading.Event()
         self.limiter = FixedWindowLimiter(self.monotonic, rate_scale)
         self._token_generation = 0
@@ -469,12 +471,20 @@ class SandboxState:
             for fault in self._faults:
                 if fault.matches(method, path):
                     fault.hits += 1
+                    self._fault_hits[fault.id] = fault.hits
+                    self._fault_taken.notify_all()
                     if fault.remaining is not None:
                         fault.remaining -= 1
                         if fault.remaining <= 0:
                             self._faults.remove(fault)
                     return copy.copy(fault)
             return None
+
+    def wait_for_fault(self, fault_id: int, hits: int = 1, timeout: float = 10.0) -> int:
+        """Block (on a Condition) until the fault has caught `hits` requests; how many it caught."""
+        with self._fault_taken:
+            self._fault_taken.wait_for(lambda: self._fault_hits.get(fault_id, 0) >= hits, timeout)
+            return self._fault_hits.get(fault_id, 0)
 
     def sleep(self, seconds: float) -> None:
         """Server-side delay for delay faults; cut short by clear_faults() / reset()."""
@@ -518,6 +528,7 @@ class SandboxState:
             self._messages.clear()
             self._uuids.clear()
             self._faults.clear()
+            self._fault_hits.clear()
             self._cancel_delays.set()
             self._requests.clear()
             self._card_tokens.clear()
