@@ -38,7 +38,7 @@ def test_sigkill_mid_burst_loses_nothing_and_sends_nothing_twice(sandbox, tmp_pa
     assert set(counts.values()) == {1}, counts
 
 
-def test_replies_feishu_would_not_take_are_kept_and_sent_later(settings, sandbox):
+def test_replies_feishu_would_not_take_are_kept_and_sent_later(settings, sandbox, caplog):
     from bot.inbox import InlineExecutor
     from bot.web import create_app
     from tests.conftest import NOW, Chat
@@ -49,8 +49,10 @@ def test_replies_feishu_would_not_take_are_kept_and_sent_later(settings, sandbox
                                method="POST")
     assert chat.say("陈立", "帮助") == []  # acknowledged, but Feishu is down: nothing sent, nothing lost
     message_id = chat.last_payload["event"]["message"]["message_id"]
+    event_id = chat.last_payload["header"]["event_id"]
     store = app.extensions["bot"].router.store
     assert [m["message_id"] for m in store.unfinished_inbound(statuses=("failed",))] == [message_id]
+    assert any(r.levelname == "ERROR" and event_id in r.getMessage() for r in caplog.records)  # logged, with its id
     sandbox.state.clear_faults()
     assert app.extensions["bot"].resume(statuses=("failed",)) == 1  # what the retry loop does each minute
     assert [e["reply_to"] for e in sandbox.state.outbox] == [message_id]
