@@ -34,6 +34,7 @@ def main() -> None:
     parser.add_argument("--warm", type=int, default=100)
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # werkzeug sets INFO on its logger itself
     for name, text in COMMANDS:
         cold, warm = [], []
         for _ in range(args.cold):
