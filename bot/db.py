@@ -18,6 +18,7 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA secure_delete=ON")  # deleted rows (what people wrote, tokens) are overwritten
     cursor.close()
 
 
@@ -42,3 +43,11 @@ def create_tables(engine: Engine, metadata: MetaData) -> None:
         if "already exists" not in str(exc):
             raise
         metadata.create_all(engine)
+
+
+def checkpoint(engine: Engine) -> None:
+    """SQLite in WAL mode: copy the log into the database file and empty it, so that deleted rows' old
+    pages do not linger in the log. Best effort (busy readers make it a no-op until next time)."""
+    if engine.dialect.name == "sqlite" and not is_memory(str(engine.url)):
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 
 from lark_oapi.event.callback.model.p2_card_action_trigger import P2CardActionTrigger
@@ -26,6 +28,8 @@ from cards.components import t
 from cards.welcome import build_welcome_card
 
 log = logging.getLogger(__name__)
+
+PURGE_INTERVAL = 3600.0  # seconds between deletions of inbox messages older than the retention
 
 GREETING_MEMORY_SECONDS = 30 * 24 * 3600.0
 
@@ -170,15 +174,36 @@ class BotService:
         except Exception:
             log.exception("delayed card update failed for %s", event_id)
 
+    def purge(self) -> tuple[int, int]:
+        """Delete the inbox's answered messages older than BOT_INBOX_RETENTION_DAYS, and failed ones Feishu
+        never took in that time (logged); the (done, failed) counts."""
+        store = self.router.store
+        if store is None:
+            return 0, 0
+        before = self.router.now() - timedelta(seconds=self.router.settings.inbox_retention)
+        done, failed = store.purge_inbound(before=before)
+        if failed:
+            log.error("gave up %d message(s) received before %s: Feishu never took their replies", failed, before)
+        if done:
+            log.info("deleted %d answered message(s) received before %s", done, before)
+        return done, failed
+
     def start_retrying(self, interval: float) -> threading.Thread:
-        """Every `interval` seconds, try again the replies Feishu did not take (an outage)."""
+        """Every `interval` seconds, try again the replies Feishu did not take (an outage), and delete
+        messages older than the retention."""
 
         def loop() -> None:
+            purged = float("-inf")
             while not self._stop.wait(interval):
-                try:
-                    self.resume(statuses=("failed",))
-                except Exception:
-                    log.exception("retrying failed replies")
+                steps = [lambda: self.resume(statuses=("failed",))]
+                if time.monotonic() - purged >= PURGE_INTERVAL:
+                    purged = time.monotonic()
+                    steps.append(self.purge)
+                for step in steps:
+                    try:
+                        step()
+                    except Exception:
+                        log.exception("inbox upkeep failed")
 
         thread = threading.Thread(target=loop, name="reply-retry", daemon=True)
         thread.start()

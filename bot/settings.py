@@ -40,6 +40,9 @@ def _float(env: Mapping[str, str], key: str, default: float) -> float:
         raise ConfigError(f"{key} must be a number, got {raw!r}") from exc
 
 
+DEDUP_TTL = 12 * 3600.0  # seconds an event id / message id is remembered (Feishu retries for ~7 h)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     app_id: str
@@ -75,7 +78,7 @@ class Settings:
     # Feishu waits 3 s for a card callback's answer; past this budget we answer with a toast and
     # update the card later with the callback's delayed-update token.
     callback_budget: float = 2.0
-    dedup_ttl: float = 12 * 3600.0
+    dedup_ttl: float = DEDUP_TTL
     dedup_max_keys: int = 100_000
     # Where replies are worked out and sent: "inline" on the web process's thread pool, or "separate":
     # the web process only records messages and `python -m bot worker` takes them from the inbox table.
@@ -83,6 +86,9 @@ class Settings:
     worker_poll_interval: float = 0.1  # seconds between looks at the inbox table when it was empty
     claim_timeout: float = 60.0  # a claim not renewed for this long is stale (its worker died): re-taken
     worker_id: str = ""  # names this worker's claims; a stable id lets a restarted worker re-take its own at once
+    # Answered messages (what people wrote) are deleted from the inbox table after this many seconds.
+    # At least the dedup window: the inbox row is also what refuses a message delivered again.
+    inbox_retention: float = 7 * 86400.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -103,6 +109,10 @@ class Settings:
         reply_worker = env.get("BOT_REPLY_WORKER", "").strip().lower() or "inline"
         if reply_worker not in REPLY_WORKER_CHOICES:
             raise ConfigError(f"BOT_REPLY_WORKER must be one of {', '.join(REPLY_WORKER_CHOICES)}")
+        retention_days = _float(env, "BOT_INBOX_RETENTION_DAYS", 7.0)
+        if retention_days * 86400 < DEDUP_TTL:
+            raise ConfigError(f"BOT_INBOX_RETENTION_DAYS must be at least {DEDUP_TTL / 86400:g} "
+                              "(the dedup window: the inbox also refuses a message delivered again)")
         return cls(
             app_id=env["FEISHU_APP_ID"],
             app_secret=env["FEISHU_APP_SECRET"],
@@ -125,6 +135,7 @@ class Settings:
             claim_timeout=max(1.0, _float(env, "BOT_CLAIM_TIMEOUT", 60.0)),
             worker_id=env.get("BOT_WORKER_ID", "").strip()[:64],
             people_cache_size=max(1, int(_float(env, "PEOPLE_CACHE_SIZE", 2_000))),
+            inbox_retention=retention_days * 86400,
         )
 
     def with_(self, **changes: object) -> Settings:

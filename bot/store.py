@@ -33,7 +33,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from bot.db import create_tables, open_engine
+from bot.db import checkpoint, create_tables, open_engine
 from bot.groupcommit import GroupCommit
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ class InboxRow(Base):
     event_id: Mapped[str] = mapped_column(String(64))
     payload: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending | failed | done
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow, index=True)
     # Which process is working on it, since when (renewed while it works); empty/NULL: nobody yet.
     claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True, default="")
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -454,6 +454,19 @@ class Store:
 
     def finish_inbound(self, message_id: str, *, ok: bool) -> None:
         self._finish.submit((message_id, ok))
+
+    def purge_inbound(self, *, before: datetime) -> tuple[int, int]:
+        """Delete answered (and given-up failed) messages received before `before`: what people wrote is
+        kept no longer than needed. Pending ones stay (a worker may still take them). (done, failed) counts."""
+        counts = []
+        with self.session() as s:
+            for status in ("done", "failed"):
+                result = s.execute(delete(InboxRow).where(InboxRow.status == status,
+                                                          InboxRow.received_at < _utc(before)))
+                counts.append(result.rowcount or 0)
+        if any(counts):
+            checkpoint(self.engine)
+        return counts[0], counts[1]
 
     def unfinished_inbound(self, *, statuses: tuple[str, ...] = ("pending", "failed"),
                            limit: int = 500) -> list[dict[str, Any]]:

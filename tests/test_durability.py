@@ -83,3 +83,52 @@ def test_when_the_inbox_cannot_record_feishu_is_asked_to_retry_and_the_retry_is_
                                    event_id=payload["header"]["event_id"])
     assert status == 200
     assert [e["reply_to"] for e in sandbox.state.outbox] == [payload["event"]["message"]["message_id"]]
+
+
+def test_answered_messages_are_deleted_after_the_retention(settings, sandbox, caplog, tmp_path):
+    """What people wrote stays in the inbox table no longer than BOT_INBOX_RETENTION_DAYS; messages still
+    waiting for a worker stay whatever their age; failed ones given up are logged."""
+    import json
+    from datetime import UTC, timedelta
+
+    from sqlalchemy import text, update
+
+    from bot.db import checkpoint
+    from bot.inbox import InlineExecutor
+    from bot.store import InboxRow
+    from bot.web import create_app
+    from tests.conftest import NOW, Chat
+
+    clock = {"now": NOW}
+    configured = settings.with_(database_url=f"sqlite:///{tmp_path}/bot.db", inbox_retention=7 * 86400.0)
+    app = create_app(configured, executor=InlineExecutor(), clock=lambda: clock["now"], retry_interval=None)
+    chat = Chat(app.test_client(), sandbox, configured)
+    service = app.extensions["bot"]
+    store = service.router.store
+    assert chat.say("陈立", "帮助 okr")  # answered: done
+    written = json.dumps("帮助 okr")[1:-1].encode()  # as the inbox's JSON payload holds it
+
+    def on_disk() -> bool:
+        return any(written in path.read_bytes() for path in tmp_path.glob("bot.db*"))
+
+    checkpoint(store.engine)  # as SQLite does every 1,000 pages: the row is in the database file itself
+    assert written in (tmp_path / "bot.db").read_bytes()
+    store.record_inbound("om_waiting", "ev_waiting", {"message_id": "om_waiting"})  # nobody took it yet
+    store.record_inbound("om_failed", "ev_failed", {"message_id": "om_failed"})
+    store.finish_inbound("om_failed", ok=False)
+    for i in range(100):  # answered later: kept, around the deleted row on the same database pages
+        store.record_inbound(f"om_later_{i}", f"ev_later_{i}", {"message_id": f"om_later_{i}", "text": "x" * 40})
+        store.finish_inbound(f"om_later_{i}", ok=True)
+    with store.session() as s:  # the store writes UTC
+        s.execute(update(InboxRow).values(received_at=NOW.astimezone(UTC)))
+        s.execute(update(InboxRow).where(InboxRow.message_id.like("om_later_%"))
+                  .values(received_at=(NOW + timedelta(days=3)).astimezone(UTC)))
+    clock["now"] = NOW + timedelta(days=6, hours=23)
+    assert service.purge() == (0, 0)
+    clock["now"] = NOW + timedelta(days=7, minutes=1)
+    assert service.purge() == (1, 1)
+    with store.engine.connect() as conn:
+        left = dict(conn.execute(text("SELECT message_id, status FROM inbox")).all())
+    assert left == {"om_waiting": "pending", **{f"om_later_{i}": "done" for i in range(100)}}
+    assert any(r.levelname == "ERROR" and "gave up 1 message" in r.getMessage() for r in caplog.records)
+    assert not on_disk()  # not in the database file, its WAL, or a free page

@@ -48,6 +48,14 @@ def test_settings_choose_the_reply_worker():
         Settings.from_env({**env, "BOT_REPLY_WORKER": "elsewhere"})
 
 
+def test_settings_keep_answered_messages_at_least_as_long_as_the_dedup_window():
+    env = {"FEISHU_APP_ID": "a", "FEISHU_APP_SECRET": "s"}
+    assert Settings.from_env(env).inbox_retention == 7 * 86400
+    assert Settings.from_env({**env, "BOT_INBOX_RETENTION_DAYS": "0.5"}).inbox_retention == 12 * 3600
+    with pytest.raises(ValueError, match="BOT_INBOX_RETENTION_DAYS must be at least 0.5"):
+        Settings.from_env({**env, "BOT_INBOX_RETENTION_DAYS": "0.1"})
+
+
 def test_a_claim_is_taken_once_renewed_while_working_and_taken_over_when_stale(tmp_path):
     store = Store(f"sqlite:///{tmp_path}/bot.db")
     ids = _record(store, 3)
@@ -135,6 +143,13 @@ def test_in_separate_mode_the_webhook_only_records_and_the_worker_answers(settin
     assert [e["reply_to"] for e in sandbox.state.outbox] == [message_id]
     assert worker.run_once() == 0  # done: never answered twice
     assert worker.store.unfinished_inbound() == []
+    with worker.store.engine.begin() as conn:  # received at NOW (the store writes UTC)
+        conn.execute(text("UPDATE inbox SET received_at = :at"), {"at": NOW.astimezone(UTC)})
+    later = create_worker(separate, executor=InlineExecutor(), clock=lambda: NOW + timedelta(days=8))
+    later.stop()
+    later.run()  # a worker deletes what is older than the retention when it starts (then hourly)
+    with later.store.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM inbox")).scalar() == 0
 
 
 # -- real processes ---------------------------------------------------------------------------------------
