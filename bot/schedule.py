@@ -45,6 +45,7 @@ def start_scheduler(settings: Settings, *, clock: Callable[[], datetime] | None 
     """A started scheduler with the subscription jobs in step with the store; returns it and its Runtime
     (whose `clock` decides which scheduled time a run is for; the default is the real time)."""
     from bot.digests import jobs
+    from bot.digests.delivery import RETRY_SECONDS
     from bot.digests.runtime import Runtime
 
     runtime = Runtime.create(settings, clock=clock)
@@ -52,6 +53,8 @@ def start_scheduler(settings: Settings, *, clock: Callable[[], datetime] | None 
     jobs.configure(runtime, scheduler)
     scheduler.start()
     scheduler.add_job("bot.digests.jobs:sync_jobs", "interval", seconds=SYNC_SECONDS, id="sync-subscriptions",
+                      replace_existing=True)
+    scheduler.add_job("bot.digests.jobs:retry_sends", "interval", seconds=RETRY_SECONDS, id="retry-sends",
                       replace_existing=True)
     count = jobs.sync_jobs()
     log.info("scheduler running: %d subscription(s)%s", count,

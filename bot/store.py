@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     delete,
     func,
     insert,
@@ -72,10 +73,12 @@ class SentRow(Base):
     subscription_id: Mapped[int] = mapped_column(Integer, index=True)
     scheduled_for: Mapped[str] = mapped_column(String(32))  # ISO timestamp in UTC, exact
     recipient: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default="sending")  # sending | sent | failed
+    # sending | sent | failed | retry (Feishu was unavailable: tried again while its uuid still protects)
+    status: Mapped[str] = mapped_column(String(16), default="sending")
     message_id: Mapped[str] = mapped_column(String(64), default="")
     error: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)  # the first attempt
+    attempts: Mapped[int | None] = mapped_column(Integer, nullable=True, default=1)
 
 
 class DecisionRow(Base):
@@ -202,6 +205,7 @@ class Store:
         self.engine = open_engine(url)
         create_tables(self.engine, Base.metadata)
         _add_missing_columns(self.engine, InboxRow.__table__)
+        _add_missing_columns(self.engine, SentRow.__table__)
         upsert = _UPSERT.get(self.engine.dialect.name)  # built once: it is on the webhook's path
         self._inbox_upsert = None if upsert is None else (
             upsert(InboxRow.__table__).on_conflict_do_nothing(index_elements=["message_id"])
@@ -248,24 +252,67 @@ class Store:
             return bool(result.rowcount)
 
     # -- exactly once -----------------------------------------------------------------------------------
-    def claim_send(self, subscription_id: int, scheduled_for: datetime, recipient: str) -> bool:
+    def claim_send(self, subscription_id: int, scheduled_for: datetime, recipient: str, *,
+                   now: datetime | None = None) -> bool:
         """Record the intent to send before sending. False when this (subscription, time, recipient)
         was already claimed: by an earlier run, a retried job, or another scheduler."""
         try:
             with self.session() as s:
                 s.add(SentRow(subscription_id=subscription_id, scheduled_for=to_slot(scheduled_for),
-                              recipient=recipient, status="sending"))
+                              recipient=recipient, status="sending", attempts=1,
+                              created_at=_utc(now) if now else _utcnow()))
             return True
         except IntegrityError:
             return False
 
+    def _retryable(self, *, now: datetime, stale_after: float, window: float, max_attempts: int):
+        """Sends worth another attempt: Feishu was unavailable ("retry"), or a claim never finished (the
+        process died between claiming and recording the answer); first tried less than `window` seconds
+        ago, so the uuid still makes Feishu drop a copy of one that did go out."""
+        now = _utc(now)
+        return (SentRow.created_at > now - timedelta(seconds=window),
+                func.coalesce(SentRow.attempts, 1) < max_attempts,
+                or_(SentRow.status == "retry",
+                    (SentRow.status == "sending") & (SentRow.created_at < now - timedelta(seconds=stale_after))))
+
+    def retryable_sends(self, *, now: datetime, stale_after: float, window: float,
+                        max_attempts: int) -> list[tuple[int, str]]:
+        """(subscription id, scheduled slot) of the sends to try again; see `_retryable`."""
+        where = self._retryable(now=now, stale_after=stale_after, window=window, max_attempts=max_attempts)
+        with self.session() as s:
+            rows = s.execute(select(SentRow.subscription_id, SentRow.scheduled_for).where(*where)
+                             .order_by(SentRow.created_at))
+            return [(row[0], row[1]) for row in rows]
+
+    def give_up_sends(self, *, now: datetime, stale_after: float, window: float, max_attempts: int) -> int:
+        """Mark as failed the sends still waiting for another attempt that will no longer get one."""
+        retryable = and_(*self._retryable(now=now, stale_after=stale_after, window=window, max_attempts=max_attempts))
+        stale = (SentRow.status == "sending") & (SentRow.created_at < _utc(now) - timedelta(seconds=stale_after))
+        with self.session() as s:
+            result = s.execute(update(SentRow).where(or_(SentRow.status == "retry", stale), ~retryable)
+                               .values(status="failed", error=func.coalesce(SentRow.error, "") + " (given up)"))
+            return result.rowcount or 0
+
+    def reclaim_send(self, subscription_id: int, scheduled_for: datetime, recipient: str, *, now: datetime,
+                     stale_after: float, window: float, max_attempts: int) -> bool:
+        """Take a send back for another attempt; one caller wins (compare-and-set on its status)."""
+        where = self._retryable(now=now, stale_after=stale_after, window=window, max_attempts=max_attempts)
+        with self.session() as s:
+            result = s.execute(update(SentRow).where(
+                SentRow.subscription_id == subscription_id, SentRow.scheduled_for == to_slot(scheduled_for),
+                SentRow.recipient == recipient, *where,
+            ).values(status="sending", attempts=func.coalesce(SentRow.attempts, 1) + 1))
+            return result.rowcount == 1
+
     def finish_send(self, subscription_id: int, scheduled_for: datetime, recipient: str, *, message_id: str = "",
-                    error: str = "") -> None:
+                    error: str = "", retry: bool = False) -> None:
+        """Record the outcome; `retry`: the error was Feishu being unavailable, worth another attempt."""
+        status = ("retry" if retry else "failed") if error else "sent"
         with self.session() as s:
             s.execute(update(SentRow).where(
                 SentRow.subscription_id == subscription_id, SentRow.scheduled_for == to_slot(scheduled_for),
                 SentRow.recipient == recipient,
-            ).values(status="failed" if error else "sent", message_id=message_id, error=error[:500]))
+            ).values(status=status, message_id=message_id, error=error[:500]))
 
     def sends(self, subscription_id: int) -> list[dict[str, Any]]:
         with self.session() as s:

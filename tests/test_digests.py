@@ -192,6 +192,68 @@ def test_two_schedulers_on_one_database_send_once(admin_settings, sandbox, tmp_p
     assert len(sandbox.state.outbox) == 1
 
 
+def _runtime_at(bot, store, settings, moment) -> Runtime:
+    return Runtime(settings=settings, clients=bot.client.application.extensions["bot"].clients, store=store,
+                   clock=lambda: moment)
+
+
+def _reminder(store, sandbox):
+    return store.add_subscription(kind=KIND_OKR_REMINDER, target=sandbox.seed.chat("eng_weekly").chat_id,
+                                  created_by="ou_x", schedule={})
+
+
+def test_a_send_feishu_would_not_take_is_tried_again_and_goes_out_once(bot, store, sandbox, admin_settings):
+    sub = _reminder(store, sandbox)
+    sandbox.state.reset_outbox()
+    sandbox.state.inject_fault("/open-apis/im/v1/messages", times=None, http_status=503, code=1, msg="down",
+                               method="POST")
+    assert run_at(_runtime_at(bot, store, admin_settings, FRIDAY_1700), sub, FRIDAY_1700) is None
+    assert [s["status"] for s in store.sends(sub.id)] == ["retry"]
+    assert jobs.retry_sends(_runtime_at(bot, store, admin_settings, FRIDAY_1700 + timedelta(minutes=5))) == 0
+    sandbox.state.clear_faults()  # Feishu is back
+    assert jobs.retry_sends(_runtime_at(bot, store, admin_settings, FRIDAY_1700 + timedelta(minutes=10))) == 1
+    assert jobs.retry_sends(_runtime_at(bot, store, admin_settings, FRIDAY_1700 + timedelta(minutes=15))) == 0
+    assert [e["receive_id"] for e in sandbox.state.outbox] == [sub.target]
+    assert [s["status"] for s in store.sends(sub.id)] == ["sent"]
+
+
+def test_a_send_whose_process_died_is_tried_again_without_a_second_message(bot, store, sandbox, admin_settings):
+    from bot.feishu.messenger import to_uuid
+    from bot.store import to_slot
+
+    sub = _reminder(store, sandbox)
+    sandbox.state.reset_outbox()
+    # The process claimed the send and sent the card, then died before recording that it had.
+    assert store.claim_send(sub.id, FRIDAY_1700, sub.target, now=FRIDAY_1700)
+    bot.client.application.extensions["bot"].clients.messenger.send(
+        sub.target, {"schema": "2.0", "body": {"elements": []}},
+        uuid=to_uuid("sub", str(sub.id), to_slot(FRIDAY_1700), sub.target))
+    assert jobs.retry_sends(_runtime_at(bot, store, admin_settings, FRIDAY_1700 + timedelta(minutes=5))) == 0
+    assert jobs.retry_sends(_runtime_at(bot, store, admin_settings, FRIDAY_1700 + timedelta(minutes=11))) == 1
+    assert len(sandbox.state.outbox) == 1  # the uuid made Feishu drop the copy
+    assert [s["status"] for s in store.sends(sub.id)] == ["sent"]
+
+
+def test_sends_are_given_up_after_the_uuid_window_or_when_feishu_refuses(bot, store, sandbox, admin_settings):
+    outage, refused = _reminder(store, sandbox), _reminder(store, sandbox)
+    sandbox.state.reset_outbox()
+    sandbox.state.inject_fault("/open-apis/im/v1/messages", times=1, http_status=400, code=230002,
+                               msg="Bot is not in the chat", method="POST")
+    assert run_at(_runtime_at(bot, store, admin_settings, FRIDAY_1700), refused, FRIDAY_1700) is None
+    assert [s["status"] for s in store.sends(refused.id)] == ["failed"]  # no use trying again
+    sandbox.state.inject_fault("/open-apis/im/v1/messages", times=None, http_status=503, code=1, msg="down",
+                               method="POST")
+    assert run_at(_runtime_at(bot, store, admin_settings, FRIDAY_1700), outage, FRIDAY_1700) is None
+    for minutes in (5, 10, 15):  # three more attempts: four in all
+        assert jobs.retry_sends(_runtime_at(bot, store, admin_settings, FRIDAY_1700 + timedelta(minutes=minutes))) == 0
+    sandbox.state.clear_faults()
+    assert jobs.retry_sends(_runtime_at(bot, store, admin_settings, FRIDAY_1700 + timedelta(minutes=20))) == 0
+    assert sandbox.state.outbox == []
+    [given_up] = store.sends(outage.id)
+    assert given_up["status"] == "failed" and given_up["error"].endswith("(given up)")
+    assert [s["status"] for s in store.sends(refused.id)] == ["failed"]
+
+
 def test_jobs_survive_a_scheduler_restart(admin_settings, store, bot, runtime, sandbox):
     bot.say("陈立", "提醒 OKR 周五 17:00", group="eng_weekly")
     [sub] = store.subscriptions()

@@ -100,7 +100,9 @@ def log_reply(call: CommandCall, ctx: Context) -> Reply:
     for sub in subs:
         for send in ctx.store.sends(sub.id)[-10:]:
             status = {"sent": t(call.locale, "已发送", "sent"), "failed": t(call.locale, "失败", "failed"),
-                      "sending": t(call.locale, "发送中", "sending")}.get(send["status"], send["status"])
+                      "sending": t(call.locale, "发送中", "sending"),
+                      "retry": t(call.locale, "失败，稍后重试", "failed, will retry"),
+                      }.get(send["status"], send["status"])
             detail = escape(send["error"][:80]) if send["error"] else ""
             lines.append(SubscriptionLine(sub.id, send["scheduled_for"], status, detail))
     return Reply(build_list_card(title=t(call.locale, "周报发送记录", "Digest log"), lines=lines, locale=call.locale,

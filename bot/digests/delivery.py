@@ -8,21 +8,40 @@ from datetime import datetime
 from typing import Any
 
 from bot.digests.runtime import Runtime
-from bot.feishu.errors import FeishuApiError
+from bot.feishu.errors import FeishuApiError, RateLimited, Unavailable
 from bot.feishu.messenger import to_uuid
 from bot.store import to_slot
 
 log = logging.getLogger(__name__)
 
 
+# Sends Feishu would not take (unavailable, rate-limited after our retries), or whose process died between
+# claiming and recording the answer, are tried again by the scheduler's retry job: every RETRY_SECONDS,
+# at most MAX_ATTEMPTS times in all, and only within RETRY_WINDOW of the first attempt, so that Feishu's
+# one-hour uuid deduplication still drops a copy of a send that did go out.
+RETRY_SECONDS = 300
+STALE_AFTER = 600.0
+RETRY_WINDOW = 50 * 60.0
+MAX_ATTEMPTS = 4
+
+
+def retry_rules(now: datetime) -> dict[str, Any]:
+    return {"now": now, "stale_after": STALE_AFTER, "window": RETRY_WINDOW, "max_attempts": MAX_ATTEMPTS}
+
+
 def deliver_once(runtime: Runtime, *, subscription_id: int, scheduled_for: datetime, recipient: str,
-                 build: Callable[[], dict[str, Any] | None]) -> str | None:
+                 build: Callable[[], dict[str, Any] | None], retry: bool = False) -> str | None:
     """Send the card `build()` makes to `recipient`, unless this (subscription, time, recipient) was sent
     or claimed before. The claim is written before sending, so a retried job, a restart or a second
-    scheduler never sends twice; the uuid makes Feishu drop a repeated send as well. Returns the
-    message id, or None when skipped or failed (failures are kept in the sent-log)."""
+    scheduler never sends twice; the uuid makes Feishu drop a repeated send as well. With `retry`, take
+    back a send that may be tried again (see RETRY_SECONDS) instead. Returns the message id, or None when
+    skipped or failed (failures are kept in the sent-log)."""
     store = runtime.store
-    if not store.claim_send(subscription_id, scheduled_for, recipient):
+    if retry:
+        claimed = store.reclaim_send(subscription_id, scheduled_for, recipient, **retry_rules(runtime.now()))
+    else:
+        claimed = store.claim_send(subscription_id, scheduled_for, recipient, now=runtime.now())
+    if not claimed:
         log.info("subscription %s at %s to %s: already sent or claimed; skipped",
                  subscription_id, to_slot(scheduled_for), recipient)
         return None
@@ -35,7 +54,8 @@ def deliver_once(runtime: Runtime, *, subscription_id: int, scheduled_for: datet
             recipient, card, uuid=to_uuid("sub", str(subscription_id), to_slot(scheduled_for), recipient))
     except FeishuApiError as exc:
         log.error("subscription %s at %s to %s failed: %s", subscription_id, to_slot(scheduled_for), recipient, exc)
-        store.finish_send(subscription_id, scheduled_for, recipient, error=str(exc))
+        store.finish_send(subscription_id, scheduled_for, recipient, error=str(exc),
+                          retry=isinstance(exc, (Unavailable, RateLimited)))
         return None
     except Exception as exc:
         log.exception("subscription %s at %s to %s crashed", subscription_id, to_slot(scheduled_for), recipient)

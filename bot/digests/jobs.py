@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 
 from cachetools import TTLCache
 
+from bot.digests.delivery import retry_rules
 from bot.digests.manager_digest import run_digest
 from bot.digests.okr_reminder import run_reminder
 from bot.digests.runtime import RunData, Runtime, previous_fire_time
@@ -40,11 +41,36 @@ def configure(runtime: Runtime, scheduler=None) -> None:
     _runtime, _scheduler = runtime, scheduler
 
 
-def run_at(runtime: Runtime, sub: Subscription, scheduled_for: datetime, data: RunData | None = None) -> str | None:
-    """Run one subscription for one scheduled time (exactly once per time, whoever calls it)."""
+def run_at(runtime: Runtime, sub: Subscription, scheduled_for: datetime, data: RunData | None = None, *,
+           retry: bool = False) -> str | None:
+    """Run one subscription for one scheduled time (exactly once per time, whoever calls it); with `retry`,
+    only if its send for that time may be tried again."""
     if sub.kind == KIND_OKR_REMINDER:
-        return run_reminder(runtime, sub, scheduled_for, data)
-    return run_digest(runtime, sub, scheduled_for, data)
+        return run_reminder(runtime, sub, scheduled_for, data, retry=retry)
+    return run_digest(runtime, sub, scheduled_for, data, retry=retry)
+
+
+def retry_sends(runtime: Runtime | None = None) -> int:
+    """The scheduler's retry job (every RETRY_SECONDS): run again the scheduled sends Feishu would not take
+    or whose process died mid-send, within the uuid's protection. Returns how many went out."""
+    runtime = runtime or _runtime
+    if runtime is None:
+        raise RuntimeError("bot.digests.jobs.configure() was not called")
+    rules = retry_rules(runtime.now())
+    given_up = runtime.store.give_up_sends(**rules)
+    if given_up:
+        log.error("gave up %d scheduled send(s): still not taken after %d attempts or %d minutes",
+                  given_up, rules["max_attempts"], rules["window"] // 60)
+    sent = 0
+    for subscription_id, slot in runtime.store.retryable_sends(**rules):
+        sub = runtime.store.subscription(subscription_id)
+        if sub is None or not sub.active:
+            continue
+        scheduled_for = datetime.strptime(slot, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        message_id = run_at(runtime, sub, scheduled_for, shared_run(runtime, scheduled_for), retry=True)
+        log.info("retried subscription %s at %s: %s", subscription_id, slot, message_id or "not sent")
+        sent += bool(message_id)
+    return sent
 
 
 def run_subscription(subscription_id: int) -> str | None:

@@ -81,7 +81,7 @@ def plan_reminder(data: RunData, sub: Subscription, scheduled_for: datetime):
 
 
 def run_reminder(runtime: Runtime, sub: Subscription, scheduled_for: datetime,
-                 data: RunData | None = None) -> str | None:
+                 data: RunData | None = None, *, retry: bool = False) -> str | None:
     data = data or RunData(runtime, scheduled_for, label=f"reminder {sub.id}")
 
     def build():
@@ -90,7 +90,7 @@ def run_reminder(runtime: Runtime, sub: Subscription, scheduled_for: datetime,
         return card
 
     message_id = deliver_once(runtime, subscription_id=sub.id, scheduled_for=scheduled_for, recipient=sub.target,
-                              build=build)
+                              build=build, retry=retry)
     runtime.store.add_api_calls(data.api_calls(), at=scheduled_for)
     log.info("reminder %s for %s at %s: %s", sub.id, sub.target, to_slot(scheduled_for),
              "sent " + message_id if message_id else "not sent")
