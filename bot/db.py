@@ -14,6 +14,8 @@ def is_memory(url: str) -> bool:
 
 
 def _sqlite_pragmas(connection, _record) -> None:
+    """WAL lets the webhook's inserts and the workers' updates proceed without blocking each other, and
+    synchronous=NORMAL makes each commit cheap while staying durable across a process crash."""
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")

@@ -49,6 +49,7 @@ class BotService:
         self.instance_id = instance_id
         self._greeted = MemorySeenStore(ttl=GREETING_MEMORY_SECONDS, maxsize=50_000)
         self._stop = threading.Event()
+        self._purged = float("-inf")  # monotonic time of the last purge
 
     @property
     def clients(self):
@@ -188,18 +189,19 @@ class BotService:
             log.info("deleted %d answered message(s) received before %s", done, before)
         return done, failed
 
+    def purge_if_due(self) -> None:
+        """Purge at most every PURGE_INTERVAL (the first call always does)."""
+        if time.monotonic() - self._purged >= PURGE_INTERVAL:
+            self._purged = time.monotonic()
+            self.purge()
+
     def start_retrying(self, interval: float) -> threading.Thread:
         """Every `interval` seconds, try again the replies Feishu did not take (an outage), and delete
         messages older than the retention."""
 
         def loop() -> None:
-            purged = float("-inf")
             while not self._stop.wait(interval):
-                steps = [lambda: self.resume(statuses=("failed",))]
-                if time.monotonic() - purged >= PURGE_INTERVAL:
-                    purged = time.monotonic()
-                    steps.append(self.purge)
-                for step in steps:
+                for step in (lambda: self.resume(statuses=("failed",)), self.purge_if_due):
                     try:
                         step()
                     except Exception:

@@ -196,6 +196,28 @@ def _add_missing_columns(engine, table) -> None:
                 conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
 
 
+@dataclass(frozen=True)
+class SendRetry:
+    """When a scheduled send is tried again: Feishu would not take it ("retry"), or its claim was never
+    finished for `stale_after` seconds (the process died between claiming and recording the answer);
+    at most `max_attempts` in all, and only within `window` seconds of the first attempt, so that Feishu's
+    one-hour uuid deduplication still drops a copy of a send that did go out."""
+
+    stale_after: float = 600.0
+    window: float = 50 * 60.0
+    max_attempts: int = 4
+
+    def waiting(self, now: datetime):
+        stale = _utc(now) - timedelta(seconds=self.stale_after)
+        return or_(SentRow.status == "retry", (SentRow.status == "sending") & (SentRow.created_at < stale))
+
+    def in_time(self, now: datetime):
+        return and_(SentRow.created_at > _utc(now) - timedelta(seconds=self.window),
+                    func.coalesce(SentRow.attempts, 1) < self.max_attempts)
+
+
+SEND_RETRY = SendRetry()
+
 _UPSERT = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
 
 
@@ -265,42 +287,27 @@ class Store:
         except IntegrityError:
             return False
 
-    def _retryable(self, *, now: datetime, stale_after: float, window: float, max_attempts: int):
-        """Sends worth another attempt: Feishu was unavailable ("retry"), or a claim never finished (the
-        process died between claiming and recording the answer); first tried less than `window` seconds
-        ago, so the uuid still makes Feishu drop a copy of one that did go out."""
-        now = _utc(now)
-        return (SentRow.created_at > now - timedelta(seconds=window),
-                func.coalesce(SentRow.attempts, 1) < max_attempts,
-                or_(SentRow.status == "retry",
-                    (SentRow.status == "sending") & (SentRow.created_at < now - timedelta(seconds=stale_after))))
-
-    def retryable_sends(self, *, now: datetime, stale_after: float, window: float,
-                        max_attempts: int) -> list[tuple[int, str]]:
-        """(subscription id, scheduled slot) of the sends to try again; see `_retryable`."""
-        where = self._retryable(now=now, stale_after=stale_after, window=window, max_attempts=max_attempts)
+    def retryable_sends(self, *, now: datetime, rules: SendRetry = SEND_RETRY) -> list[tuple[int, str]]:
+        """(subscription id, scheduled slot) of the sends to try again (see SendRetry)."""
         with self.session() as s:
-            rows = s.execute(select(SentRow.subscription_id, SentRow.scheduled_for).where(*where)
-                             .order_by(SentRow.created_at))
+            rows = s.execute(select(SentRow.subscription_id, SentRow.scheduled_for)
+                             .where(rules.waiting(now), rules.in_time(now)).order_by(SentRow.created_at))
             return [(row[0], row[1]) for row in rows]
 
-    def give_up_sends(self, *, now: datetime, stale_after: float, window: float, max_attempts: int) -> int:
-        """Mark as failed the sends still waiting for another attempt that will no longer get one."""
-        retryable = and_(*self._retryable(now=now, stale_after=stale_after, window=window, max_attempts=max_attempts))
-        stale = (SentRow.status == "sending") & (SentRow.created_at < _utc(now) - timedelta(seconds=stale_after))
+    def give_up_sends(self, *, now: datetime, rules: SendRetry = SEND_RETRY) -> int:
+        """Mark as failed the sends waiting for another attempt that will no longer get one."""
         with self.session() as s:
-            result = s.execute(update(SentRow).where(or_(SentRow.status == "retry", stale), ~retryable)
+            result = s.execute(update(SentRow).where(rules.waiting(now), ~rules.in_time(now))
                                .values(status="failed", error=func.coalesce(SentRow.error, "") + " (given up)"))
             return result.rowcount or 0
 
     def reclaim_send(self, subscription_id: int, scheduled_for: datetime, recipient: str, *, now: datetime,
-                     stale_after: float, window: float, max_attempts: int) -> bool:
+                     rules: SendRetry = SEND_RETRY) -> bool:
         """Take a send back for another attempt; one caller wins (compare-and-set on its status)."""
-        where = self._retryable(now=now, stale_after=stale_after, window=window, max_attempts=max_attempts)
         with self.session() as s:
             result = s.execute(update(SentRow).where(
                 SentRow.subscription_id == subscription_id, SentRow.scheduled_for == to_slot(scheduled_for),
-                SentRow.recipient == recipient, *where,
+                SentRow.recipient == recipient, rules.waiting(now), rules.in_time(now),
             ).values(status="sending", attempts=func.coalesce(SentRow.attempts, 1) + 1))
             return result.rowcount == 1
 

@@ -29,7 +29,7 @@ from bot.commands import ALL
 from bot.feishu.clients import FeishuClients
 from bot.inbox import Inbox, MemorySeenStore
 from bot.router import IncomingMessage, Router
-from bot.service import PURGE_INTERVAL, BotService, to_message
+from bot.service import BotService, to_message
 from bot.settings import Settings
 from bot.store import Store
 from bot.tokens import TokenVault
@@ -71,7 +71,6 @@ class ReplyWorker:
         self._changed = threading.Condition()
         self._stop = threading.Event()
         self._renewed = time.monotonic()
-        self._purged = float("-inf")
 
     # -- one step ---------------------------------------------------------------------------------
     def room(self) -> int:
@@ -115,11 +114,11 @@ class ReplyWorker:
             released = self.store.release_claims(self.worker_id)
             if released:
                 log.info("%s took back %d message(s) it held before a restart", self.worker_id, released)
-        self._purge_if_due()
+        self._guarded(self._purge)  # at start (then hourly): messages older than BOT_INBOX_RETENTION_DAYS
         while not self._stop.is_set():
             if time.monotonic() - self._renewed >= self._claim_timeout / 4:
                 self._guarded(self.renew)
-            self._purge_if_due()
+            self._guarded(self._purge)
             claimed = self._guarded(self.run_once)
             if claimed == 0:
                 self._stop.wait(self._poll)  # nothing waiting (or the database failed): look again shortly
@@ -129,11 +128,9 @@ class ReplyWorker:
                                            timeout=self._claim_timeout / 4)
         self._executor.shutdown(wait=True)
 
-    def _purge_if_due(self) -> None:
-        """At start, then hourly: delete messages older than the retention (BOT_INBOX_RETENTION_DAYS)."""
-        if time.monotonic() - self._purged >= PURGE_INTERVAL:
-            self._purged = time.monotonic()
-            self._guarded(lambda: sum(self.service.purge()))
+    def _purge(self) -> int:
+        self.service.purge_if_due()
+        return 0
 
     def _guarded(self, step: Callable[[], int]) -> int:
         try:

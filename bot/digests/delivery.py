@@ -14,19 +14,7 @@ from bot.store import to_slot
 
 log = logging.getLogger(__name__)
 
-
-# Sends Feishu would not take (unavailable, rate-limited after our retries), or whose process died between
-# claiming and recording the answer, are tried again by the scheduler's retry job: every RETRY_SECONDS,
-# at most MAX_ATTEMPTS times in all, and only within RETRY_WINDOW of the first attempt, so that Feishu's
-# one-hour uuid deduplication still drops a copy of a send that did go out.
-RETRY_SECONDS = 300
-STALE_AFTER = 600.0
-RETRY_WINDOW = 50 * 60.0
-MAX_ATTEMPTS = 4
-
-
-def retry_rules(now: datetime) -> dict[str, Any]:
-    return {"now": now, "stale_after": STALE_AFTER, "window": RETRY_WINDOW, "max_attempts": MAX_ATTEMPTS}
+RETRY_SECONDS = 300  # how often the scheduler's retry job looks for sends to try again (bot.store.SendRetry)
 
 
 def deliver_once(runtime: Runtime, *, subscription_id: int, scheduled_for: datetime, recipient: str,
@@ -34,11 +22,11 @@ def deliver_once(runtime: Runtime, *, subscription_id: int, scheduled_for: datet
     """Send the card `build()` makes to `recipient`, unless this (subscription, time, recipient) was sent
     or claimed before. The claim is written before sending, so a retried job, a restart or a second
     scheduler never sends twice; the uuid makes Feishu drop a repeated send as well. With `retry`, take
-    back a send that may be tried again (see RETRY_SECONDS) instead. Returns the message id, or None when
-    skipped or failed (failures are kept in the sent-log)."""
+    back a send that may be tried again (see bot.store.SendRetry) instead. Returns the message id, or
+    None when skipped or failed (failures are kept in the sent-log)."""
     store = runtime.store
     if retry:
-        claimed = store.reclaim_send(subscription_id, scheduled_for, recipient, **retry_rules(runtime.now()))
+        claimed = store.reclaim_send(subscription_id, scheduled_for, recipient, now=runtime.now())
     else:
         claimed = store.claim_send(subscription_id, scheduled_for, recipient, now=runtime.now())
     if not claimed:

@@ -9,11 +9,10 @@ from datetime import UTC, datetime
 
 from cachetools import TTLCache
 
-from bot.digests.delivery import retry_rules
 from bot.digests.manager_digest import run_digest
 from bot.digests.okr_reminder import run_reminder
 from bot.digests.runtime import RunData, Runtime, previous_fire_time
-from bot.store import KIND_OKR_REMINDER, Subscription, to_slot
+from bot.store import KIND_OKR_REMINDER, SEND_RETRY, Subscription, to_slot
 from bot.timephrase import Schedule
 
 log = logging.getLogger(__name__)
@@ -56,13 +55,13 @@ def retry_sends(runtime: Runtime | None = None) -> int:
     runtime = runtime or _runtime
     if runtime is None:
         raise RuntimeError("bot.digests.jobs.configure() was not called")
-    rules = retry_rules(runtime.now())
-    given_up = runtime.store.give_up_sends(**rules)
+    now = runtime.now()
+    given_up = runtime.store.give_up_sends(now=now)
     if given_up:
-        log.error("gave up %d scheduled send(s): still not taken after %d attempts or %d minutes",
-                  given_up, rules["max_attempts"], rules["window"] // 60)
+        log.error("gave up %d scheduled send(s): still not taken after %d attempts or %d minutes", given_up,
+                  SEND_RETRY.max_attempts, SEND_RETRY.window // 60)
     sent = 0
-    for subscription_id, slot in runtime.store.retryable_sends(**rules):
+    for subscription_id, slot in runtime.store.retryable_sends(now=now):
         sub = runtime.store.subscription(subscription_id)
         if sub is None or not sub.active:
             continue
