@@ -33,10 +33,13 @@ def has_reports(ctx: Context) -> bool:
     return ctx.clients.contact.directory().has_reports(ctx.sender_open_id)
 
 
-def may_see_okrs(ctx: Context, target_open_id: str) -> bool:
-    """OKRs: your own always; others' by OKR_VISIBILITY (all | team | self). Feishu's own
-    `permission` field still applies on top of this, objective by objective."""
-    if target_open_id == ctx.sender_open_id or is_admin(ctx):
+def may_see_okrs(ctx: Context, target_open_id: str, *, viewer: str | None = None) -> bool:
+    """OKRs: your own always; others' by OKR_VISIBILITY (all | team | self). `viewer` defaults to the asker;
+    pass another open_id to ask the same rule for someone else (e.g. every member of a group the answer
+    would be posted to). Feishu's own `permission` field still applies on top of this, objective by
+    objective, but it is evaluated for the app, not for the viewer (see the README)."""
+    viewer = ctx.sender_open_id if viewer is None else viewer
+    if target_open_id == viewer or viewer in ctx.settings.admins:
         return True
     policy = ctx.settings.okr_visibility
     if policy == "all":
@@ -44,10 +47,15 @@ def may_see_okrs(ctx: Context, target_open_id: str) -> bool:
     if policy == "self":
         return False
     directory = ctx.clients.contact.directory()
-    me, them = directory.person(ctx.sender_open_id), directory.person(target_open_id)
+    me, them = directory.person(viewer), directory.person(target_open_id)
     if me is None or them is None:
         return False
     same_department = bool(set(me.department_ids) & set(them.department_ids))
-    same_line = ctx.sender_open_id in directory.manager_chain(target_open_id) or (
-        target_open_id in directory.manager_chain(ctx.sender_open_id))
+    same_line = viewer in directory.manager_chain(target_open_id) or (
+        target_open_id in directory.manager_chain(viewer))
     return same_department or same_line
+
+
+def okr_outsiders(ctx: Context, target_open_id: str, viewers: tuple[str, ...] | list[str]) -> list[str]:
+    """The viewers (e.g. a group's members) who may not see the target's OKRs."""
+    return [v for v in viewers if not may_see_okrs(ctx, target_open_id, viewer=v)]

@@ -135,7 +135,8 @@ def test_visibility_team_allows_department_and_reporting_line_only(settings, san
 
 def test_a_click_by_someone_who_may_not_see_gets_a_toast_and_the_card_stays(settings, sandbox):
     chat = _chat_with(settings, sandbox, okr_visibility="team")
-    [entry] = chat.say("刘芳", "okr {0}", group="eng_weekly", mentions=("杨帆",))
+    [entry] = chat.say("刘芳", "okr {0}", group="eng_weekly", mentions=("陈立",))  # every member may see the CTO's
+    entry = {**entry, "chat_id": sandbox.seed.chat("eng_weekly").chat_id}  # the callback names the chat
     status, answer = chat.click("何静", entry, "◀ Previous period")
     assert status == 200
     assert "card" not in answer

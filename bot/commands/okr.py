@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from zoneinfo import ZoneInfo
 
-from bot.access import may_see_okrs
+from bot.access import may_see_okrs, okr_outsiders
 from bot.commands.base import Command, CommandCall, Context, Reply, action_value
 from bot.models import OkrPeriod
 from cards.components import t
@@ -47,12 +47,33 @@ def choose_period(periods: tuple[OkrPeriod, ...], words: str, ctx: Context) -> i
     return matches[-1] if matches else None
 
 
+def shared_with_outsiders(ctx: Context, target: str) -> bool:
+    """True when the answer would be seen by someone OKR_VISIBILITY does not let see the target's OKRs:
+    under `team` or `self`, a member of the chat (a group, or the chat of a clicked group card). A click
+    that does not say which chat it came from counts as shared."""
+    if ctx.settings.okr_visibility == "all":
+        return False
+    if not ctx.chat.chat_id:
+        return True
+    members = ctx.clients.chats.list_member_ids(ctx.chat.chat_id)
+    return bool(okr_outsiders(ctx, target, members))
+
+
 def run(call: CommandCall, ctx: Context) -> Reply:
     target = call.mentions[0].open_id if call.mentions else ctx.sender_open_id
     if not may_see_okrs(ctx, target):
         reason = t(call.locale, "按照本公司的设置，你只能查看自己（或同团队）的 OKR。",
                    "By this company's settings you may only see your own (or your team's) OKRs.")
         return Reply(build_refusal_card(reason=reason, locale=call.locale), refused=True)
+    # `alone`: the card is seen by the asker alone (a private chat, or sent privately); its buttons say so.
+    alone = ctx.chat.chat_type == "p2p" or call.options.get("alone") is True
+    private = not alone and shared_with_outsiders(ctx, target)
+    if private and ctx.chat.chat_type != "group":
+        # A button on a card in a group: its answer would replace the card for every member (cards are
+        # shared), so keep the card and say where to ask instead.
+        return Reply({}, refused=True, toast=t(
+            call.locale, "这个群里有人无权查看这些 OKR。请私聊我发送 `okr`。",
+            "Some members of this group may not see these OKRs. Send me `okr` in a private chat."))
     contact, okr = ctx.clients.contact, ctx.clients.okr
     person = contact.get_user(target)
     periods = okr.list_periods()
@@ -71,7 +92,7 @@ def run(call: CommandCall, ctx: Context) -> Reply:
 
     def value(period_id: str, **extra: object) -> dict[str, object]:
         return action_value(CommandCall(name="okr", mentions=call.mentions, locale=call.locale), period=period_id,
-                            **extra)
+                            alone=True if alone or private else None, **extra)
 
     card = build_okr_card(
         person, okrs, period=period, locale=call.locale, now=ctx.now, tz=ZoneInfo(ctx.settings.timezone),
@@ -79,7 +100,7 @@ def run(call: CommandCall, ctx: Context) -> Reply:
         next_value=value(periods[index + 1].id) if index + 1 < len(periods) else None,
         refresh_value=value(period.id, fresh=True),
     )
-    return Reply(card)
+    return Reply(card, private=private)
 
 
 COMMAND = Command(

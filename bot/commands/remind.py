@@ -6,7 +6,7 @@ import re
 import unicodedata
 from datetime import datetime
 
-from bot.access import is_admin
+from bot.access import is_admin, manages
 from bot.commands.base import Command, CommandCall, Context, Reply
 from bot.store import KIND_OKR_REMINDER, Subscription
 from bot.timephrase import Schedule, WhenError, parse_when
@@ -33,6 +33,14 @@ REASONS = {
     "skipped_snoozed": ("未提醒：选择了明天再提醒", "not mentioned: asked to be reminded tomorrow"),
     "skipped_not_in_directory": ("未提醒：不在通讯录范围内", "not mentioned: outside the app's directory"),
 }
+# What everyone else in the group is told: whether, never why (leave, leaving, snoozed, directory are private).
+NEUTRAL_REASONS = {
+    True: ("被提醒了", "mentioned"),
+    False: ("未被提醒", "not mentioned"),
+}
+WHY_PRIVATE_HINT = ("原因只告诉这个提醒的订阅人、群主或群管理员、机器人管理员和 TA 的上级（私聊发送）。",
+                    "The reason goes privately to the reminder's subscriber, the group's owner or managers, "
+                    "bot admins and their managers.")
 
 
 def _fold(word: str) -> str:
@@ -127,17 +135,31 @@ def off(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
                f"Turned off **#{sub.id}** ({describe(sub, call.locale)}).")))
 
 
+def may_see_why(ctx: Context, sub: Subscription, open_id: str) -> bool:
+    """Who may learn why someone was or was not mentioned (it can say they are on leave or leaving): the
+    person themselves, the subscriber, a bot admin, the person's managers, the group's owner or managers."""
+    return (ctx.sender_open_id in (open_id, sub.created_by) or is_admin(ctx) or manages(ctx, open_id)
+            or ctx.clients.chats.get_chat(ctx.chat.chat_id).is_owner_or_manager(ctx.sender_open_id))
+
+
 def why(call: CommandCall, ctx: Context) -> Reply:
+    """The reason privately to those who may see it (may_see_why); to everyone else, in the group, only
+    whether the person was mentioned."""
     target = call.mentions[0] if call.mentions else None
     open_id = target.open_id if target else ctx.sender_open_id
     name = target.name if target else ctx.clients.contact.get_user(open_id).display_name(call.locale)
     for sub in ctx.store.subscriptions(kind=KIND_OKR_REMINDER, target=ctx.chat.chat_id):
         slot, decisions = ctx.store.last_decisions(sub.id)
         if slot and open_id in decisions:
-            zh, en = REASONS.get(decisions[open_id], (decisions[open_id], decisions[open_id]))
-            sends = [s for s in ctx.store.sends(sub.id) if s["scheduled_for"] == slot]
+            sends = [s for s in ctx.store.sends(sub.id) if s["scheduled_for"] == slot and s["recipient"] == sub.target]
             status = sends[-1]["status"] if sends else "?"
-            reason = t(call.locale, zh, en) + t(call.locale, f"（那次发送：{status}）", f" (that send: {status})")
+            sent = t(call.locale, f"（那次发送：{status}）", f" (that send: {status})")
+            if may_see_why(ctx, sub, open_id):
+                zh, en = REASONS.get(decisions[open_id], (decisions[open_id], decisions[open_id]))
+                return Reply(build_why_card(name=name, when=slot, reason=t(call.locale, zh, en) + sent,
+                                            locale=call.locale), private=True)
+            zh, en = NEUTRAL_REASONS[decisions[open_id].startswith("mentioned")]
+            reason = t(call.locale, zh, en) + sent + "\n\n" + t(call.locale, *WHY_PRIVATE_HINT)
             return Reply(build_why_card(name=name, when=slot, reason=reason, locale=call.locale))
     nothing = t(call.locale, "最近一次提醒里没有这个人的记录。", "not in the last reminder run.")
     return Reply(build_why_card(name=name, when="—", locale=call.locale, reason=nothing))

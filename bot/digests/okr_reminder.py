@@ -10,7 +10,7 @@ from bot.digests.okr_health import assess
 from bot.digests.runtime import RunData, Runtime
 from bot.store import Subscription, to_slot
 from cards.okr import status_label
-from cards.reminder import RiskLine, StaleLine, build_reminder_card
+from cards.reminder import RiskLine, StaleLine, build_personal_reminder_card, build_reminder_card
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,10 @@ NOT_IN_DIRECTORY = "skipped_not_in_directory"
 
 
 def plan_reminder(data: RunData, sub: Subscription, scheduled_for: datetime):
-    """Who gets mentioned and why, and the card. Returns (card, decisions)."""
+    """Who gets mentioned and why, and the cards. Returns (card, decisions, private): `private` maps an
+    open_id to that person's own card. Under OKR_VISIBILITY team or self the group card carries names and
+    counts only, and each person with something at risk gets their items privately; under `all` the items
+    are on the group card and `private` is empty."""
     clients = data.clients
     directory = clients.contact.directory()
     members = clients.chats.list_member_ids(sub.target)
@@ -65,8 +68,18 @@ def plan_reminder(data: RunData, sub: Subscription, scheduled_for: datetime):
                                   else MENTIONED_RISK if health.risks else UP_TO_DATE)
     stale.sort(key=lambda s: -(s.days if s.days is not None else 10_000))
     period = data.period()
+    period_name = period.display_name(sub.locale) if period else ""
+    snooze_value = {"cmd": "snooze", "locale": sub.locale, "sub": sub.id}
+    restricted = data.runtime.settings.okr_visibility != "all"
+    private: dict[str, dict] = {}
+    if restricted and risks:
+        group_name = clients.chats.get_chat(sub.target).name
+        private = {r.open_id: build_personal_reminder_card(period_name=period_name, group_name=group_name,
+                                                            items=r.items, snooze_value=snooze_value,
+                                                            locale=sub.locale)
+                   for r in risks}
     card = build_reminder_card(
-        period_name=period.display_name(sub.locale) if period else "",
+        period_name=period_name,
         stale_days=sub.stale_days,
         members=len(members),
         up_to_date=sum(1 for d in decisions.values() if d == UP_TO_DATE),
@@ -74,24 +87,49 @@ def plan_reminder(data: RunData, sub: Subscription, scheduled_for: datetime):
         stale=stale,
         risks=risks,
         skipped=sum(1 for d in decisions.values() if d.startswith("skipped")),
-        snooze_value={"cmd": "snooze", "locale": sub.locale, "sub": sub.id},
+        snooze_value=snooze_value,
         locale=sub.locale,
+        show_items=not restricted,
     )
-    return card, decisions
+    return card, decisions, private
 
 
 def run_reminder(runtime: Runtime, sub: Subscription, scheduled_for: datetime,
                  data: RunData | None = None, *, retry: bool = False) -> str | None:
     data = data or RunData(runtime, scheduled_for, label=f"reminder {sub.id}")
+    planned: dict[str, dict] = {}
 
     def build():
-        card, decisions = plan_reminder(data, sub, scheduled_for)
+        card, decisions, private = plan_reminder(data, sub, scheduled_for)
         runtime.store.record_decisions(sub.id, scheduled_for, decisions)
+        planned.update(private)
         return card
 
     message_id = deliver_once(runtime, subscription_id=sub.id, scheduled_for=scheduled_for, recipient=sub.target,
                               build=build, retry=retry)
+    if retry and not planned and _private_waiting(runtime, sub, scheduled_for):
+        planned.update(plan_reminder(data, sub, scheduled_for)[2])  # the group card went out before
+    for open_id, card in planned.items():
+        send_private(runtime, sub, scheduled_for, open_id, card, retry=retry)
     runtime.store.add_api_calls(data.api_calls(), at=scheduled_for)
     log.info("reminder %s for %s at %s: %s", sub.id, sub.target, to_slot(scheduled_for),
              "sent " + message_id if message_id else "not sent")
     return message_id
+
+
+def send_private(runtime: Runtime, sub: Subscription, scheduled_for: datetime, open_id: str, card: dict, *,
+                 retry: bool) -> str | None:
+    """One person's own card, exactly once per (subscription, time, person) like the group's card; on a retry
+    run, take back that person's send if it may be tried again."""
+    sent = deliver_once(runtime, subscription_id=sub.id, scheduled_for=scheduled_for, recipient=open_id,
+                        build=lambda: card)
+    if sent is None and retry:
+        sent = deliver_once(runtime, subscription_id=sub.id, scheduled_for=scheduled_for, recipient=open_id,
+                            build=lambda: card, retry=True)
+    return sent
+
+
+def _private_waiting(runtime: Runtime, sub: Subscription, scheduled_for: datetime) -> bool:
+    slot = to_slot(scheduled_for)
+    return any(s["scheduled_for"] == slot and s["recipient"] != sub.target and s["status"] not in ("sent", "failed")
+               for s in runtime.store.sends(sub.id))
