@@ -36,6 +36,13 @@ def test_sigkill_mid_burst_loses_nothing_and_sends_nothing_twice(sandbox, tmp_pa
     counts = Counter(e["reply_to"] for e in sandbox.state.outbox)
     assert set(counts) == set(acknowledged)
     assert set(counts.values()) == {1}, counts
+    # What was SENT: a reply in flight when the process died is sent again after the restart, always under
+    # the same uuid (so Feishu, within its hour, keeps one); a finished reply is never sent again.
+    uuids: dict[str, set] = {}
+    for r in sandbox.state.requests_matching("/im/v1/messages/", "POST"):
+        uuids.setdefault(r["path"].split("/")[-2], set()).add(r["body"]["uuid"])
+    assert set(uuids) == set(acknowledged)
+    assert all(len(u) == 1 for u in uuids.values()), uuids
 
 
 def test_replies_feishu_would_not_take_are_kept_and_sent_later(settings, sandbox, caplog):
@@ -56,6 +63,7 @@ def test_replies_feishu_would_not_take_are_kept_and_sent_later(settings, sandbox
     sandbox.state.clear_faults()
     assert app.extensions["bot"].resume(statuses=("failed",)) == 1  # what the retry loop does each minute
     assert [e["reply_to"] for e in sandbox.state.outbox] == [message_id]
+    assert len([r for r in sandbox.state.requests_matching("/im/v1/messages/", "POST") if r["status"] == 200]) == 1
     assert store.unfinished_inbound() == []
 
 
@@ -83,6 +91,7 @@ def test_when_the_inbox_cannot_record_feishu_is_asked_to_retry_and_the_retry_is_
                                    event_id=payload["header"]["event_id"])
     assert status == 200
     assert [e["reply_to"] for e in sandbox.state.outbox] == [payload["event"]["message"]["message_id"]]
+    assert len(sandbox.state.requests_matching("/im/v1/messages/", "POST")) == 1
 
 
 def test_answered_messages_are_deleted_after_the_retention(settings, sandbox, caplog, tmp_path):

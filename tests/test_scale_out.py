@@ -55,6 +55,7 @@ def test_two_instances_sharing_redis_answer_an_event_once(settings, sandbox, cle
     assert first.client.post("/webhook/event", data=body, headers=headers).status_code == 200
     assert second.client.post("/webhook/event", data=body, headers=headers).status_code == 200
     assert len(sandbox.state.outbox) == 1
+    assert len(sandbox.state.requests_matching("/im/v1/messages", "POST")) == 1  # sent once, not just kept once
 
 
 def test_instances_share_the_rate_limit(settings, sandbox, clean_redis):
@@ -88,6 +89,7 @@ def test_exactly_once_digest_on_postgresql(admin_settings_pg, sandbox):
     assert results.count(None) == 1
     assert len(sandbox.state.outbox) == 1
     assert run_at(first, sub, FRIDAY_1700) is None  # and the same time again
+    assert len(sandbox.state.requests_matching("/im/v1/messages", "POST")) == 1  # sent once, not just kept once
     assert [s["status"] for s in second.store.sends(sub.id)] == ["sent"]
 
 

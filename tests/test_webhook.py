@@ -126,13 +126,15 @@ def test_same_event_delivered_twice_is_answered_once(chat, sandbox):
     second = chat.say("周星河", "help", event_id="evt-dup-1", message_id="om_dup_a")
     assert len(first) == 1
     assert second == []
+    assert len(sandbox.state.requests_matching("/im/v1/messages", "POST")) == 1  # sent once, not just kept once
 
 
-def test_same_message_under_a_new_event_id_is_answered_once(chat):
+def test_same_message_under_a_new_event_id_is_answered_once(chat, sandbox):
     first = chat.say("周星河", "help", event_id="evt-m-1", message_id="om_same_message")
     second = chat.say("周星河", "help", event_id="evt-m-2", message_id="om_same_message")
     assert len(first) == 1
     assert second == []
+    assert len(sandbox.state.requests_matching("/im/v1/messages", "POST")) == 1
 
 
 def test_reply_carries_an_idempotency_uuid_from_the_message_id(chat):
@@ -164,6 +166,7 @@ def test_bot_added_to_group_greets_once(chat, sandbox):
             token=VERIFICATION_TOKEN, app_id="cli_sandbox_app", event_id=event_id))
         assert status == 200
     assert len(sandbox.state.outbox) == 1
+    assert len(sandbox.state.requests_matching("/im/v1/messages", "POST")) == 1
     entry = sandbox.state.outbox[0]
     assert entry["receive_id"] == group.chat_id
     assert "OKR 助手" in card_title(entry)
