@@ -7,6 +7,7 @@ Feishu on the request thread, so every valid event is answered at once.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable
@@ -77,6 +78,28 @@ def to_incoming_message(data: lark.im.v1.P2ImMessageReceiveV1) -> IncomingMessag
     )
 
 
+HANDLER_FAILED = "handler failed"
+
+
+def _logged(handler: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Our handler's own failures are logged here, with the event id (the web layer silences the SDK's
+    traceback for every refused request). "inbox unavailable" passes as it is (→ 503, Feishu retries);
+    anything else becomes HANDLER_FAILED (→ a short 500)."""
+
+    @functools.wraps(handler)
+    def guarded(data: Any) -> Any:
+        try:
+            return handler(data)
+        except Exception as exc:
+            if isinstance(exc, RuntimeError) and str(exc) == "inbox unavailable":
+                raise  # logged where it happened; → 503
+            event_id = getattr(getattr(data, "header", None), "event_id", "?")
+            log.exception("%s failed on event %s", handler.__name__, event_id)
+            raise RuntimeError(HANDLER_FAILED) from exc
+
+    return guarded
+
+
 def build_dispatcher(
     settings: Settings,
     *,
@@ -91,16 +114,20 @@ def build_dispatcher(
     the callback answer as a dict ({} keeps the card, {"card": …} replaces it, {"toast": …}).
     """
 
+    @_logged
     def message(data: lark.im.v1.P2ImMessageReceiveV1) -> None:
         on_message(to_incoming_message(data))
 
+    @_logged
     def bot_added(data: lark.im.v1.P2ImChatMemberBotAddedV1) -> None:
         on_bot_added(data.header.event_id or "", data.event.chat_id or "")
 
+    @_logged
     def p2p_entered(data: lark.im.v1.P2ImChatAccessEventBotP2pChatEnteredV1) -> None:
         operator = data.event.operator_id
         on_p2p_entered(data.header.event_id or "", (operator.open_id if operator else "") or "")
 
+    @_logged
     def card_action(data: P2CardActionTrigger) -> P2CardActionTriggerResponse:
         return P2CardActionTriggerResponse(on_card_action(data))
 

@@ -15,12 +15,12 @@ from flask import Flask, Response, jsonify, request
 from lark_oapi.adapter.flask import parse_req, parse_resp
 from lark_oapi.core.model import RawResponse
 
-from bot.events import build_dispatcher
+from bot.events import HANDLER_FAILED, build_dispatcher
 from bot.feishu.clients import FeishuClients
 from bot.inbox import Inbox, MemorySeenStore, SeenStore
 from bot.oauth import handle_callback
 from bot.service import BotService
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings
 from bot.shared import RedisSeenStore, connect
 from bot.store import Store
 from bot.worker import default_worker_id, reply_parts
@@ -37,11 +37,60 @@ def _answer(status: int, reason: str) -> Response:
     return response
 
 
+VERIFICATION_TOKEN_HELP = (
+    "FEISHU_VERIFICATION_TOKEN is not set, so the webhook would answer events and card clicks that anyone "
+    "can forge. Copy the Verification Token from the Feishu developer console: your app → Development "
+    "Configuration → Events & Callbacks → Encryption Strategy (开发配置 → 事件与回调 → 加密策略), and set "
+    "FEISHU_ENCRYPT_KEY from the same page. (No public URL? `python -m bot longconn` needs neither.)"
+)
+
+
+def check_webhook_settings(settings: Settings) -> list[str]:
+    """Refuse a webhook that would check nothing (ConfigError); the warnings to log at start-up."""
+    if not settings.verification_token:
+        raise ConfigError(VERIFICATION_TOKEN_HELP)
+    if not settings.encrypt_key:
+        return ["FEISHU_ENCRYPT_KEY is not set: events arrive unencrypted and unsigned, so only the verification "
+                "token and the event's age protect the webhook. Set an Encrypt Key in the developer console "
+                "(Events & Callbacks → Encryption Strategy) and in FEISHU_ENCRYPT_KEY."]
+    return []
+
+
+def _event_seconds(create_time: object) -> float | None:
+    """An event header's create_time in seconds. Feishu's examples use milliseconds or microseconds."""
+    try:
+        value = float(str(create_time)[:24])
+    except ValueError:
+        return None
+    if value != value or value <= 0:  # NaN, zero, negative
+        return None
+    return value / 1e6 if value > 1e14 else value / 1e3 if value > 1e11 else value
+
+
+def check_event_age(payload: dict, settings: Settings, now: float) -> str | None:
+    """Unsigned events (no Encrypt Key) cannot prove when they were sent, but they carry header.create_time:
+    one older than the dedup window is refused, so a captured event cannot be replayed once its ids are
+    forgotten. A url_verification challenge carries no header and is left to the SDK."""
+    if payload.get("type") == "url_verification" or "encrypt" in payload:
+        return None
+    header = payload.get("header")
+    if not isinstance(header, dict):
+        return "event without a header"
+    sent = _event_seconds(header.get("create_time"))
+    if sent is None:
+        return "event without a valid create_time"
+    if sent < now - settings.dedup_ttl:
+        return "event too old (replay?)"
+    if sent > now + MAX_CLOCK_SKEW:
+        return "event time in the future"
+    return None
+
+
 def check_freshness(headers, body: bytes, settings: Settings, now: float) -> str | None:
     """What lark-oapi does not check: the signature in constant time and its age. A signed request older
     than the dedup window (so any replay is either refused here or caught by dedup) or more than 5
     minutes in the future is refused. Returns the reason, or None when the request may go on.
-    Unsigned requests (a url_verification challenge) are left to the SDK."""
+    Unsigned requests are checked by `check_event_age`; a missing signature is the SDK's to refuse."""
     signature = headers.get("X-Lark-Signature")
     timestamp = headers.get("X-Lark-Request-Timestamp")
     nonce = headers.get("X-Lark-Request-Nonce")
@@ -83,7 +132,24 @@ def to_http_answer(raw: RawResponse) -> Response:
         return _answer(400, "encrypted body, but no encrypt key is configured")
     if "inbox unavailable" in text:
         return _answer(503, "temporarily unavailable")
+    if HANDLER_FAILED in text:
+        return _answer(500, "internal error")
     return _answer(400, "malformed or undecryptable body")
+
+
+class _QuietSdkRefusals(logging.Filter):
+    """lark-oapi logs a full ERROR traceback for every request its dispatcher refuses (a forged signature,
+    a wrong token, garbage): an outsider could fill the logs. `dispatch` logs one WARNING line per refused
+    request instead, and our handlers log their own failures (bot.events), so the SDK's line is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("handle event failed")
+
+
+def _quiet_sdk_logger() -> None:
+    sdk = logging.getLogger("Lark")
+    if not any(isinstance(f, _QuietSdkRefusals) for f in sdk.filters):
+        sdk.addFilter(_QuietSdkRefusals())
 
 
 def create_app(
@@ -121,23 +187,36 @@ def create_app(
     app = Flask("bot")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.extensions["bot"] = service
+    _quiet_sdk_logger()
+
+    def refuse(status: int, reason: str) -> Response:
+        log.warning("refused %s from %s: %d %s", request.path, request.remote_addr or "?", status, reason)
+        return _answer(status, reason)
 
     def dispatch() -> Response:
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-            return _answer(413, "body too large")
+            return refuse(413, "body too large")
         body = request.get_data(cache=True)
         if len(body) > MAX_BODY_BYTES:
-            return _answer(413, "body too large")
+            return refuse(413, "body too large")
         try:
             payload = json.loads(body)
         except ValueError:
-            return _answer(400, "body is not JSON")
+            return refuse(400, "body is not JSON")
+        except RecursionError:  # `[` × 200,000: deeper than the parser goes, before anything is verified
+            return refuse(400, "body nested too deeply")
         if not isinstance(payload, dict):
-            return _answer(400, "body is not a JSON object")
-        refused = check_freshness(request.headers, body, settings, time.time())
+            return refuse(400, "body is not a JSON object")
+        now = time.time()
+        refused = check_freshness(request.headers, body, settings, now) or (
+            None if settings.encrypt_key else check_event_age(payload, settings, now))
         if refused:
-            return _answer(401, refused)
-        return to_http_answer(dispatcher.do(parse_req()))
+            return refuse(401, refused)
+        answer = to_http_answer(dispatcher.do(parse_req()))
+        if answer.status_code >= 400:
+            log.warning("refused %s from %s: %d %s", request.path, request.remote_addr or "?", answer.status_code,
+                        (answer.get_json(silent=True) or {}).get("msg", ""))
+        return answer
 
     app.add_url_rule("/webhook/event", "event", dispatch, methods=["POST"])
     app.add_url_rule("/webhook/card", "card", dispatch, methods=["POST"])
@@ -158,5 +237,14 @@ def create_app(
     @app.errorhandler(413)
     def too_large(_exc: Exception) -> Response:
         return _answer(413, "body too large")
+
+    @app.errorhandler(Exception)
+    def crashed(exc: Exception) -> Response:  # never a stack trace or Flask's HTML page in an answer
+        from werkzeug.exceptions import HTTPException
+
+        if isinstance(exc, HTTPException):
+            return _answer(exc.code or 500, exc.name.lower())
+        log.exception("request to %s failed", request.path)
+        return _answer(500, "internal error")
 
     return app
