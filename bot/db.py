@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import stat
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.pool import StaticPool
+
+log = logging.getLogger(__name__)
+
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")  # SQLite gives them the database file's permissions
 
 
 def is_memory(url: str) -> bool:
@@ -24,9 +31,42 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.close()
 
 
+def sqlite_path(url: str) -> str | None:
+    """The file of a SQLite URL; None for memory, a `file:` URI or another database."""
+    if not url.startswith("sqlite") or is_memory(url):
+        return None
+    database = make_url(url).database
+    return None if not database or database == ":memory:" or database.startswith("file:") else database
+
+
+def make_private(path: str) -> None:
+    """The database file holds people's tokens, what they wrote and the roster: readable by its owner only.
+    A new file is created 0600 before SQLite opens it (its -wal and -shm files then get the same mode); an
+    existing file (or side file) that others may read is tightened to 0600, with a warning."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))  # an empty file is an empty database
+    except FileExistsError:
+        pass
+    except OSError:  # no such folder, read-only place…: SQLite reports it as it opens the file
+        return
+    for name in (path, *(path + suffix for suffix in SQLITE_SIDE_FILES)):
+        try:
+            mode = stat.S_IMODE(os.stat(name).st_mode)
+            if mode & 0o077:
+                os.chmod(name, 0o600)
+                log.warning("database file %s was readable by others (mode %03o); changed to 0600", name, mode)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            log.warning("database file %s may be readable by others and cannot be changed to 0600: %s", name, exc)
+
+
 def open_engine(url: str) -> Engine:
     """An engine shared by threads; an in-memory SQLite database is one connection, a file one is in WAL mode."""
     kwargs: dict[str, Any] = {}
+    path = sqlite_path(url)
+    if path is not None:
+        make_private(path)
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         if is_memory(url):
