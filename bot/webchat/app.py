@@ -14,11 +14,20 @@ cards it updated, the digests and reminders the scheduler sent, each in the chat
     POST /api/say               {open_id, chat_id, text, mentions: [{open_id, name}]}
     POST /api/click             {open_id, message_id, value, form_value?, option?, name?}
     POST /api/run-jobs          make every scheduled subscription due now and wait for the runs
+
+The page binds to loopback, but any web page the person has open can still reach it: by DNS rebinding (a name
+of the attacker's that resolves to 127.0.0.1) or by a cross-site form or `text/plain` POST. So every request
+must name the page's own address in `Host` (127.0.0.1, localhost or [::1], and the port it is served on);
+every POST must be `application/json` (a cross-site page cannot send that without a CORS preflight, which is
+never answered) and must not come from another origin (`Origin`, `Sec-Fetch-Site`); and a click is passed to
+the bot only when its value is one the card on that message can send, from a person who sees that chat.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +39,15 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 MAX_WAIT = 25.0
 MAX_TEXT = 4000
+# The page's own address: a loopback name and an optional port (checked against the port it is served on).
+LOOPBACK_HOST = re.compile(r"(?:127\.0\.0\.1|localhost|\[::1\])(?::(\d{1,5}))?")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Card components the page renders as controls, and what each sends without a callback of its own
+# (static/cards.js: perform, renderSelect, renderPicker, renderChecker, renderOverflow).
+SELECTS = frozenset({"select_static", "multi_select_static", "select_person", "multi_select_person"})
+PRESSABLE = frozenset({"button", "interactive_container"})
+SEND_EMPTY = frozenset({"date_picker", "picker_time", "picker_datetime", "checker"})
+INTERACTIVE = SELECTS | PRESSABLE | SEND_EMPTY | {"overflow", "input"}
 
 
 def _person_json(person: Any) -> dict[str, Any]:
@@ -59,7 +77,31 @@ def create_webchat(session: Any) -> Flask:
             abort(400, "not a chat of this person")
         return chat
 
+    @app.before_request
+    def same_origin_only():  # type: ignore[no-untyped-def]
+        """Refuse a request for another host name (DNS rebinding) and a state change from another origin."""
+        host = request.host.lower()
+        match = LOOPBACK_HOST.fullmatch(host)
+        if match is None or (match.group(1) or "80") != str(request.environ.get("SERVER_PORT")):
+            refuse(403, f"this page answers only on its loopback address, not on Host {host[:100]!r}")
+        if request.method in SAFE_METHODS:
+            return None
+        origin = request.headers.get("Origin")
+        if origin is not None and origin != f"{request.scheme}://{host}":
+            refuse(403, f"cross-origin request refused (Origin {origin[:100]!r})")
+        site = request.headers.get("Sec-Fetch-Site")
+        if site is not None and site != "same-origin":
+            refuse(403, f"cross-origin request refused (Sec-Fetch-Site {site[:20]!r})")
+        return None
+
+    def refuse(code: int, reason: str) -> None:
+        log.warning("webchat: %s %s refused: %s", request.method, request.path, reason)
+        abort(code, reason)
+
     def body() -> dict[str, Any]:
+        """The request's JSON object; a state change must come as application/json (see the module doc)."""
+        if request.mimetype != "application/json":
+            refuse(400, "send the request as Content-Type: application/json")
         data = request.get_json(silent=True)
         if not isinstance(data, dict):
             abort(400, "expected a JSON object")
@@ -120,10 +162,14 @@ def create_webchat(session: Any) -> Flask:
         data = body()
         who = person(data.get("open_id"))
         message_id, value = data.get("message_id"), data.get("value")
-        if not isinstance(message_id, str) or state.message(message_id) is None:
+        message = state.message(message_id) if isinstance(message_id, str) else None
+        if message is None:
             abort(400, "unknown message")
+        chat_for(who, message.get("chat_id"))  # only someone who sees the chat can press its cards
         if not isinstance(value, dict):
             abort(400, "value must be an object")
+        if not is_card_value(message.get("parsed"), value):
+            refuse(400, "that value is not one a control on this card sends")
         extra = {key: data[key] for key in ("form_value", "option", "name")
                  if isinstance(data.get(key), dict if key == "form_value" else str)}
         answer = session.press(who, message_id, value, **extra)
@@ -134,9 +180,61 @@ def create_webchat(session: Any) -> Flask:
     def run_jobs():  # type: ignore[no-untyped-def]
         if session.scheduler is None:
             abort(409, "this demo runs without a scheduler")
+        body()
         return jsonify(runs=session.run_due_jobs())
 
     return app
+
+
+def is_card_value(card: Any, value: Any) -> bool:
+    """Whether a control on `card` can send `value`, as the page's renderer (static/cards.js) builds it: the
+    control's callback behaviour (or JSON 1.0 `value`); without one, a form-submit button sends {}, a select
+    or an overflow menu {"option": …} with one of its options (a multi-select: a list of them), a picker or a
+    checkbox {}. Compared as canonical JSON."""
+    wanted = _canonical(value)
+    return any(_control_accepts(tag, control, value, wanted) for tag, control in _controls(card))
+
+
+def _controls(card: Any) -> list[tuple[str, dict[str, Any]]]:
+    found: list[tuple[str, dict[str, Any]]] = []
+    pending = [card]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, dict):
+            if node.get("tag") in INTERACTIVE:
+                found.append((node["tag"], node))
+            pending.extend(node.values())
+    return found
+
+
+def _control_accepts(tag: str, control: dict[str, Any], value: Any, wanted: str) -> bool:
+    behaviors = [b for b in control.get("behaviors") or () if isinstance(b, dict)]
+    callbacks = [b.get("value", {}) for b in behaviors if b.get("type") == "callback"]
+    if not behaviors and isinstance(control.get("value"), dict):
+        callbacks = [control["value"]]
+    if callbacks:
+        return any(_canonical(v) == wanted for v in callbacks)
+    if tag == "overflow" and isinstance(control.get("value"), dict):
+        return _canonical(control["value"]) == wanted
+    options = [o.get("value") for o in control.get("options") or () if isinstance(o, dict)]
+    if tag in PRESSABLE:
+        submits = control.get("form_action_type") == "submit" or control.get("action_type") == "form_submit"
+        return submits and value == {}
+    if tag == "overflow":
+        return any(_canonical({"option": o}) == wanted for o in options)
+    if tag in SELECTS:
+        chosen = value.get("option") if isinstance(value, dict) and len(value) == 1 else None
+        names = {str(o) for o in options}
+        if tag.startswith("multi_"):
+            return isinstance(chosen, list) and all(isinstance(c, str) and c in names for c in chosen)
+        return isinstance(chosen, str) and chosen in names
+    return tag in SEND_EMPTY and value == {}
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def _message_json(message: dict[str, Any]) -> dict[str, Any]:

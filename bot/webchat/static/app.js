@@ -225,7 +225,7 @@
     button.disabled = true;
     status.textContent = "Running the scheduled jobs…";
     try {
-      const data = await api("/api/run-jobs", { method: "POST" });
+      const data = await post("/api/run-jobs", {});  // JSON, like every POST: the page refuses anything else
       status.textContent = "";
       if (!data.runs.length) status.textContent = "No subscriptions yet: try `digest on` or, in a group, `remind okr fri 17:00`.";
       for (const run of data.runs) {
