@@ -50,14 +50,41 @@ def sandbox() -> Iterator[RunningSandbox]:
         yield RunningSandbox(url=server.url, app=server.app, state=server.state)
 
 
+# Every (method, path) the bot asked of the session's sandbox, across the whole suite: tests/test_scopes.py
+# checks each against the scope list (bot/feishu/scopes.py) the README is written from.
+# (Reached through the fixtures below: tests import this module as tests.conftest, a second copy of it.)
+SUITE_REQUESTS = pytest.StashKey[set[tuple[str, str]]]()
+FULL_RUN = pytest.StashKey[bool]()  # the whole suite was collected (no -k, -m, --lf, file or test ids)
+
+
+def _collect_requests(config: pytest.Config, state: Any) -> None:
+    seen = config.stash.setdefault(SUITE_REQUESTS, set())
+    seen.update((r["method"], r["path"].split("?")[0]) for r in state.requests_log)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The suite-wide scope check runs last, after every other test has talked to the sandbox."""
+    items.sort(key=lambda item: item.name == "test_every_request_the_suite_made_has_a_documented_scope")
+    config.stash[FULL_RUN] = not (config.option.keyword or config.option.markexpr or getattr(config.option, "lf", False)
+                                  or any("::" in str(arg) or str(arg).endswith(".py") for arg in config.args))
+
+
+@pytest.fixture
+def suite_requests(request: pytest.FixtureRequest) -> tuple[set[tuple[str, str]], bool]:
+    """What the bot asked of the session's sandbox so far, and whether the whole suite was collected."""
+    return request.config.stash.get(SUITE_REQUESTS, set()), request.config.stash.get(FULL_RUN, False)
+
+
 @pytest.fixture(autouse=True)
 def clean_sandbox(request: pytest.FixtureRequest) -> Iterator[None]:
     if "sandbox" not in request.fixturenames:
         yield
         return
     state = request.getfixturevalue("sandbox").state
+    _collect_requests(request.config, state)
     state.reset()  # outbox, faults, remembered uuids, request log, page cap: each test starts clean
     yield
+    _collect_requests(request.config, state)
     state.clear_faults()
 
 
