@@ -27,6 +27,9 @@ from cards import errors as error_cards
 log = logging.getLogger(__name__)
 
 _PLACEHOLDER = re.compile(r"@_user_\d+|@_all")
+# A command is a few words; Feishu lets a text message carry ~150 KB. Only the first MAX_COMMAND_CHARS characters
+# are read (before and after NFKC, which can lengthen text), so no message makes parsing slow; the rest is ignored.
+MAX_COMMAND_CHARS = 2000
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -74,7 +77,9 @@ def parse_command(
     `aliases` maps a folded alias ("whois", "查人", "my okr") to its command's name. An unmatched
     first word becomes the call's name, so the router can answer with help and a suggestion.
     Mentions of people other than the bot are kept, in order, as structured arguments.
+    Only the first MAX_COMMAND_CHARS characters of `text` are read.
     """
+    text = text[:MAX_COMMAND_CHARS]
     by_key = {m.key: m for m in mentions}
     people: list[Mention] = []
 
@@ -85,7 +90,7 @@ def parse_command(
         return " "
 
     plain = unicodedata.normalize("NFKC", _PLACEHOLDER.sub(drop_placeholder, text))
-    plain = " ".join(plain.split())
+    plain = " ".join(plain[:MAX_COMMAND_CHARS].split())
     locale = detect_locale(plain, default_locale)
     if not plain:
         return CommandCall(name="help", mentions=tuple(people), locale=locale)

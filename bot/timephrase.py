@@ -13,7 +13,11 @@ Accepted (case-insensitive, NFKC so full-width digits and colons work, extra spa
   zone     an IANA name anywhere (`Asia/Tokyo`, `asia/tokyo`, `UTC`) or `北京时间`; else the caller's default
   cron     five classic fields `minute hour day month day_of_week` (optionally after the word `cron`)
 
-Pure: no I/O beyond the time-zone database that `zoneinfo` reads, no clock, no logging.
+Bounded: a phrase longer than MAX_PHRASE_CHARS is refused before it is read (WhenError("too_long")), every
+pattern below matches in linear time, and a time-zone name is looked up in a dict of the IANA names, never
+handed to the file system, so no phrase can hold the interpreter for long or raise anything but WhenError.
+
+Pure: no I/O beyond the time-zone database that `zoneinfo` reads once, no clock, no logging.
 """
 
 from __future__ import annotations
@@ -25,11 +29,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 from apscheduler.triggers.cron import CronTrigger
 
-__all__ = ["Schedule", "WhenError", "parse_when"]
+__all__ = ["MAX_PHRASE_CHARS", "Schedule", "WhenError", "parse_when"]
+
+# A schedule phrase is a few dozen characters (`每个工作日 下午5点半 Asia/Shanghai` is 27): anything longer is refused
+# before it is read, so no message can make the parser work for long.
+MAX_PHRASE_CHARS = 200
+_MAX_ZONE_CHARS = 64  # the longest IANA name, America/Argentina/ComodRivadavia, has 32
 
 # Weekdays are numbered as APScheduler and `datetime.weekday()` do: 0 = Monday … 6 = Sunday.
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -67,9 +76,9 @@ _DEFAULT_EXAMPLE = _Example("fri 17:00", "周五 17:00")
 class WhenError(ValueError):
     """A phrase that cannot be read. `kind` names the problem; `message(locale)` is the text for the chat card.
 
-    Kinds: empty, unknown, bad_time, missing_time, two_times, missing_day, missing_weekday, missing_day_of_month,
-    bad_day_of_month, two_days_of_month, needs_monthly, conflict, unknown_timezone, timezone_offset,
-    two_timezones, bad_cron, cron_field_count, cron_day_and_weekday, cron_never_fires.
+    Kinds: empty, too_long, unknown, bad_time, missing_time, two_times, missing_day, missing_weekday,
+    missing_day_of_month, bad_day_of_month, two_days_of_month, needs_monthly, conflict, unknown_timezone,
+    timezone_offset, two_timezones, bad_cron, cron_field_count, cron_day_and_weekday, cron_never_fires.
     """
 
     def __init__(
@@ -101,6 +110,7 @@ class WhenError(ValueError):
             ex=self.example.en if en else self.example.zh,
             field=field_en if en else field_zh,
             cron=_CRON_EXAMPLE,
+            limit=MAX_PHRASE_CHARS,
         )
 
 
@@ -110,6 +120,10 @@ _FORMS_ZH = "周五 17:00、工作日 9:30、每天 18:00、每月1号 10:00，�
 # (en_us, zh_cn) per kind. Short: they go into a chat card.
 _MESSAGES: dict[str, tuple[str, str]] = {
     "empty": ("No time given — try `{ex}`", "没有写时间，试试「{ex}」"),
+    "too_long": (
+        "That time is too long ({f} characters, at most {limit}) — write it in a few words, like `{ex}`",
+        "时间写得太长了（{f} 个字符，最多 {limit} 个），几个字就够，比如「{ex}」",
+    ),
     "unknown": ("Can't read “{f}” — try " + _FORMS_EN, "看不懂「{f}」，可以写：" + _FORMS_ZH),
     "bad_time": ("{f} is not a time of day — try `{ex}`", "「{f}」不是有效的时间，试试「{ex}」"),
     "missing_time": ("“{f}” needs a time of day — try `{ex}`", "「{f}」缺少时间，试试「{ex}」"),
@@ -369,16 +383,21 @@ def _zone_names() -> dict[str, str]:
 
 
 def _find_zone(name: str) -> str | None:
-    """The canonical IANA name for `name` (any case), or None."""
-    if not name or name.startswith("/") or ".." in name:
+    """The canonical IANA name for `name` (any case), or None.
+
+    Looked up among the names the time-zone database lists, never opened as a path: `ZoneInfo` turns a key
+    into a file (or a tzdata resource) name, so `../x` escapes, a 6,000-character `A/a/a/…` raises
+    RecursionError inside importlib, and a long one OSError.
+    """
+    if not name or len(name) > _MAX_ZONE_CHARS:
         return None
-    try:
-        return ZoneInfo(name).key
-    except (ZoneInfoNotFoundError, ValueError):
-        return _zone_names().get(name.lower())
+    return _zone_names().get(name.lower())
 
 
-_ZONE_PATH = re.compile(r"(?<![A-Za-z0-9_/*])([A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)+)(?![A-Za-z0-9_/])")
+# `Area/City` (`America/Argentina/Buenos_Aires`, `Etc/GMT+8`). The look-behind excludes every character the path
+# itself may contain, so a match is tried only at the start of a run and each run is scanned once: `a-a-a-…`
+# or `mon-mon-…` no longer restarts after every `-` (which made a 32 KB phrase take seconds).
+_ZONE_PATH = re.compile(r"(?<![A-Za-z0-9_+\-/*])([A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)+)(?![A-Za-z0-9_/])")
 _ZONE_OFFSET = re.compile(r"(?<![A-Za-z])((?:utc|gmt)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?)(?!\d)", re.IGNORECASE)
 _ZONE_WORDS_ZH = {"北京时间": "Asia/Shanghai", "东京时间": "Asia/Tokyo", "香港时间": "Asia/Hong_Kong"}
 _OFFSET_ZONES = {
@@ -390,7 +409,7 @@ _OFFSET_ZONES = {
 
 
 def _suggest_zone(name: str) -> _Example:
-    close = difflib.get_close_matches(name.lower(), list(_zone_names()), n=1, cutoff=0.75)
+    close = difflib.get_close_matches(name[:_MAX_ZONE_CHARS].lower(), list(_zone_names()), n=1, cutoff=0.75)
     suggestion = _zone_names()[close[0]] if close else "Asia/Shanghai"
     return _Example(suggestion, suggestion)
 
@@ -594,9 +613,10 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 
 
 def _read_number(text: str) -> int | None:
-    """`17` or Chinese numerals up to 99 (`十五`, `二十三`, `两`) → int."""
+    """`17` or Chinese numerals up to 99 (`十五`, `二十三`, `两`) → int; None for anything else, including digits
+    other than 0-9 and more than nine of them (`int()` refuses 4,300 and more)."""
     if text.isascii() and text.isdigit():
-        return int(text)
+        return int(text) if len(text) <= 9 else None
     if "十" in text:
         tens_text, _, ones_text = text.partition("十")
         if len(tens_text) > 1 or len(ones_text) > 1:
@@ -658,7 +678,7 @@ def _read_token(kind: str, match: re.Match[str]) -> _Token | None:
     if kind == "dom":
         return _Token("dom", text, number=_read_number(groups["n"] or groups["o"]))
     if kind == "num":
-        return _Token("num", text, number=int(text))
+        return _Token("num", text, number=_read_number(text))
     if kind == "zone_zh":
         return _Token("zone", text, zone=_ZONE_WORDS_ZH[text])
     if kind == "word":
@@ -868,7 +888,11 @@ def parse_when(text: str, *, default_tz: str, default: str | None = None) -> Sch
     zone = _find_zone(default_tz)
     if zone is None:
         raise WhenError("unknown_timezone", fragments=(default_tz,), example=_suggest_zone(default_tz))
+    if len(text) > MAX_PHRASE_CHARS:
+        raise WhenError("too_long", fragments=(str(len(text)),))
     cleaned = _normalise(text)
+    if len(cleaned) > MAX_PHRASE_CHARS:  # NFKC can lengthen a few characters (`㍻` → `平成`)
+        raise WhenError("too_long", fragments=(str(len(cleaned)),))
     if not cleaned:
         if default is None or not _normalise(default):
             raise WhenError("empty")

@@ -67,11 +67,19 @@ def _not_allowed(locale: str) -> Reply:
     return Reply(build_refusal_card(reason=reason, locale=locale), refused=True)
 
 
+# `stale 5`, `stale 5 days`, `超过5天`, `5天未更新`, `5 days stale`: one or two ASCII digits, each part matched once
+# (linear), the unit whole (`days`, not `d` + `ays`), and not the start of a longer number (`stale 123` is no `12`).
+_STALE = re.compile(r"(?:stale|超过|未更新)\s*([0-9]{1,2})(?![0-9])\s*(?:天|days?(?![a-z])|d(?![a-z]))?"
+                    r"|(?<![0-9])([0-9]{1,2})\s*(?:天未更新|days?\s*stale(?![a-z]))", re.ASCII | re.IGNORECASE)
+# A reminder's number as people type it (`3`, `#3`): ASCII digits, at most nine (ids are small; `int()` refuses
+# 4,300 digits and more, and `'᧚'.isdigit()` is True but `int('᧚')` fails).
+_ID = re.compile(r"[0-9]{1,9}", re.ASCII)
+
+
 def _stale_days(words: list[str]) -> tuple[list[str], int]:
     """Pull `stale 5` / `5天` / `5d` out of the phrase."""
     text = " ".join(words)
-    match = re.search(r"(?:stale|超过|未更新)\s*(\d{1,2})\s*(?:天|d|days)?"
-                      r"|\b(\d{1,2})\s*(?:天未更新|days?\s*stale)", text)
+    match = _STALE.search(text)
     if not match:
         return words, DEFAULT_STALE_DAYS
     days = int(match.group(1) or match.group(2))
@@ -113,9 +121,12 @@ def list_reply(call: CommandCall, ctx: Context) -> Reply:
 
 
 def _pick(ctx: Context, words: list[str]) -> tuple[Subscription | None, list[Subscription]]:
+    """The reminder a person named (`3`, `#3`), else the group's only one. A number that is not one of ours
+    (`᧚`, 5,000 digits) names no reminder: it never falls back to the only one."""
     subs = ctx.store.subscriptions(kind=KIND_OKR_REMINDER, target=ctx.chat.chat_id)
-    wanted = next((int(w.lstrip("#")) for w in words if w.lstrip("#").isdigit()), None)
-    if wanted is not None:
+    number = next((w.lstrip("#") for w in words if w.lstrip("#").isdigit()), None)
+    if number is not None:
+        wanted = int(number) if _ID.fullmatch(number) else None
         return next((s for s in subs if s.id == wanted), None), subs
     return (subs[0] if len(subs) == 1 else None), subs
 
