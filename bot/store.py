@@ -374,16 +374,31 @@ class Store:
 
     # -- API call counts ----------------------------------------------------------------------------------
     def add_api_calls(self, counts: dict[str, int], *, at: datetime) -> None:
+        """Add to this month's counts. Jobs due together add at once: one INSERT … ON CONFLICT DO UPDATE
+        (SQLite, PostgreSQL), rows in a fixed order so that two transactions never wait for each other."""
         month = _utc(at).strftime("%Y-%m")
-        for api, count in counts.items():
-            if count <= 0:
-                continue
-            with self.session() as s:
-                row = s.scalar(select(ApiCountRow).where(ApiCountRow.month == month, ApiCountRow.api == api))
-                if row is None:
-                    s.add(ApiCountRow(month=month, api=api, count=count))
-                else:
-                    row.count += count
+        rows = [{"month": month, "api": api, "count": count} for api, count in sorted(counts.items()) if count > 0]
+        if not rows:
+            return
+        upsert = _UPSERT.get(self.engine.dialect.name)
+        if upsert is not None:
+            statement = upsert(ApiCountRow.__table__)
+            statement = statement.on_conflict_do_update(index_elements=["month", "api"], set_={
+                "count": ApiCountRow.__table__.c.count + statement.excluded.count})
+            with self.engine.begin() as conn:
+                conn.execute(statement, rows)
+            return
+        for row in rows:  # another database: update, else insert, else (someone inserted meanwhile) update
+            for _ in range(2):
+                try:
+                    with self.session() as s:
+                        where = (ApiCountRow.month == month, ApiCountRow.api == row["api"])
+                        if not s.execute(update(ApiCountRow).where(*where)
+                                         .values(count=ApiCountRow.count + row["count"])).rowcount:
+                            s.add(ApiCountRow(**row))
+                    break
+                except IntegrityError:
+                    continue
 
     def api_calls(self, month: str) -> dict[str, int]:
         with self.session() as s:

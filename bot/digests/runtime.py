@@ -141,8 +141,12 @@ class RunData:
         return self._in_attendance
 
     def api_calls(self) -> dict[str, int]:
-        after = self.clients.caller.call_counts
-        return {k: v - self._calls_before.get(k, 0) for k, v in after.items() if v - self._calls_before.get(k, 0)}
+        """API calls made since the run began or since this was last asked: the jobs sharing a run each
+        record what was new when they finished, so that together they count every call once."""
+        with self._lock:
+            after = self.clients.caller.call_counts
+            before, self._calls_before = self._calls_before, after
+        return {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0)}
 
 
 def previous_fire_time(trigger, now: datetime) -> datetime | None:
