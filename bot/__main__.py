@@ -79,6 +79,30 @@ def _longconn(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _secret_key(_args: argparse.Namespace) -> int:
+    """Print a new BOT_SECRET_KEY (a Fernet key: 32 random bytes)."""
+    from bot.settings import new_secret_key
+
+    print(new_secret_key())
+    return 0
+
+
+def _rotate_keys(_args: argparse.Namespace) -> int:
+    """Re-encrypt every stored user token with BOT_SECRET_KEY (earlier keys from BOT_SECRET_KEY_PREVIOUS)."""
+    from bot.store import Store
+    from bot.tokens import rotate_tokens
+
+    settings = Settings.from_env()
+    if not settings.secret_key:
+        raise ConfigError("BOT_SECRET_KEY is not set: nothing to rotate to (generate one with "
+                          "`python -m bot secret-key`)")
+    rotated, unreadable = rotate_tokens(Store(settings.database_url), secret_key=settings.secret_key,
+                                        previous=settings.secret_key_previous)
+    print(f"re-encrypted {rotated} user token(s) with BOT_SECRET_KEY; {unreadable} unreadable with any "
+          "configured key (left as they are; deleted when next used)")
+    return 1 if unreadable else 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -97,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
                    ).set_defaults(func=_worker)
     sub.add_parser("scheduler", help="run the scheduler process (digests, reminders)").set_defaults(func=_scheduler)
     sub.add_parser("longconn", help="receive events over a WebSocket long connection").set_defaults(func=_longconn)
+    sub.add_parser("secret-key", help="print a new BOT_SECRET_KEY").set_defaults(func=_secret_key)
+    sub.add_parser("rotate-keys", help="re-encrypt stored user tokens with BOT_SECRET_KEY (old keys in "
+                   "BOT_SECRET_KEY_PREVIOUS)").set_defaults(func=_rotate_keys)
     demo = sub.add_parser("demo", help="chat with the bot against the built-in Feishu sandbox")
     demo.add_argument("--as", dest="as_person", default="", help="who you are (a seeded name)")
     demo.add_argument("--say", default=None, help="send one message, print the reply, exit")

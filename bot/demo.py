@@ -268,7 +268,7 @@ def start_demo(*, scheduler: bool = False, clock: Callable[[], datetime] | None 
         encrypt_key=secrets.token_hex(16),
         domain=sandbox_url,
         database_url=f"sqlite:///{tempfile.mkdtemp(prefix='okrbot-demo-')}/bot.db",
-        secret_key=secrets.token_hex(16),
+        secret_key=secrets.token_hex(32),
         public_url=bot_url,
     )
     holder["app"] = create_app(settings, clock=clock)

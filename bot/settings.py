@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
+import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -40,6 +44,41 @@ def _float(env: Mapping[str, str], key: str, default: float) -> float:
         raise ConfigError(f"{key} must be a number, got {raw!r}") from exc
 
 
+SECRET_KEY_MIN_BYTES = 32  # BOT_SECRET_KEY carries at least this many random bytes
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]+=*")
+
+
+def new_secret_key() -> str:
+    """A fresh BOT_SECRET_KEY: a Fernet key (URL-safe base64 of 32 random bytes), as `python -m bot secret-key`
+    prints it."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+def secret_key_material(value: str, *, name: str = "BOT_SECRET_KEY") -> tuple[bytes, bool]:
+    """The random bytes a secret key carries and whether it is a Fernet key (used as is); ConfigError, naming
+    `name` and never echoing the value, for anything that is not a Fernet key, 64+ hex characters or padded
+    base64 of 32+ bytes. Bytes repeating a few values ("000…", "abab…") are refused too: they are not random."""
+    text = value.strip()
+    raw: bytes | None = None
+    if _HEX.fullmatch(text):  # hex only counts as hex: 48 hex characters are 24 bytes, whatever base64 says
+        raw = bytes.fromhex(text) if len(text) % 2 == 0 else None
+    elif _BASE64.fullmatch(text) and len(text) % 4 == 0:
+        try:
+            raw = base64.b64decode(text.replace("-", "+").replace("_", "/"), validate=True)
+        except (binascii.Error, ValueError):
+            raw = None
+    if raw is None or len(raw) < SECRET_KEY_MIN_BYTES or len(set(raw)) < SECRET_KEY_MIN_BYTES // 2:
+        raise ConfigError(
+            f"{name} must be a strong random key: a Fernet key, or at least {SECRET_KEY_MIN_BYTES} random bytes as "
+            f"{2 * SECRET_KEY_MIN_BYTES}+ hex characters or base64 (a passphrase is refused). Generate one with "
+            "`python -m bot secret-key`. Tokens stored under an earlier key stay readable while that key is listed "
+            "in BOT_SECRET_KEY_PREVIOUS; `python -m bot rotate-keys` then re-encrypts them with the new key."
+        )
+    is_fernet = len(raw) == 32 and len(text) == 44 and "+" not in text and "/" not in text
+    return raw, is_fernet
+
+
 DEDUP_TTL = 12 * 3600.0  # seconds an event id / message id is remembered (Feishu retries for ~7 h)
 
 
@@ -59,6 +98,8 @@ class Settings:
     # People authorise the bot to act as them (user token). Tokens are encrypted with a key derived
     # from secret_key; public_url is where Feishu sends people back (`{public_url}/oauth/callback`).
     secret_key: str = ""
+    # Earlier keys (BOT_SECRET_KEY_PREVIOUS, comma-separated, any strength): decrypt only, until rotate-keys.
+    secret_key_previous: tuple[str, ...] = ()
     public_url: str = ""
     workers: int = 8
     http_timeout: float = 10.0
@@ -89,6 +130,11 @@ class Settings:
     # Answered messages (what people wrote) are deleted from the inbox table after this many seconds.
     # At least the dedup window: the inbox row is also what refuses a message delivered again.
     inbox_retention: float = 7 * 86400.0
+    # Quota guards: a subscription fires at most once per this many minutes; a group holds at most this many
+    # active reminders; `remind run` (per group) and `digest now` (per person) at most once per cool-down.
+    min_schedule_minutes: float = 60.0
+    max_group_reminders: int = 5
+    run_cooldown_minutes: float = 10.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -113,6 +159,9 @@ class Settings:
         if retention_days * 86400 < DEDUP_TTL:
             raise ConfigError(f"BOT_INBOX_RETENTION_DAYS must be at least {DEDUP_TTL / 86400:g} "
                               "(the dedup window: the inbox also refuses a message delivered again)")
+        secret_key = env.get("BOT_SECRET_KEY", "")
+        if secret_key.strip():
+            secret_key_material(secret_key)  # refuses a weak key at start
         return cls(
             app_id=env["FEISHU_APP_ID"],
             app_secret=env["FEISHU_APP_SECRET"],
@@ -125,7 +174,9 @@ class Settings:
             timezone=env.get("BOT_TIMEZONE", "").strip() or "Asia/Shanghai",
             default_locale="en_us" if env.get("BOT_LOCALE", "").lower().startswith("en") else "zh_cn",
             okr_visibility=visibility,
-            secret_key=env.get("BOT_SECRET_KEY", ""),
+            secret_key=secret_key,
+            secret_key_previous=tuple(k.strip() for k in env.get("BOT_SECRET_KEY_PREVIOUS", "").split(",")
+                                      if k.strip()),
             public_url=env.get("BOT_PUBLIC_URL", "").strip().rstrip("/"),
             workers=max(1, workers),
             http_timeout=_float(env, "FEISHU_HTTP_TIMEOUT", 10.0),
@@ -136,6 +187,9 @@ class Settings:
             worker_id=env.get("BOT_WORKER_ID", "").strip()[:64],
             people_cache_size=max(1, int(_float(env, "PEOPLE_CACHE_SIZE", 2_000))),
             inbox_retention=retention_days * 86400,
+            min_schedule_minutes=max(1.0, _float(env, "BOT_MIN_SCHEDULE_MINUTES", 60.0)),
+            max_group_reminders=max(1, int(_float(env, "BOT_MAX_GROUP_REMINDERS", 5))),
+            run_cooldown_minutes=max(0.0, _float(env, "BOT_RUN_COOLDOWN_MINUTES", 10.0)),
         )
 
     def with_(self, **changes: object) -> Settings:

@@ -429,6 +429,18 @@ class Store:
         with self.session() as s:
             return bool(s.execute(delete(UserTokenRow).where(*where)).rowcount)
 
+    def user_token_ciphertexts(self) -> list[tuple[str, str]]:
+        """(open_id, ciphertext) of every stored user token (key rotation)."""
+        with self.session() as s:
+            return [(row.open_id, row.ciphertext) for row in s.scalars(select(UserTokenRow))]
+
+    def replace_user_token_ciphertext(self, open_id: str, *, old: str, new: str) -> bool:
+        """Store a re-encrypted token, only while the stored ciphertext is still `old` (not refreshed meanwhile)."""
+        with self.session() as s:
+            return bool(s.execute(update(UserTokenRow).where(UserTokenRow.open_id == open_id,
+                                                             UserTokenRow.ciphertext == old)
+                                  .values(ciphertext=new)).rowcount)
+
     def add_oauth_state(self, state: str, open_id: str, *, expires_at: datetime) -> None:
         with self.session() as s:
             s.add(OAuthStateRow(state=state, open_id=open_id, expires_at=_utc(expires_at), used=False))

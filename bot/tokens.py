@@ -1,5 +1,10 @@
 """People's user access tokens: encrypted at rest, refreshed before they expire, deleted on logout or
-when a refresh fails; and the authorisation links' `state`, bound to one person, short-lived, single use."""
+when a refresh fails; and the authorisation links' `state`, bound to one person, short-lived, single use.
+
+Keys: BOT_SECRET_KEY is a Fernet key (used as is) or 32+ random bytes (HKDF-SHA256 turns them into one).
+Earlier keys (BOT_SECRET_KEY_PREVIOUS) and the old derivation (one SHA-256 of a fixed prefix and the key, which
+releases up to this one used) only decrypt, so stored tokens stay readable until `python -m bot rotate-keys`
+re-encrypts them with the current key."""
 
 from __future__ import annotations
 
@@ -10,10 +15,13 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from bot.feishu.errors import FeishuApiError
 from bot.feishu.user_api import TokenSet, UserApi
+from bot.settings import ConfigError, secret_key_material
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -22,19 +30,63 @@ STATE_TTL = timedelta(minutes=10)
 REFRESH_AHEAD = timedelta(minutes=5)  # refresh a token this long before it expires
 
 
+HKDF_INFO = b"okr-bot user tokens v2"
+
+
 def fernet_for(secret_key: str) -> Fernet:
-    """A Fernet key derived from BOT_SECRET_KEY (any passphrase; a Fernet key also works)."""
+    """The Fernet that encrypts with a strong BOT_SECRET_KEY: a Fernet key as is, other random bytes through
+    HKDF-SHA256. ConfigError for a weak key."""
+    material, is_fernet = secret_key_material(secret_key)
+    if is_fernet:
+        return Fernet(secret_key.strip())
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=HKDF_INFO).derive(material)
+    return Fernet(base64.urlsafe_b64encode(derived))
+
+
+def legacy_fernet_for(secret_key: str) -> Fernet:
+    """The old derivation (one SHA-256 of a fixed prefix and the key, any passphrase): decryption only."""
     digest = hashlib.sha256(("okr-bot user tokens:" + secret_key).encode("utf-8")).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
 
 
+def token_cipher(secret_key: str, previous: tuple[str, ...] = ()) -> MultiFernet:
+    """Encrypts with the current key; decrypts with it, then with the old derivation of it (tokens stored
+    before this release under the same key), then with each earlier key both ways."""
+    keys = [fernet_for(secret_key), legacy_fernet_for(secret_key)]
+    for old in previous:
+        try:
+            keys.append(fernet_for(old))
+        except ConfigError:  # a weak earlier key only ever had the old derivation
+            pass
+        keys.append(legacy_fernet_for(old))
+    return MultiFernet(keys)
+
+
+def rotate_tokens(store: Store, *, secret_key: str, previous: tuple[str, ...] = ()) -> tuple[int, int]:
+    """Re-encrypt every stored user token with the current key; (re-encrypted, unreadable). An unreadable token
+    (its key is in neither BOT_SECRET_KEY nor BOT_SECRET_KEY_PREVIOUS) is left as it is and counted; a token
+    refreshed meanwhile by a running bot is already under the current key and is left alone."""
+    cipher = token_cipher(secret_key, previous)
+    rotated = unreadable = 0
+    for open_id, ciphertext in store.user_token_ciphertexts():
+        try:
+            fresh = cipher.rotate(ciphertext.encode("ascii")).decode("ascii")
+        except (InvalidToken, ValueError):
+            log.warning("stored token of %s cannot be decrypted with any configured key; left as it is", open_id)
+            unreadable += 1
+            continue
+        if store.replace_user_token_ciphertext(open_id, old=ciphertext, new=fresh):
+            rotated += 1
+    return rotated, unreadable
+
+
 class TokenVault:
-    def __init__(self, store: Store, users: UserApi, *, secret_key: str) -> None:
+    def __init__(self, store: Store, users: UserApi, *, secret_key: str, previous_keys: tuple[str, ...] = ()) -> None:
         if not secret_key:
             raise ValueError("BOT_SECRET_KEY is needed to store user tokens")
         self._store = store
         self._users = users
-        self._fernet = fernet_for(secret_key)
+        self._fernet = token_cipher(secret_key, previous_keys)
 
     # -- authorisation links ------------------------------------------------------------------------------
     def new_state(self, open_id: str, *, now: datetime) -> str:
@@ -100,6 +152,7 @@ class TokenVault:
         try:
             return json.loads(self._fernet.decrypt(ciphertext.encode("ascii")))
         except (InvalidToken, ValueError):
-            log.warning("stored token of %s cannot be decrypted (BOT_SECRET_KEY changed?); deleted", open_id)
+            log.warning("stored token of %s cannot be decrypted (BOT_SECRET_KEY changed without listing the old "
+                        "key in BOT_SECRET_KEY_PREVIOUS?); deleted", open_id)
             self._store.delete_user_token(open_id, only_if=ciphertext)
             return None

@@ -158,7 +158,8 @@ def reply_parts(
     feishu = feishu or FeishuClients.create(settings)
     store = store or Store(settings.database_url)
     executor = executor or ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="bot-worker")
-    vault = TokenVault(store, feishu.users, secret_key=settings.secret_key) if settings.secret_key else None
+    vault = (TokenVault(store, feishu.users, secret_key=settings.secret_key,
+                        previous_keys=settings.secret_key_previous) if settings.secret_key else None)
     return store, executor, Router(ALL, clients=feishu, settings=settings, clock=clock, store=store, vault=vault)
 
 

@@ -11,11 +11,13 @@ import pytest
 import requests
 
 from bot.inbox import InlineExecutor
+from bot.settings import new_secret_key
 from bot.web import create_app
 from cards.text import buttons_of
 from tests.conftest import NOW, Chat, card_title
 
 PUBLIC_URL = "http://bot.example.test"
+SECRET_KEY = new_secret_key()
 
 
 class Clock:
@@ -38,7 +40,7 @@ def db_path(tmp_path):
 
 @pytest.fixture
 def bot(settings, sandbox, clock, db_path):
-    configured = settings.with_(secret_key="test-secret-key", public_url=PUBLIC_URL,
+    configured = settings.with_(secret_key=SECRET_KEY, public_url=PUBLIC_URL,
                                 database_url=f"sqlite:///{db_path}")
     app = create_app(configured, executor=InlineExecutor(), clock=clock)
     return Chat(app.test_client(), sandbox, configured)
@@ -153,7 +155,7 @@ def test_two_processes_refreshing_one_token_at_once_keep_it(bot, settings, sandb
     instead of deleting it."""
     login(bot, "杨帆")
     open_id = bot.person("杨帆").open_id
-    configured = settings.with_(secret_key="test-secret-key", public_url=PUBLIC_URL,
+    configured = settings.with_(secret_key=SECRET_KEY, public_url=PUBLIC_URL,
                                 database_url=f"sqlite:///{db_path}")
     first = bot.client.application.extensions["bot"].router.vault
     second = create_app(configured, executor=InlineExecutor(), clock=clock).extensions["bot"].router.vault
