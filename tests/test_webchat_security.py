@@ -15,7 +15,7 @@ from bot.demo import start_demo
 from bot.webchat.app import create_webchat, is_card_value
 from cards.text import buttons_of, callback_value
 from tests.conftest import NOW
-from tests.webchat_fixtures import okr_card
+from tests.webchat_fixtures import all_cards, okr_card
 
 FORGED = {"cmd": "roster", "args": ["all"]}
 
@@ -228,3 +228,11 @@ def test_the_okr_card_sends_its_buttons_values_and_nothing_else():
     assert not is_card_value(card, FORGED)
     assert not is_card_value(card, {})  # no form, no picker: an empty value is not a press of this card
     assert not is_card_value({"text": "okr"}, {})  # a text message has nothing to press
+
+
+def test_a_link_button_sends_nothing_and_only_a_form_submit_sends_an_empty_value():
+    login = all_cards()["login"]  # its button opens the authorisation page: no callback at all
+    assert buttons_of(login) and not is_card_value(login, {})
+    submit = {"tag": "button", "form_action_type": "submit", "text": {"content": "OK"}}
+    assert is_card_value({"body": {"elements": [{"tag": "form", "elements": [submit]}]}}, {})
+    assert not is_card_value({"body": {"elements": [{**submit, "form_action_type": "reset"}]}}, {})
