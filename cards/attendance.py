@@ -205,7 +205,7 @@ def build_attendance_card(
         elements += pager(page, pages, total, value_for_page, locale=locale)
     title = t(locale, "考勤组：", "Attendance group: ") + group.name
     subtitle = day.isoformat() if punches is not None and day is not None else ""
-    return card(title, elements, template="turquoise", subtitle=subtitle, summary=title)
+    return card(title, elements, template="turquoise", subtitle=subtitle, summary=title, forwardable=False)
 
 
 def build_groups_card(

@@ -39,12 +39,14 @@ def card(
     template: str = "blue",
     subtitle: str = "",
     summary: str = "",
+    forwardable: bool = True,
 ) -> Card:
-    """A whole schema 2.0 card. Titles are plain_text, so they need no escaping."""
+    """A whole schema 2.0 card. Titles are plain_text, so they need no escaping. A card about people that only
+    its recipient may see (roster, attendance, digest, one's own profile) is not forwardable."""
     header: dict[str, Any] = {"title": {"tag": "plain_text", "content": title}, "template": template}
     if subtitle:
         header["subtitle"] = {"tag": "plain_text", "content": subtitle}
-    config: dict[str, Any] = {"update_multi": True, "enable_forward": True}
+    config: dict[str, Any] = {"update_multi": True, "enable_forward": forwardable}
     if summary:
         config["summary"] = {"content": summary}
     return {"schema": "2.0", "config": config, "header": header, "body": {"elements": elements}}

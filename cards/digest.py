@@ -81,7 +81,8 @@ def build_digest_card(
         names = "、".join(escape(n) for n in not_in_attendance[:30])
         elements += [hr(), markdown(t(locale, f"**不在任何考勤组**：{names}", f"**In no attendance group**: {names}"))]
     title = t(locale, f"{manager_name} 的团队周报", f"Team digest for {manager_name}")
-    card_json = card(title, elements, template="red" if problems else "green", subtitle=period_name, summary=title)
+    card_json = card(title, elements, template="red" if problems else "green", subtitle=period_name, summary=title,
+                     forwardable=False)
     if len(json.dumps(card_json, ensure_ascii=False).encode("utf-8")) > 28 * 1024 and len(bars) > 10:
         return build_digest_card(manager_name=manager_name, period_name=period_name, team_size=team_size,
                                  average_progress=average_progress, problems=problems[:MAX_PROBLEM_LINES],

@@ -28,8 +28,9 @@ def _name_line(p: Person, locale: str) -> str:
     return name
 
 
-def build_person_card(p: Person, *, departments: list[Department], locale: str) -> Card:
-    """A person's directory card: allow-listed fields only, leader shown (not @-notified)."""
+def build_person_card(p: Person, *, departments: list[Department], locale: str, forwardable: bool = True) -> Card:
+    """A person's directory card: allow-listed fields only, leader shown (not @-notified). One's own profile
+    (`me`, read as the person) is not forwardable."""
     dept_names = "、".join(escape(d.display_name(locale)) for d in departments if d.display_name(locale))
     rows = [
         (t(locale, "英文名", "English name"), escape(p.en_name) if p.en_name != p.name else ""),
@@ -48,7 +49,7 @@ def build_person_card(p: Person, *, departments: list[Department], locale: str) 
     title = p.name or p.en_name
     subtitle = p.en_name if p.en_name and p.en_name != p.name else ""
     return card(title, elements, template="indigo" if p.is_active else "grey", subtitle=subtitle,
-                summary=t(locale, "人员信息", "Person"))
+                summary=t(locale, "人员信息", "Person"), forwardable=forwardable)
 
 
 def build_pick_card(query: str, matches: list[Person], *, departments: dict[str, Department], locale: str,

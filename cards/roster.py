@@ -62,4 +62,4 @@ def build_roster_card(
     else:
         elements.append(markdown(t(locale, "没有符合条件的人员。", "Nobody matches.")))
     elements += pager(page, pages, total, value_for_page, locale=locale, extra=scope_note)
-    return card(title, elements, template="violet", summary=title)
+    return card(title, elements, template="violet", summary=title, forwardable=False)

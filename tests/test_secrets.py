@@ -18,6 +18,7 @@ from bot.inbox import InlineExecutor
 from bot.settings import ConfigError, Settings, new_secret_key
 from bot.store import Store
 from bot.web import create_app
+from cards.validate import assert_valid_card
 from tests.conftest import NOW, Chat, card_title
 
 OLD_PASSPHRASE = "okr-bot-2025"  # what deployments used to set; the stored token fell to a dictionary guess
@@ -178,3 +179,40 @@ def test_rotate_keys_reports_tokens_no_configured_key_reads_and_leaves_them(
     assert main(["rotate-keys"]) == 1
     assert "re-encrypted 0 user token(s) with BOT_SECRET_KEY; 1 unreadable" in capsys.readouterr().out
     assert Store(db_url).user_token_ciphertexts() == before
+
+
+# ---- private cards cannot be forwarded -------------------------------------------------------------------------
+@pytest.fixture
+def admin_chat(settings, sandbox, tmp_path):
+    """郭芳 (head of HR) is an admin; 杨帆 has authorised the bot (for `me`)."""
+    configured = settings.with_(admins=frozenset({sandbox.seed.person("guofang").open_id}),
+                                database_url=f"sqlite:///{tmp_path / 'bot.db'}", secret_key=new_secret_key(),
+                                public_url="http://bot.example.test")
+    app = create_app(configured, executor=InlineExecutor(), clock=lambda: NOW)
+    open_id = sandbox.seed.find_people(NAME)[0].open_id
+    pair = sandbox.state.issue_user_token(open_id)
+    app.extensions["bot"].router.vault.save(open_id, TokenSet(pair["access_token"], pair["refresh_token"],
+                                                              NOW + timedelta(hours=2), NOW + timedelta(days=30)))
+    return Chat(app.test_client(), sandbox, configured)
+
+
+def _forwardable(entry) -> bool:
+    assert_valid_card(entry["content"])  # enable_forward is part of the card JSON 2.0 config
+    return entry["content"]["config"]["enable_forward"]
+
+
+@pytest.mark.parametrize(("who", "text", "title"), [
+    ("郭芳", "花名册", "花名册"),
+    ("郭芳", "考勤组 总部考勤组", "考勤组：总部考勤组"),
+    ("王磊", "周报 立即", "王磊 的团队周报"),
+    (NAME, "我", NAME),
+])
+def test_private_cards_cannot_be_forwarded(admin_chat, who, text, title):
+    entries = [e for e in admin_chat.say(who, text) if card_title(e).startswith(title)]
+    assert entries and not any(_forwardable(e) for e in entries)
+
+
+@pytest.mark.parametrize(("text", "title"), [("help", "What I can do"), ("okr", "Lei Wang's OKRs")])
+def test_public_cards_may_be_forwarded(admin_chat, text, title):
+    [entry] = admin_chat.say("王磊", text)
+    assert card_title(entry) == title and _forwardable(entry)

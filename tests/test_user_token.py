@@ -199,6 +199,7 @@ def test_profile_change_needs_the_owners_confirmation(bot, sandbox):
     assert sandbox.state.profile_changes(bot.person("杨帆").open_id) in (None, {})
     status, answer = bot.click("杨帆", entry, "确认修改")
     assert answer["toast"]["content"] == "已修改。"
+    assert answer["card"]["data"]["config"]["enable_forward"] is False  # one's own profile stays private
     assert sandbox.state.profile_changes(bot.person("杨帆").open_id)["city"] == "杭州"
     [entry] = bot.say("杨帆", "我")
     assert "杭州" in bot.text_of(entry)

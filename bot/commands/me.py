@@ -32,8 +32,8 @@ def run(call: CommandCall, ctx: Context) -> Reply:
             return Reply({}, toast=t(call.locale, "这个字段不能修改。", "That field cannot be changed."), refused=True)
         ctx.clients.users.update_me(token, ctx.sender_open_id, str(confirm), str(call.options.get("value", "")))
         me = ctx.clients.users.get_user(token, ctx.sender_open_id)
-        return Reply(build_person_card(me, departments=[], locale=call.locale), toast=t(call.locale, "已修改。",
-                                                                                       "Changed."))
+        return Reply(build_person_card(me, departments=[], locale=call.locale, forwardable=False),
+                     toast=t(call.locale, "已修改。", "Changed."))
     words = list(call.args)
     if len(words) >= 3 and words[0].casefold() in SET_WORDS and words[1].casefold() in FIELD_WORDS:
         field = FIELD_WORDS[words[1].casefold()]
@@ -45,7 +45,8 @@ def run(call: CommandCall, ctx: Context) -> Reply:
                      private=True)
     me = ctx.clients.users.get_user(token, ctx.sender_open_id)
     departments = [ctx.clients.contact.get_department(d) for d in me.department_ids if d and d != "0"]
-    return Reply(build_person_card(me, departments=departments, locale=call.locale), private=True)
+    return Reply(build_person_card(me, departments=departments, locale=call.locale, forwardable=False),
+                 private=True)
 
 
 COMMAND = Command(
