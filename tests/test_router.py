@@ -6,7 +6,7 @@ import pytest
 
 from bot.commands import ALL
 from bot.models import Mention
-from bot.router import detect_locale, parse_command
+from bot.router import MAX_COMMAND_CHARS, detect_locale, parse_command
 
 ALIASES = {a.casefold(): c.name for c in ALL for a in (c.name, *c.aliases)}
 BOT = Mention("@_user_1", "ou_bot", "OKR 助手")
@@ -62,3 +62,9 @@ def test_locale_follows_the_language_typed():
     assert parse("查人 Alex").locale == "zh_cn"
     assert detect_locale("123", "zh_cn") == "zh_cn"
     assert detect_locale("", "en_us") == "en_us"
+
+
+def test_only_the_first_max_command_chars_are_read():
+    call = parse("remind okr " + "mon-" * 8000)
+    assert call.name == "remind"
+    assert call.args[0] == "okr" and len("remind " + call.text) == MAX_COMMAND_CHARS

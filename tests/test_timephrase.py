@@ -295,6 +295,9 @@ REJECTED = [
     ("30 9 * *", "cron_field_count", ["5 fields"], ["5 个字段"]),
     ("0 0 30 2 *", "cron_never_fires", ["never fires"], ["永远不会触发"]),
     ("30 9 1 * 1", "cron_day_and_weekday", ["both a day of month and a weekday"], ["同时限定了日期和星期"]),
+    ("fri 17:00 " + "mon-" * 60, "too_long", ["too long (250 characters, at most 200)", "`fri 17:00`"],
+     ["太长了（250 个字符，最多 200 个）", "「周五 17:00」"]),
+    ("fri 17:00 A/" + "a/" * 80 + "a", "unknown_timezone", ["Unknown time zone “A/a/a/"], ["不认识时区「A/a/a/"]),
 ]
 
 
