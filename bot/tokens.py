@@ -19,6 +19,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from bot.db import checkpoint
 from bot.feishu.errors import FeishuApiError
 from bot.feishu.user_api import TokenSet, UserApi
 from bot.settings import ConfigError, secret_key_material
@@ -77,6 +78,8 @@ def rotate_tokens(store: Store, *, secret_key: str, previous: tuple[str, ...] = 
             continue
         if store.replace_user_token_ciphertext(open_id, old=ciphertext, new=fresh):
             rotated += 1
+    if rotated:
+        checkpoint(store.engine)  # no copy under the old key stays in the SQLite log
     return rotated, unreadable
 
 
@@ -104,7 +107,13 @@ class TokenVault:
                                     expires_at=tokens.expires_at, refresh_expires_at=tokens.refresh_expires_at)
 
     def forget(self, open_id: str) -> bool:
-        return self._store.delete_user_token(open_id)
+        """`logout`: delete the person's token here. Feishu has no endpoint that revokes a user access or refresh
+        token (its authen API only issues and refreshes them), so deleting our only copy is what ends it: the
+        row is overwritten (secure_delete) and the SQLite log emptied, so the file keeps no old copy."""
+        deleted = self._store.delete_user_token(open_id)
+        if deleted:
+            checkpoint(self._store.engine)
+        return deleted
 
     def has_token(self, open_id: str) -> bool:
         return self._store.user_token(open_id) is not None

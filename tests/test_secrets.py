@@ -130,8 +130,11 @@ def test_an_old_token_is_readable_with_its_key_in_previous_and_after_rotate_keys
     for key, value in _env(BOT_SECRET_KEY=new_key, BOT_SECRET_KEY_PREVIOUS=f"an-even-older-one, {OLD_PASSPHRASE}",
                            DATABASE_URL=db_url).items():
         monkeypatch.setenv(key, value)
+    [(_, old_ciphertext)] = Store(db_url).user_token_ciphertexts()
     assert main(["rotate-keys"]) == 0
     assert "re-encrypted 1 user token(s)" in capsys.readouterr().out
+    files = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("bot.db"))
+    assert old_ciphertext[:40].encode() not in files  # no copy under the old key is left in the file or its log
 
     [(_, ciphertext)] = Store(db_url).user_token_ciphertexts()
     with pytest.raises(InvalidToken):

@@ -178,6 +178,22 @@ def test_two_processes_refreshing_one_token_at_once_keep_it(bot, settings, sandb
     assert "按你的飞书可见范围搜索" in _note(entry)
 
 
+def _database_bytes(db_path) -> bytes:
+    return b"".join(p.read_bytes() for p in db_path.parent.iterdir() if p.name.startswith(db_path.name))
+
+
+def test_logout_leaves_no_copy_of_the_token_in_the_database_files(bot, db_path):
+    """Feishu cannot revoke a user token, so logout must erase the only copy: file and log."""
+    login(bot, "杨帆")
+    store = bot.client.application.extensions["bot"].router.vault._store
+    ciphertext, _, _ = store.user_token(bot.person("杨帆").open_id)
+    assert ciphertext.encode() in _database_bytes(db_path)
+    [entry] = bot.say("杨帆", "取消授权")
+    assert card_title(entry) == "取消授权" and "已删除" in bot.text_of(entry)
+    assert ciphertext.encode() not in _database_bytes(db_path)
+    assert ciphertext[:40].encode() not in _database_bytes(db_path)
+
+
 def test_tokens_are_encrypted_at_rest(bot, db_path, clock):
     login(bot, "杨帆")
     vault = bot.client.application.extensions["bot"].router.vault
