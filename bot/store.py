@@ -118,6 +118,15 @@ class ApiCountRow(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class CooldownRow(Base):
+    """Until when a costly command may not run again for a key (`remind run` in a group, `digest now` for a
+    person): in the database, so every process sees the same cool-down."""
+
+    __tablename__ = "cooldowns"
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class InboxRow(Base):
     """An accepted message, recorded before the webhook answers, done once its reply is sent."""
 
@@ -273,6 +282,24 @@ class Store:
                                                              SubscriptionRow.active.is_(True)).values(active=False))
             return bool(result.rowcount)
 
+    def reschedule(self, subscription_id: int, schedule: dict[str, str], *, locale: str | None = None) -> bool:
+        """Change an active subscription's time (and the language it is sent in)."""
+        values: dict[str, Any] = {"schedule": json.dumps(schedule)}
+        if locale:
+            values["locale"] = locale
+        with self.session() as s:
+            result = s.execute(update(SubscriptionRow).where(SubscriptionRow.id == subscription_id,
+                                                             SubscriptionRow.active.is_(True)).values(**values))
+            return bool(result.rowcount)
+
+    def keep_first_subscription(self, *, kind: str, target: str) -> Subscription | None:
+        """One active subscription of `kind` for `target`: the oldest stays, later ones are turned off. Called
+        after adding one, it undoes a race (two `digest on` at once): the last to commit sees both rows."""
+        subs = self.subscriptions(kind=kind, target=target)
+        for extra in subs[1:]:
+            self.deactivate(extra.id)
+        return subs[0] if subs else None
+
     # -- exactly once -----------------------------------------------------------------------------------
     def claim_send(self, subscription_id: int, scheduled_for: datetime, recipient: str, *,
                    now: datetime | None = None) -> bool:
@@ -399,6 +426,35 @@ class Store:
                     break
                 except IntegrityError:
                     continue
+
+    # -- cool-downs ------------------------------------------------------------------------------------------
+    def start_cooldown(self, key: str, *, now: datetime, seconds: float) -> datetime | None:
+        """Start `key`'s cool-down of `seconds` unless one is running. None: started (go ahead); otherwise when
+        the running one ends. One caller wins, across processes: INSERT … ON CONFLICT DO UPDATE … WHERE ended."""
+        key, now = key[:160], _utc(now)
+        until = now + timedelta(seconds=seconds)
+        table = CooldownRow.__table__
+        upsert = _UPSERT.get(self.engine.dialect.name)
+        if upsert is not None:
+            statement = upsert(table).values(key=key, until=until)
+            statement = statement.on_conflict_do_update(index_elements=["key"], set_={"until": until},
+                                                        where=table.c.until <= now).returning(table.c.key)
+            with self.engine.begin() as conn:
+                if conn.execute(statement).first() is not None:
+                    return None
+        else:
+            try:
+                with self.session() as s:
+                    s.add(CooldownRow(key=key, until=until))
+                return None
+            except IntegrityError:
+                with self.session() as s:
+                    if s.execute(update(CooldownRow).where(CooldownRow.key == key, CooldownRow.until <= now)
+                                 .values(until=until)).rowcount:
+                        return None
+        with self.session() as s:
+            row = s.get(CooldownRow, key)
+            return _aware(row.until) if row else None
 
     def api_calls(self, month: str) -> dict[str, int]:
         with self.session() as s:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from bot.access import is_admin, manages
 from bot.commands.base import Command, CommandCall, Context, Reply
+from bot.commands.limits import refuse_during_cooldown, refuse_too_often, same_times
 from bot.store import KIND_OKR_REMINDER, Subscription
 from bot.timephrase import Schedule, WhenError, parse_when
 from cards.components import escape, t
@@ -15,6 +16,7 @@ from cards.errors import build_refusal_card
 from cards.subscriptions import SubscriptionLine, build_confirmation_card, build_list_card, build_why_card
 
 DEFAULT_STALE_DAYS = 7
+EXAMPLE = ("提醒 OKR 工作日 9:30", "remind okr weekdays 9:30")  # shown when a time is refused as too frequent
 ACTIONS = {
     "okr": "add", "add": "add", "on": "add", "订阅": "add", "开启": "add",
     "list": "list", "ls": "list", "列表": "list", "查看": "list",
@@ -95,6 +97,9 @@ def add(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
     except WhenError as exc:
         return Reply(build_confirmation_card(title=t(call.locale, "没看懂这个时间", "I could not read that time"),
                                              text=escape(exc.message(call.locale)), locale=call.locale, ok=False))
+    refused = refuse_too_often(schedule, ctx, call.locale, example=EXAMPLE) or _refuse_crowded(call, ctx, schedule)
+    if refused:
+        return refused
     sub = ctx.store.add_subscription(kind=KIND_OKR_REMINDER, target=ctx.chat.chat_id,
                                      created_by=ctx.sender_open_id, schedule=schedule.to_spec(),
                                      stale_days=stale_days, locale=call.locale)
@@ -106,6 +111,32 @@ def add(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
              f"update in {stale_days} days or something at risk.\nNext: {next_run(sub, ctx.now, call.locale)}")
     return Reply(build_confirmation_card(title=t(call.locale, "OKR 提醒已开启", "OKR reminder on"), text=text,
                                          locale=call.locale))
+
+
+def _refuse_crowded(call: CommandCall, ctx: Context, schedule: Schedule) -> Reply | None:
+    """No second reminder at the same times in a group, and at most BOT_MAX_GROUP_REMINDERS in a group."""
+    locale = call.locale
+    subs = ctx.store.subscriptions(kind=KIND_OKR_REMINDER, target=ctx.chat.chat_id)
+    same = next((s for s in subs if same_times(s.schedule, schedule, ctx.now)), None)
+    if same is not None:
+        text = t(locale, f"**#{same.id}** 已经在 {describe(same, locale)} 提醒这个群了。换一个时间，"
+                         f"或先关闭它：`提醒 关闭 {same.id}`。",
+                 f"**#{same.id}** already reminds this group at that time ({describe(same, locale)}). Pick another "
+                 f"time, or turn it off first: `remind off {same.id}`.")
+        return _crowded(locale, t(locale, "已有相同时间的提醒", "Same time already taken"), text)
+    cap = ctx.settings.max_group_reminders
+    if len(subs) >= cap:
+        ids = "、".join(f"#{s.id}" for s in subs)
+        text = t(locale, f"这个群已有 {len(subs)} 个提醒（{ids}），每个群最多 {cap} 个。"
+                         "先关闭一个：`提醒 关闭 <编号>`。",
+                 f"This group already has {len(subs)} reminders ({ids.replace('、', ', ')}); a group may hold at "
+                 f"most {cap}. Turn one off first: `remind off <id>`.")
+        return _crowded(locale, t(locale, "提醒太多了", "Too many reminders"), text)
+    return None
+
+
+def _crowded(locale: str, title: str, text: str) -> Reply:
+    return Reply(build_confirmation_card(title=title, text=text, locale=locale, ok=False), refused=True)
 
 
 def list_reply(call: CommandCall, ctx: Context) -> Reply:
@@ -177,7 +208,9 @@ def why(call: CommandCall, ctx: Context) -> Reply:
 
 
 def run_now(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
-    from bot.digests.jobs import run_at
+    """Run a reminder now, at most once per cool-down per group, through the run shared with every job due
+    this minute (and the clients' recent roster and OKR reads)."""
+    from bot.digests.jobs import run_at, shared_run
     from bot.digests.runtime import Runtime
 
     if not may_change(ctx):
@@ -185,8 +218,13 @@ def run_now(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
     sub, subs = _pick(ctx, words)
     if sub is None:
         return list_reply(call, ctx)
+    waiting = refuse_during_cooldown(ctx, f"remind-run:{ctx.chat.chat_id}", call.locale,
+                                     what=("提醒 立即", "remind run"), scope=("在每个群里", "in each group"))
+    if waiting:
+        return waiting
     runtime = Runtime(settings=ctx.settings, clients=ctx.clients, store=ctx.store, clock=lambda: ctx.now)
-    message_id = run_at(runtime, sub, ctx.now.replace(second=0, microsecond=0))
+    slot = ctx.now.replace(second=0, microsecond=0)
+    message_id = run_at(runtime, sub, slot, shared_run(runtime, slot))
     text = (t(call.locale, f"已发送 **#{sub.id}** 的提醒。", f"Sent reminder **#{sub.id}**.") if message_id
             else t(call.locale, "这一分钟已经发送过了。", "Already sent for this minute."))
     return Reply(build_confirmation_card(title=t(call.locale, "立即提醒", "Reminder run"), text=text,

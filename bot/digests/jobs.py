@@ -20,16 +20,19 @@ log = logging.getLogger(__name__)
 _runtime: Runtime | None = None
 _scheduler = None
 JOB_FUNC = "bot.digests.jobs:run_subscription"
-# Jobs that fire for the same scheduled time share one RunData, so each person is read once per run.
+# Jobs that fire for the same scheduled time (and `remind run`, `digest now` in the same minute) share one
+# RunData, so each person is read once per run; runs at other times reuse the clients' recent reads.
 _runs: TTLCache[str, RunData] = TTLCache(maxsize=8, ttl=30 * 60)
 _runs_lock = threading.Lock()
 
 
 def shared_run(runtime: Runtime, scheduled_for: datetime) -> RunData:
+    """The run for `scheduled_for` on these clients and this store (a command builds its own Runtime around
+    the same clients: it joins the run all the same)."""
     slot = to_slot(scheduled_for)
     with _runs_lock:
         data = _runs.get(slot)
-        if data is None or data.runtime is not runtime:
+        if data is None or data.clients is not runtime.clients or data.runtime.store is not runtime.store:
             data = _runs[slot] = RunData(runtime, scheduled_for, label=f"run {slot}")
         return data
 

@@ -47,7 +47,8 @@ def current_period(periods: tuple[OkrPeriod, ...], now: datetime) -> OkrPeriod |
 
 @dataclass
 class RunData:
-    """Everything one run reads, each person at most once (shared by all subscriptions of the run)."""
+    """Everything one run reads, each person at most once (shared by all subscriptions of the run). OKRs and
+    the roster come through the clients' caches: a run minutes after another reads neither again."""
 
     runtime: Runtime
     now: datetime
@@ -87,8 +88,8 @@ class RunData:
                 if open_id in self._okrs:
                     return self._okrs[open_id]
             period = self.period()
-            okrs = () if period is None else self.clients.okr.list_user_okrs(
-                open_id, period_ids=(period.id,), lang=locale, fresh=True)
+            okrs = () if period is None else self.clients.okr.list_user_okrs(  # a read within OKR_TTL is reused
+                open_id, period_ids=(period.id,), lang=locale)
             with self._lock:
                 self._okrs[open_id] = okrs
                 count = len(self._okrs)
@@ -104,7 +105,9 @@ class RunData:
     def _read_roster(self) -> dict[str, Employee]:
         if self._roster is None:
             try:
-                self._roster = {e.open_id: e for e in self.clients.roster.list_employees(fresh=True) if e.open_id}
+                # The roster snapshot within its TTL (minutes), shared by every run and every process:
+                # one walk of EHR costs a call per 100 people.
+                self._roster = {e.open_id: e for e in self.clients.roster.list_employees() if e.open_id}
             except Exception as exc:  # noqa: BLE001 - a reminder still goes out without roster data
                 log.warning("%s: roster unavailable (%s); nobody is skipped as leaving", self.label, exc)
                 self._roster = {}
