@@ -13,9 +13,12 @@ from bot.settings import ConfigError, Settings
 def _serve(args: argparse.Namespace) -> int:
     from werkzeug.serving import make_server
 
-    from bot.web import create_app
+    from bot.web import check_webhook_settings, create_app
 
-    app = create_app(Settings.from_env())
+    settings = Settings.from_env()
+    for warning in check_webhook_settings(settings):  # refuses (ConfigError → exit 2) a webhook checking nothing
+        logging.getLogger("bot").warning(warning)
+    app = create_app(settings)
     gc.freeze()  # start-up's objects out of the collector's view: no long full collections under load (bot/wsgi.py)
     server = make_server(args.host, args.port, app, threaded=True)
     logging.getLogger("bot").info("serving the webhook on http://%s:%d", args.host, server.server_port)

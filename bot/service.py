@@ -70,6 +70,7 @@ class BotService:
                 return
             fresh = self.inbox.is_new(f"evt:{msg.event_id}", f"msg:{msg.message_id}")
         except Exception as exc:  # the SDK turns this into a 500, mapped to 503: Feishu retries later
+            log.exception("could not record message %s", msg.message_id)
             raise RuntimeError("inbox unavailable") from exc
         if not fresh:  # another instance (shared dedup) has it
             log.info("duplicate delivery of %s / %s dropped", msg.event_id, msg.message_id)
@@ -130,7 +131,14 @@ class BotService:
         """
         event = data.event
         event_id = (data.header.event_id if data.header else "") or ""
-        if not self.inbox.is_new(f"evt:{event_id}"):
+        store = self.router.store
+        try:  # durable first (a replay after a restart runs once), then the shared/in-memory seen keys
+            fresh = (store is None or store.record_click(event_id)) and self.inbox.is_new(f"evt:{event_id}")
+        except Exception as exc:
+            log.exception("could not record card click %s", event_id)
+            raise RuntimeError("inbox unavailable") from exc
+        if not fresh:
+            log.info("card click %s delivered again; dropped", event_id)
             return {}
         value = event.action.value if event and event.action else None
         call = call_from_action(value) if isinstance(value, dict) else None

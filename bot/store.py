@@ -141,6 +141,15 @@ class InboxRow(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class ClickRow(Base):
+    """A card click's event id, kept as long as the inbox keeps answered messages: a click Feishu (or anyone
+    holding a captured request) delivers again, even after a restart, runs once."""
+
+    __tablename__ = "card_clicks"
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow, index=True)
+
+
 class UserTokenRow(Base):
     """A person's user access token, encrypted (Fernet); never stored in clear."""
 
@@ -592,6 +601,15 @@ class Store:
     def finish_inbound(self, message_id: str, *, ok: bool) -> None:
         self._finish.submit((message_id, ok))
 
+    def record_click(self, event_id: str) -> bool:
+        """Remember a card click's event id; False when it was recorded before (a redelivery or a replay)."""
+        try:
+            with self.session() as s:
+                s.add(ClickRow(event_id=event_id[:64], received_at=_utcnow()))
+            return True
+        except IntegrityError:
+            return False
+
     def purge_inbound(self, *, before: datetime) -> tuple[int, int]:
         """Delete answered (and given-up failed) messages received before `before`: what people wrote is
         kept no longer than needed. Pending ones stay (a worker may still take them). (done, failed) counts."""
@@ -601,6 +619,7 @@ class Store:
                 result = s.execute(delete(InboxRow).where(InboxRow.status == status,
                                                           InboxRow.received_at < _utc(before)))
                 counts.append(result.rowcount or 0)
+            s.execute(delete(ClickRow).where(ClickRow.received_at < _utc(before)))
         if any(counts):
             checkpoint(self.engine)
         return counts[0], counts[1]
