@@ -36,7 +36,7 @@ def turn_on(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
     """A manager's own digest is one subscription: `digest on <when>` again changes its time. `digest on all`
     (bot admins) adds one for each manager who has none."""
     everyone = bool(words) and _fold(words[0]) in ("all", "全部", "所有人")
-    if False:  # BREAK
+    if everyone and not is_admin(ctx):
         reason = t(call.locale, "只有机器人管理员可以为所有负责人开启周报。",
                    "Only a bot admin may turn it on for every manager.")
         return Reply(build_refusal_card(reason=reason, locale=call.locale), refused=True)
