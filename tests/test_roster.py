@@ -139,3 +139,102 @@ def test_sensitive_roster_fields_never_leave_the_api_layer(hr_chat, sandbox, cap
     assert set(employees[0].__slots__) == {
         "open_id", "name", "en_name", "department_id", "job", "job_level", "work_location", "employee_type",
         "status", "hire_date", "conversion_date", "last_day", "manager_user_id", "manager_name"}
+
+
+# -- filters both ways: everyone qualifying is shown, and no one else -------------------------------------------
+# The expected set is computed from the sandbox seed's raw EHR records with each filter's rule; the card is read
+# across all its pages.
+
+def _all_names(chat, as_person, entry) -> list[str]:
+    from cards.text import buttons_of
+
+    def next_label(card) -> str | None:
+        return next((b["text"]["content"] for b in buttons_of(card)
+                     if b["text"]["content"] in ("下一页", "Next") and not b.get("disabled")), None)
+
+    def names(card) -> list[str]:
+        return _names({"content": card}) if any(e["tag"] == "table" for e in card["body"]["elements"]) else []
+
+    cards = [entry["content"]]
+    while (label := next_label(cards[-1])) is not None:
+        status, answer = chat.click(as_person, {**entry, "content": cards[-1]}, label)
+        assert status == 200 and "card" in answer, answer
+        cards.append(answer["card"]["data"])
+    return [name for card in cards for name in names(card)]
+
+
+def _subtree(sandbox, key: str) -> set[str]:
+    """The open_department_ids of a department and everything below it (from the seed)."""
+    ids = {sandbox.seed.department(key).open_department_id}
+    while True:
+        below = {d.open_department_id for d in sandbox.seed.departments if d.parent_open_department_id in ids}
+        if below <= ids:
+            return ids
+        ids |= below
+
+
+def _reports(sandbox, manager_key: str) -> set[str]:
+    """open_ids of everyone under `manager_key`, directly or further down (the seed's EHR manager keys), who is
+    in the contact directory now (the bot learns a manager's reports from it: not pre-hires, not people who left)."""
+    in_contact = {p.open_id for p in sandbox.seed.active_people}
+    under, frontier = set(), {manager_key}
+    while frontier:
+        found = {e["person_key"] for e in sandbox.seed.employees if e["manager_key"] in frontier} - under
+        under |= found
+        frontier = found
+    return {e["open_id"] for e in sandbox.seed.employees if e["person_key"] in under} & in_contact
+
+
+def _expected(sandbox, rule, *, manager_key: str | None = None) -> list[str]:
+    today = NOW.date()
+    window = timedelta(days=30)
+    scope = _reports(sandbox, manager_key) if manager_key else None
+    chosen = []
+    for e in sandbox.seed.employees:
+        fields = e["system_fields"]
+        if scope is not None and e["open_id"] not in scope:
+            continue
+        if rule(fields, today, window):
+            chosen.append(fields["name"])
+    return sorted(chosen)
+
+
+def _day(value: str):
+    return date.fromisoformat(value) if value else None
+
+
+RULES = {
+    "roster": lambda f, today, w: f["status"] in (2, 4),
+    "roster new": lambda f, today, w: f["status"] in (2, 4) and _day(f["hire_date"]) is not None
+    and today - w <= _day(f["hire_date"]) <= today,
+    "roster leaving": lambda f, today, w: f["status"] == 4,
+    "roster probation": lambda f, today, w: f["status"] in (2, 4) and _day(f["conversion_date"]) is not None
+    and today <= _day(f["conversion_date"]) <= today + w,
+    "roster all": lambda f, today, w: True,
+}
+
+
+@pytest.mark.parametrize("text", sorted(RULES))
+def test_each_filter_shows_exactly_who_qualifies_to_an_admin(hr_chat, sandbox, text):
+    [entry] = hr_chat.say("郭芳", text)
+    expected = _expected(sandbox, RULES[text])
+    assert expected, "the seed has someone for every filter"
+    assert sorted(_all_names(hr_chat, "郭芳", entry)) == expected
+
+
+@pytest.mark.parametrize(("manager", "key"), [("王磊", "wanglei"), ("陈立", "cto")])
+@pytest.mark.parametrize("text", sorted(RULES))
+def test_each_filter_shows_a_manager_exactly_their_reports_who_qualify(hr_chat, sandbox, text, manager, key):
+    [entry] = hr_chat.say(manager, text)
+    assert sorted(_all_names(hr_chat, manager, entry)) == _expected(sandbox, RULES[text], manager_key=key)
+
+
+@pytest.mark.parametrize(("asker", "manager_key"), [("郭芳", None), ("陈立", "cto")])
+@pytest.mark.parametrize(("query", "dept_key"), [("Engineering", "eng"), ("后端组", "backend"), ("Design", "design")])
+def test_a_department_shows_exactly_its_people_and_those_below_it(hr_chat, sandbox, asker, manager_key, query,
+                                                                  dept_key):
+    ids = _subtree(sandbox, dept_key)
+    [entry] = hr_chat.say(asker, f"roster dept {query}")
+    expected = _expected(sandbox, lambda f, today, w: f["status"] in (2, 4) and f["department_id"] in ids,
+                         manager_key=manager_key)
+    assert sorted(_all_names(hr_chat, asker, entry)) == expected
