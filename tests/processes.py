@@ -49,3 +49,25 @@ def wait_for_replies(sandbox, acknowledged: list[str], *, timeout: float = 30) -
         seen = len(sandbox.state.outbox)
         got = sandbox.state.wait_for_outbox(seen + 1, timeout=timeout)
         assert len(got) > seen, f"missing replies: {set(acknowledged) - replied}"
+
+
+def copy_output(proc: subprocess.Popen, path) -> None:
+    """Copy what a process prints to a file, line by line, until it exits (run on a thread)."""
+    with open(path, "a") as out:
+        for line in proc.stdout:
+            out.write(line)
+            out.flush()
+
+
+def inbox_rows(db_url: str) -> str:
+    """The inbox table, one line a message (to explain a test that waited in vain)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT message_id, status, claimed_by, claimed_at, received_at FROM inbox "
+                                     "ORDER BY received_at")).all()
+    finally:
+        engine.dispose()
+    return "inbox:\n" + "\n".join(" ".join(str(v) for v in row) for row in rows)

@@ -20,7 +20,7 @@ from bot.store import Store
 from bot.web import create_app
 from bot.worker import create_worker
 from tests.conftest import NOW, Chat
-from tests.processes import bot_env, say_help, serve, wait_for_replies
+from tests.processes import bot_env, copy_output, inbox_rows, say_help, serve, wait_for_replies
 from tests.services import postgres_server
 
 T0 = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
@@ -153,11 +153,23 @@ def test_in_separate_mode_the_webhook_only_records_and_the_worker_answers(settin
 
 
 # -- real processes ---------------------------------------------------------------------------------------
-def _worker(sandbox, db_url, cwd, *, log_level: str = "WARNING", stdout=subprocess.PIPE):
+def _worker(sandbox, db_url, cwd, *, log_level: str = "WARNING", log_to=None):
+    """`python -m bot worker`, returned once it is running (it printed its start line: on a busy machine
+    starting Python takes longer than the tests wait for a reply). With `log_to`, the rest of its output is
+    copied to that file; otherwise the caller reads it."""
     env = bot_env(sandbox, db_url, BOT_REPLY_WORKER="separate", BOT_WORKER_ID="worker-1", BOT_WORKERS="2",
                   FEISHU_HTTP_TIMEOUT="120")
     proc = subprocess.Popen([sys.executable, "-m", "bot", "--log-level", log_level, "worker"], env=env, cwd=cwd,
-                            stdout=stdout, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if "answering recorded messages" in line:
+            break
+    else:
+        pytest.fail(f"the worker did not start: {''.join(lines)}")
+    if log_to is not None:
+        threading.Thread(target=copy_output, args=(proc, log_to), daemon=True).start()
     return proc
 
 
@@ -189,14 +201,17 @@ def test_worker_killed_mid_burst_loses_nothing_and_sends_nothing_twice(sandbox, 
         (held,) = [f["hits"] for f in sandbox.state.faults]
         sandbox.state.clear_faults()  # the sends the dead worker had made now reach Feishu…
         assert len(sandbox.state.wait_for_outbox(held, timeout=30)) >= held
-        with open(tmp_path / "worker.log", "w") as log:
-            worker = _worker(sandbox, db_url, tmp_path, stdout=log)  # takes back its claims at once
+        worker = _worker(sandbox, db_url, tmp_path, log_level="DEBUG", log_to=tmp_path / "worker.log")
+        try:  # it takes back its claims at once
+            burst(people[14:])
             try:
-                burst(people[14:])
                 wait_for_replies(sandbox, acknowledged)
-            finally:
-                worker.send_signal(signal.SIGTERM)
-                worker.wait(timeout=30)
+            except AssertionError as missing:
+                raise AssertionError(f"{missing}\n{inbox_rows(db_url)}\n{(tmp_path / 'worker.log').read_text()}"
+                                     ) from None
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=30)
     finally:
         web.send_signal(signal.SIGTERM)
         web.wait(timeout=10)
