@@ -111,9 +111,7 @@ class ReplyWorker:
     def run(self) -> None:
         """Work until stop() is called, then let the messages in hand finish."""
         if self.stable_id:
-            released = self.store.release_claims(self.worker_id)
-            if released:
-                log.info("%s took back %d message(s) it held before a restart", self.worker_id, released)
+            self._take_back()
         self._guarded(self._purge)  # at start (then hourly): messages older than BOT_INBOX_RETENTION_DAYS
         while not self._stop.is_set():
             if time.monotonic() - self._renewed >= self._claim_timeout / 4:
@@ -127,6 +125,23 @@ class ReplyWorker:
                     self._changed.wait_for(lambda: self._stop.is_set() or len(self._inflight) < self._slots,
                                            timeout=self._claim_timeout / 4)
         self._executor.shutdown(wait=True)
+
+    def _take_back(self) -> None:
+        """Give back the claims this worker id held before a restart, before claiming anything. Until the
+        database answers this is retried, not skipped: a worker that claimed first and gave back later would
+        give back its own messages in hand, and one that gave up (or exited) would leave the claims of its
+        killed predecessor to wait `claim_timeout` for another worker."""
+        while not self._stop.is_set():
+            try:
+                released = self.store.release_claims(self.worker_id)
+            except Exception:
+                log.exception("%s could not take back the messages it held before a restart; trying again",
+                              self.worker_id)
+                self._stop.wait(max(self._poll, 1.0))
+                continue
+            if released:
+                log.info("%s took back %d message(s) it held before a restart", self.worker_id, released)
+            return
 
     def _purge(self) -> int:
         self.service.purge_if_due()

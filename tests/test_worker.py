@@ -4,6 +4,7 @@ acknowledged command gets exactly one reply, even when the worker is killed with
 
 from __future__ import annotations
 
+import logging
 import signal
 import subprocess
 import sys
@@ -150,6 +151,53 @@ def test_in_separate_mode_the_webhook_only_records_and_the_worker_answers(settin
     later.run()  # a worker deletes what is older than the retention when it starts (then hourly)
     with later.store.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM inbox")).scalar() == 0
+
+
+def test_a_restarted_worker_takes_back_what_it_held_even_when_the_database_fails_at_first(settings, sandbox, tmp_path):
+    """BOT_WORKER_ID's take-back at start is retried until the database answers, before anything is claimed:
+    a worker that died on (or skipped) it would leave its predecessor's claims waiting BOT_CLAIM_TIMEOUT."""
+    separate = settings.with_(reply_worker="separate", database_url=f"sqlite:///{tmp_path}/bot.db", worker_id="w-1")
+    chat = Chat(create_app(separate, executor=InlineExecutor(), clock=lambda: NOW).test_client(), sandbox, separate)
+    asked = []
+    for person in sandbox.seed.active_people[:2]:
+        assert chat.say(person.name, "帮助") == []  # recorded, acknowledged
+        asked.append(chat.last_payload["event"]["message"]["message_id"])
+    store = Store(separate.database_url)
+    assert len(store.claim_inbound("w-1", limit=5, now=datetime.now(UTC), claim_timeout=60)) == 2  # then killed
+    worker = create_worker(separate, executor=InlineExecutor())  # started again with the same BOT_WORKER_ID…
+    with store.engine.begin() as conn:  # …while the database fails
+        conn.execute(text("ALTER TABLE inbox RENAME TO inbox_away"))
+    failed = threading.Event()
+
+    class Failures(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "could not take back" in record.getMessage():
+                failed.set()
+
+    ended: list[bool] = []
+
+    def run() -> None:
+        try:
+            worker.run()
+        finally:
+            ended.append(True)  # before stop(): the worker died of the failure
+            failed.set()
+
+    watcher = Failures()
+    logging.getLogger("bot.worker").addHandler(watcher)
+    thread = threading.Thread(target=run, daemon=True)
+    try:
+        thread.start()
+        assert failed.wait(30), "the worker never tried to take back its claims"
+        assert not ended, "the worker died of a database failure at start"
+        with store.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE inbox_away RENAME TO inbox"))
+        replies = sandbox.state.wait_for_outbox(2, timeout=30)  # the claims came back well within the claim timeout
+    finally:
+        worker.stop()
+        thread.join(timeout=30)
+        logging.getLogger("bot.worker").removeHandler(watcher)
+    assert sorted(e["reply_to"] for e in replies) == sorted(asked)
 
 
 # -- real processes ---------------------------------------------------------------------------------------
