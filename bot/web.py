@@ -79,11 +79,7 @@ def check_event_age(payload: dict, settings: Settings, now: float) -> str | None
     sent = _event_seconds(header.get("create_time"))
     if sent is None:
         return "event without a valid create_time"
-    if sent < now - settings.dedup_ttl:
-        return "event too old (replay?)"
-    if sent > now + MAX_CLOCK_SKEW:
-        return "event time in the future"
-    return None
+    return _outside_window(sent, now, settings, too_old="event too old (replay?)", future="event time in the future")
 
 
 def check_freshness(headers, body: bytes, settings: Settings, now: float) -> str | None:
@@ -105,10 +101,16 @@ def check_freshness(headers, body: bytes, settings: Settings, now: float) -> str
         sent = float(timestamp)
     except ValueError:
         return "invalid timestamp"
+    return _outside_window(sent, now, settings, too_old="request too old (replay?)", future="timestamp in the future")
+
+
+def _outside_window(sent: float, now: float, settings: Settings, *, too_old: str, future: str) -> str | None:
+    """A moment older than the dedup window (a replay dedup could no longer catch) or further ahead than the
+    allowed clock skew gets its reason; anything in between None."""
     if sent < now - settings.dedup_ttl:
-        return "request too old (replay?)"
+        return too_old
     if sent > now + MAX_CLOCK_SKEW:
-        return "timestamp in the future"
+        return future
     return None
 
 

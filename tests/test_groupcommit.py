@@ -9,25 +9,9 @@ import pytest
 
 from bot.groupcommit import GroupCommit
 from bot.store import Store
+from tests.threads import at_once
 
 
-def _together(n: int, fn) -> list:
-    results: list = [None] * n
-    start = threading.Barrier(n)
-
-    def run(i: int) -> None:
-        start.wait()
-        try:
-            results[i] = fn(i)
-        except Exception as exc:  # noqa: BLE001 - the test looks at it
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 class _WatchedCondition(threading.Condition):
@@ -95,8 +79,8 @@ def test_a_failed_write_fails_every_caller_in_it_and_the_next_write_works():
 
 def test_a_message_recorded_by_many_threads_at_once_is_new_exactly_once(tmp_path):
     store = Store(f"sqlite:///{tmp_path}/bot.db")
-    results = _together(16, lambda i: store.record_inbound("om_same", f"ev_{i}", {"message_id": "om_same"}))
+    results = at_once(16, lambda i: store.record_inbound("om_same", f"ev_{i}", {"message_id": "om_same"}))
     assert sorted(results) == [False] * 15 + [True]
-    distinct = _together(16, lambda i: store.record_inbound(f"om_{i}", f"ev_{i}", {"message_id": f"om_{i}"}))
+    distinct = at_once(16, lambda i: store.record_inbound(f"om_{i}", f"ev_{i}", {"message_id": f"om_{i}"}))
     assert distinct == [True] * 16
     assert len(store.unfinished_inbound()) == 17

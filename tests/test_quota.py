@@ -4,7 +4,6 @@ recent roster and OKR reads. And jobs due together count their API calls without
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -20,30 +19,13 @@ from bot.store import KIND_MANAGER_DIGEST, KIND_OKR_REMINDER, Store
 from bot.web import create_app
 from tests.conftest import NOW, Chat, card_title
 from tests.services import postgres_server
+from tests.threads import at_once
 
 TZ = ZoneInfo("Asia/Shanghai")
 MONDAY_0900 = datetime(2026, 11, 30, 9, 0, tzinfo=TZ)
 WEEKLY = {"minute": "0", "hour": "9", "day": "*", "month": "*", "day_of_week": "mon", "timezone": "Asia/Shanghai"}
 
 
-def at_once(count: int, work) -> list:
-    """Run `work(i)` on `count` threads released together; return each result or the exception it raised."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            results[i] = work(i)
-        except Exception as exc:  # noqa: BLE001 - the test inspects it
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 # -- api_calls: jobs due together --------------------------------------------------------------------------
