@@ -11,7 +11,7 @@ import logging
 import statistics
 import time
 
-from bot.demo import start_demo
+from devkit.demo import start_demo
 
 COMMANDS = (("okr", "我的OKR"), ("whois", "查人 张伟"), ("roster", "花名册"))
 

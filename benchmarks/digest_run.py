@@ -26,10 +26,10 @@ from werkzeug.serving import make_server
 
 from bot.digests.jobs import run_at, shared_run
 from bot.digests.runtime import Runtime
-from bot.sandbox import build_seed, create_sandbox
-from bot.sandbox.company import PEOPLE
 from bot.settings import Settings
 from bot.store import KIND_MANAGER_DIGEST, KIND_OKR_REMINDER
+from devkit.sandbox import build_seed, create_sandbox
+from devkit.sandbox.company import PEOPLE
 
 SPEC = {"minute": "0", "hour": "9", "day": "*", "month": "*", "day_of_week": "mon", "timezone": "Asia/Shanghai"}
 

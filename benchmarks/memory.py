@@ -97,7 +97,7 @@ def main() -> None:
         child(args.child[0], args.child[1], int(args.child[2]))
         return
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    from bot.sandbox import build_seed, create_sandbox
+    from devkit.sandbox import build_seed, create_sandbox
 
     results = []
     for size in args.sizes:

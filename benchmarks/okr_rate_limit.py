@@ -21,8 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from werkzeug.serving import make_server
 
 from bot.feishu.clients import FeishuClients
-from bot.sandbox import create_sandbox
 from bot.settings import Settings
+from devkit.sandbox import create_sandbox
 
 LIMIT, PERIOD = 100, 60.0
 

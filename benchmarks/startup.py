@@ -19,9 +19,9 @@ import time
 import requests
 from werkzeug.serving import make_server
 
-from bot.sandbox import create_sandbox
-from bot.sandbox.delivery import EventSender, http_post
-from bot.sandbox.ids import p2p_chat_id
+from devkit.sandbox import create_sandbox
+from devkit.sandbox.event_push import EventSender, http_post
+from devkit.sandbox.ids import p2p_chat_id
 
 ENV = {"FEISHU_APP_ID": "cli_start", "FEISHU_APP_SECRET": "start", "FEISHU_VERIFICATION_TOKEN": "vt",
        "FEISHU_ENCRYPT_KEY": "ek"}

@@ -16,8 +16,8 @@ import platform
 import statistics
 import time
 
-from bot.demo import start_demo
-from bot.sandbox.ids import p2p_chat_id
+from devkit.demo import start_demo
+from devkit.sandbox.ids import p2p_chat_id
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -37,9 +37,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from bot.sandbox.delivery import EventSender, message_event
-from bot.sandbox.ids import p2p_chat_id
-from bot.sandbox.seed import build_seed
+from devkit.sandbox.event_push import EventSender, message_event
+from devkit.sandbox.ids import p2p_chat_id
+from devkit.sandbox.seed import build_seed
 
 ENV = {"FEISHU_APP_ID": "cli_load", "FEISHU_APP_SECRET": "load", "FEISHU_VERIFICATION_TOKEN": "vt-load",
        "FEISHU_ENCRYPT_KEY": "ek-load"}
@@ -221,7 +221,7 @@ def run(args: argparse.Namespace, database: str) -> None:
 
     sandbox_port = free_port()
     try:
-        sandbox = procs.start("sandbox", [sys.executable, "-m", "bot.sandbox", "--port", str(sandbox_port),
+        sandbox = procs.start("sandbox", [sys.executable, "-m", "devkit.sandbox", "--port", str(sandbox_port),
                                           "--app-id", ENV["FEISHU_APP_ID"], "--app-secret",
                                           ENV["FEISHU_APP_SECRET"], "--no-rate-limits"], {})
         procs.wait_ready(sandbox, sandbox_port, "/_sandbox/faults", "sandbox")

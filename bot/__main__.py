@@ -107,7 +107,7 @@ def _rotate_keys(_args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from bot.demo import run_demo
+    from devkit.demo import run_demo
 
     return run_demo(as_person=args.as_person, say=args.say, group=args.group, page_port=args.page_port)
 

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import sync_playwright
 
-from bot.demo import start_demo
-from bot.webchat.app import serve_webchat
-from bot.webchat.driver import CHROMIUM_ARGS, PageDriver
+from devkit.demo import start_demo
+from devkit.webchat.app import serve_webchat
+from devkit.webchat.driver import CHROMIUM_ARGS, PageDriver
 
 DOCS = Path(__file__).parent
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bot.webchat.driver import CHROMIUM_ARGS
+from devkit.webchat.driver import CHROMIUM_ARGS
 from tests.services import unavailable
 
 

@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.inbox import InlineExecutor
-from bot.sandbox import serve_in_thread
-from bot.sandbox.delivery import At, EventSender
-from bot.sandbox.ids import p2p_chat_id
 from bot.settings import Settings
 from bot.web import create_app
-from cards.text import buttons_of, callback_value, render_text
+from devkit.cardtext import buttons_of, callback_value, render_text
+from devkit.sandbox import serve_in_thread
+from devkit.sandbox.event_push import At, EventSender
+from devkit.sandbox.ids import p2p_chat_id
 
 # The seed is anchored at 2026-11-25; the bot's clock is pinned there so "current period" and
 # "the last 30 days" mean the same thing whenever the suite runs.

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from collections.abc import Iterable
 
-from bot.sandbox.delivery import EventSender, http_post
-from bot.sandbox.ids import p2p_chat_id
+from devkit.sandbox.event_push import EventSender, http_post
+from devkit.sandbox.ids import p2p_chat_id
 from tests.conftest import APP_ID, APP_SECRET, ENCRYPT_KEY, VERIFICATION_TOKEN
 
 

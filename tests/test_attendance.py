@@ -13,8 +13,8 @@ from bot.inbox import InlineExecutor
 from bot.models import AttendanceGroup, AttendanceMember, Department, Person, PunchResult
 from bot.web import create_app
 from cards.attendance import build_attendance_card, build_groups_card
-from cards.text import buttons_of, render_text
-from cards.validate import assert_valid_card
+from devkit.cardcheck import assert_valid_card
+from devkit.cardtext import buttons_of, render_text
 from tests.conftest import NOW, Chat, card_title
 
 ADMIN = "张敏"  # a product manager with no reports, made a bot admin here

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from cards.validate import MAX_CARD_BYTES, assert_valid_card, validate_card
+from devkit.cardcheck import MAX_CARD_BYTES, assert_valid_card, validate_card
 
 
 def _text(content: str, tag: str = "plain_text") -> dict[str, Any]:

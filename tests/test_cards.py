@@ -12,9 +12,9 @@ from cards.components import escape
 from cards.errors import build_api_error_card, build_internal_error_card, build_refusal_card, build_sent_privately_card
 from cards.help import HelpEntry, build_help_card
 from cards.people import build_not_found_card, build_person_card, build_pick_card, build_team_card, build_usage_card
-from cards.text import render_text
-from cards.validate import assert_valid_card
 from cards.welcome import build_welcome_card
+from devkit.cardcheck import assert_valid_card
+from devkit.cardtext import render_text
 
 EVIL = "*Star* [Lee](http://x) <at id=all></at> _x_ `y` ~z~ # h"
 ALICE = Person(open_id="ou_a", name="爱丽丝", en_name=EVIL, job_title="Engineer <b>", city="上海",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cards.text import buttons_of, render_text
-from cards.validate import assert_valid_card
+from devkit.cardcheck import assert_valid_card
+from devkit.cardtext import buttons_of, render_text
 from tests.conftest import card_title
 
 

@@ -112,7 +112,7 @@ def test_a_first_digest_lists_exactly_the_last_30_days_of_roster_changes(clients
 
 def test_the_seed_gives_every_kind_of_change_somewhere():
     """Guards the test above: with these managers, every kind of line is expected at least once."""
-    from bot.sandbox.seed import build_seed
+    from devkit.sandbox.seed import build_seed
 
     class Seed:
         seed = build_seed()

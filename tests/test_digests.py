@@ -19,8 +19,8 @@ from bot.inbox import InlineExecutor
 from bot.schedule import configure_scheduler
 from bot.store import KIND_MANAGER_DIGEST, KIND_OKR_REMINDER, Store
 from bot.web import create_app
-from cards.text import buttons_of
-from cards.validate import assert_valid_card
+from devkit.cardcheck import assert_valid_card
+from devkit.cardtext import buttons_of
 from tests.conftest import NOW, Chat, card_title
 
 TZ = ZoneInfo("Asia/Shanghai")

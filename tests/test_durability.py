@@ -6,7 +6,7 @@ from __future__ import annotations
 import signal
 from collections import Counter
 
-from bot.sandbox.ids import p2p_chat_id
+from devkit.sandbox.ids import p2p_chat_id
 from tests.processes import say_help, serve, wait_for_replies
 
 

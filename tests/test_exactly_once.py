@@ -19,11 +19,11 @@ import pytest
 from bot.digests.jobs import run_at
 from bot.digests.runtime import Runtime
 from bot.inbox import InlineExecutor
-from bot.sandbox.delivery import card_action_event
-from bot.sandbox.state import UUID_TTL
 from bot.store import KIND_MANAGER_DIGEST, KIND_OKR_REMINDER, Store
 from bot.web import create_app
-from cards.text import buttons_of, callback_value
+from devkit.cardtext import buttons_of, callback_value
+from devkit.sandbox.event_push import card_action_event
+from devkit.sandbox.state import UUID_TTL
 from tests.conftest import NOW, Chat
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -12,8 +12,6 @@ from bot.store import Store
 from tests.threads import at_once
 
 
-
-
 class _WatchedCondition(threading.Condition):
     """Counts the callers that went to wait (so a test can wait until they have all queued)."""
 

@@ -7,8 +7,8 @@ import pytest
 from bot.feishu.clients import FeishuClients
 from bot.inbox import InlineExecutor
 from bot.web import create_app
-from cards.text import render_text
-from cards.validate import assert_valid_card
+from devkit.cardcheck import assert_valid_card
+from devkit.cardtext import render_text
 from tests.conftest import NOW, Chat, card_title
 
 CURRENT = "2026 年 10 月 - 12 月"

@@ -14,7 +14,7 @@ import pytest
 from bot.inbox import InlineExecutor
 from bot.store import KIND_MANAGER_DIGEST, KIND_OKR_REMINDER, Store
 from bot.web import create_app
-from cards.text import buttons_of
+from devkit.cardtext import buttons_of
 from tests.conftest import NOW, Chat, card_title
 
 REFUSED_TITLES = {"无法查看", "Not available to you"}

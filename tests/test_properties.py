@@ -15,7 +15,7 @@ from bot.router import parse_command
 from cards.components import escape
 from cards.help import HelpEntry, build_help_card
 from cards.people import build_not_found_card, build_person_card
-from cards.validate import validate_card
+from devkit.cardcheck import validate_card
 
 ALIASES = {a.casefold(): c.name for c in ALL for a in (c.name, *c.aliases)}
 NAMES = {c.name for c in ALL}

@@ -10,7 +10,7 @@ import pytest
 from bot.feishu.snapshot import metadata as snapshot_tables
 from bot.inbox import InlineExecutor
 from bot.web import create_app
-from cards.validate import assert_valid_card
+from devkit.cardcheck import assert_valid_card
 from tests.conftest import NOW, Chat, card_title
 
 
@@ -146,7 +146,7 @@ def test_sensitive_roster_fields_never_leave_the_api_layer(hr_chat, sandbox, cap
 # across all its pages.
 
 def _all_names(chat, as_person, entry) -> list[str]:
-    from cards.text import buttons_of
+    from devkit.cardtext import buttons_of
 
     def next_label(card) -> str | None:
         return next((b["text"]["content"] for b in buttons_of(card)

@@ -43,9 +43,9 @@ from lark_oapi.api.okr.v1 import ListPeriodRequest, ListUserOkrRequest
 from lark_oapi.core.token.manager import TokenManager
 from werkzeug.serving import make_server
 
-from bot.sandbox import SENSITIVE_FIELDS, SENSITIVE_MARKER, SandboxState, build_seed, create_sandbox
-from bot.sandbox.ids import p2p_chat_id
-from bot.sandbox.timeutil import ManualClock
+from devkit.sandbox import SENSITIVE_FIELDS, SENSITIVE_MARKER, SandboxState, build_seed, create_sandbox
+from devkit.sandbox.ids import p2p_chat_id
+from devkit.sandbox.timeutil import ManualClock
 
 APP_ID = "cli_sandbox_selftest"
 APP_SECRET = "selftest-secret"

@@ -33,9 +33,9 @@ from lark_oapi.api.contact.v3 import (
 from lark_oapi.core.token.manager import TokenManager
 from werkzeug.serving import make_server
 
-from bot.sandbox import SandboxState, build_seed, create_sandbox
-from bot.sandbox.timeutil import ManualClock
-from bot.sandbox.userauth import AUTH_CODE_TTL
+from devkit.sandbox import SandboxState, build_seed, create_sandbox
+from devkit.sandbox.timeutil import ManualClock
+from devkit.sandbox.userauth import AUTH_CODE_TTL
 
 APP_ID = "cli_oauth_test"  # lark-oapi caches app/tenant tokens process-wide per app_id: keep this one ours
 APP_SECRET = "oauth-test-secret"

@@ -13,11 +13,11 @@ from bot.digests.jobs import run_at
 from bot.digests.runtime import Runtime
 from bot.feishu.clients import FeishuClients
 from bot.inbox import InlineExecutor
-from bot.sandbox.delivery import message_event
-from bot.sandbox.ids import p2p_chat_id
 from bot.shared import connect
 from bot.store import KIND_OKR_REMINDER, Store
 from bot.web import create_app
+from devkit.sandbox.event_push import message_event
+from devkit.sandbox.ids import p2p_chat_id
 from tests.conftest import NOW, Chat
 from tests.services import postgres_server, redis_server
 from tests.test_digests import run_at_once

@@ -18,7 +18,7 @@ from bot.inbox import InlineExecutor
 from bot.settings import ConfigError, Settings, new_secret_key
 from bot.store import Store
 from bot.web import create_app
-from cards.validate import assert_valid_card
+from devkit.cardcheck import assert_valid_card
 from tests.conftest import NOW, Chat, card_title
 
 OLD_PASSPHRASE = "okr-bot-2025"  # what deployments used to set; the stored token fell to a dictionary guess

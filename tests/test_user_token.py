@@ -13,7 +13,7 @@ import requests
 from bot.inbox import InlineExecutor
 from bot.settings import new_secret_key
 from bot.web import create_app
-from cards.text import buttons_of
+from devkit.cardtext import buttons_of
 from tests.conftest import NOW, Chat, card_title
 
 PUBLIC_URL = "http://bot.example.test"

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from bot.demo import start_demo
-from bot.webchat.app import create_webchat, serve_webchat
-from bot.webchat.driver import PageDriver
+from devkit.demo import start_demo
+from devkit.webchat.app import create_webchat, serve_webchat
+from devkit.webchat.driver import PageDriver
 from tests.conftest import NOW
 
 
@@ -175,7 +175,7 @@ def test_run_jobs_without_a_scheduler_is_a_clear_conflict():
 
 
 def test_terminal_demo_runs_due_jobs_too(demo):
-    from bot.demo import _command
+    from devkit.demo import _command
 
     leaders = {p.leader_open_id for p in demo.seed.people if p.leader_open_id}
     manager = next(p for p in demo.seed.people if p.open_id in leaders and p.key not in ("cto", "ceo"))

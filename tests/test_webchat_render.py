@@ -1,4 +1,4 @@
-"""The chat page's card renderer (bot/webchat/static/cards.js + cards.css) in headless Chromium.
+"""The chat page's card renderer (devkit/webchat/static/cards.js + cards.css) in headless Chromium.
 
 The bot's real cards (built by `cards/` from small model objects, tests/webchat_fixtures.py) are drawn with
 `FeishuCards.render` and checked as a person would read them: header colour and title, markdown turned into
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from cards.text import buttons_of
+from devkit.cardtext import buttons_of
 from tests.webchat_fixtures import (
     EVIL,
     LOGIN_URL,

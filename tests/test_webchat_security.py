@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from bot.demo import start_demo
-from bot.webchat.app import create_webchat, is_card_value
-from cards.text import buttons_of, callback_value
+from devkit.cardtext import buttons_of, callback_value
+from devkit.demo import start_demo
+from devkit.webchat.app import create_webchat, is_card_value
 from tests.conftest import NOW
 from tests.webchat_fixtures import all_cards, okr_card
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from bot.sandbox.delivery import EventSender, simple_event, url_verification
-from bot.sandbox.ids import p2p_chat_id
 from bot.web import create_app
+from devkit.sandbox.event_push import EventSender, simple_event, url_verification
+from devkit.sandbox.ids import p2p_chat_id
 from tests.conftest import ENCRYPT_KEY, VERIFICATION_TOKEN, ManualExecutor, card_title
 
 
@@ -42,7 +42,7 @@ def test_challenge_with_wrong_token_is_refused(app):
 
 def test_forged_signature_is_rejected_and_nothing_processed(chat, sandbox):
     person = chat.person("周星河")
-    from bot.sandbox.delivery import message_event
+    from devkit.sandbox.event_push import message_event
 
     event = message_event(sender_open_id=person.open_id, chat_id=p2p_chat_id(person.open_id),
                           chat_type="p2p", text="help", token=VERIFICATION_TOKEN, app_id="cli_sandbox_app")
@@ -56,7 +56,7 @@ def test_forged_signature_is_rejected_and_nothing_processed(chat, sandbox):
 
 def test_missing_signature_headers_are_rejected(chat, sandbox):
     person = chat.person("周星河")
-    from bot.sandbox.delivery import message_event
+    from devkit.sandbox.event_push import message_event
 
     event = message_event(sender_open_id=person.open_id, chat_id=p2p_chat_id(person.open_id),
                           chat_type="p2p", text="help", token=VERIFICATION_TOKEN, app_id="cli_sandbox_app")
@@ -148,7 +148,7 @@ def test_messages_from_bots_are_dropped(chat, sandbox):
     status, _, _ = chat.sender.say(sender_open_id=sandbox.seed.bot_open_id, chat_id=p2p_chat_id(
         person.open_id), chat_type="p2p", text="help")
     assert status == 200
-    from bot.sandbox.delivery import message_event
+    from devkit.sandbox.event_push import message_event
 
     event = message_event(sender_open_id="ou_other_bot", chat_id=p2p_chat_id(person.open_id),
                           chat_type="p2p", text="help", token=VERIFICATION_TOKEN, app_id="cli_sandbox_app",
@@ -188,7 +188,7 @@ def test_healthz(app):
 
 def _resigned(sender, payload, timestamp):
     """A request exactly as Feishu signs it, with the given timestamp (a valid signature)."""
-    from bot.sandbox.delivery import encrypt, sign
+    from devkit.sandbox.event_push import encrypt, sign
 
     body = json.dumps({"encrypt": encrypt(json.dumps(payload).encode(), ENCRYPT_KEY)}).encode()
     return body, {"Content-Type": "application/json", "X-Lark-Request-Timestamp": str(timestamp),
@@ -198,7 +198,7 @@ def _resigned(sender, payload, timestamp):
 def test_a_replay_older_than_the_dedup_window_is_refused(chat, sandbox):
     import time
 
-    from bot.sandbox.delivery import message_event
+    from devkit.sandbox.event_push import message_event
 
     person = chat.person("周星河")
     event = message_event(sender_open_id=person.open_id, chat_id=p2p_chat_id(person.open_id), chat_type="p2p",

@@ -11,9 +11,9 @@ import sys
 import time
 
 from bot.inbox import InlineExecutor
-from bot.sandbox.delivery import EventSender, card_action_event, message_event
-from bot.sandbox.ids import p2p_chat_id
 from bot.web import check_webhook_settings, create_app
+from devkit.sandbox.event_push import EventSender, card_action_event, message_event
+from devkit.sandbox.ids import p2p_chat_id
 from tests.conftest import APP_ID, APP_SECRET, NOW, VERIFICATION_TOKEN
 
 DAY_MS = 86_400_000
@@ -137,7 +137,7 @@ def test_a_forged_request_is_one_warning_line_not_a_traceback(chat, sandbox, cap
     with caplog.at_level(logging.DEBUG):
         assert chat.client.post("/webhook/event", data=body, headers=headers).status_code == 401
         timestamp, nonce = str(int(time.time())), "n"
-        from bot.sandbox.delivery import sign
+        from devkit.sandbox.event_push import sign
 
         signed_garbage = {"Content-Type": "application/json", "X-Lark-Request-Timestamp": timestamp,
                           "X-Lark-Request-Nonce": nonce,

@@ -16,9 +16,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from flask import Blueprint, Response, redirect, request
 from flask.typing import ResponseReturnValue
 
-from .. import errors
-from ..errors import ApiError
-from ..models import Person
+from .. import api_errors as errors
+from ..api_errors import ApiError
+from ..records import Person
 from ..userauth import DEFAULT_SCOPE
 from .common import current_user, json_body, ok, public, rate_family, state, token_types
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 
 from . import company, ids
-from .models import AttendanceGroup, Department, GroupMember, Person
+from .records import AttendanceGroup, Department, GroupMember, Person
 from .timeutil import at, epoch_s, yyyymmdd
 
 HISTORY_DAYS = 14  # punch results exist for the anchor day and the 13 days before it

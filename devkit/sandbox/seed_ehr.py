@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from . import ids
-from .models import Department, Person
+from .records import Department, Person
 from .timeutil import day_ms
 
 SENSITIVE_MARKER = "SENSITIVE"

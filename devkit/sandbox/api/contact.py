@@ -13,10 +13,10 @@ from typing import Any
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
-from .. import errors
-from ..errors import ApiError, field_validation
-from ..models import ROOT_DEPARTMENT_ID, Department, Person
+from .. import api_errors as errors
+from ..api_errors import ApiError, field_validation
 from ..paging import page_size, paginate
+from ..records import ROOT_DEPARTMENT_ID, Department, Person
 from .common import (
     arg,
     arg_bool,

@@ -8,8 +8,8 @@ from typing import Any
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
-from .. import errors
-from ..errors import ApiError
+from .. import api_errors as errors
+from ..api_errors import ApiError
 from ..paging import capped, page_size, paginate
 from .common import arg, arg_list, ok, rate_family, state
 

@@ -12,9 +12,9 @@ from typing import Any
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
-from ..errors import ApiError, field_validation
-from ..models import Person
+from ..api_errors import ApiError, field_validation
 from ..paging import page_size, paginate
+from ..records import Person
 from .common import arg, current_user, ok, rate_family, state, token_types
 
 bp = Blueprint("sandbox_search", __name__)

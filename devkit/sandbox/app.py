@@ -11,11 +11,11 @@ from flask import Flask, Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from . import errors
+from . import api_errors as errors
 from .api import attendance, auth, authen, contact, control, ehr, im, okr, search
-from .errors import ApiError
-from .ratelimit import FAMILY_LIMITS
+from .api_errors import ApiError
 from .seed import Seed
+from .server_limits import FAMILY_LIMITS
 from .state import SandboxState
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def create_sandbox(
         strict_cards=strict_cards,
         strict_replies=strict_replies,
     )
-    app = Flask("bot.sandbox")
+    app = Flask("devkit.sandbox")
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["sandbox"] = state

@@ -1,4 +1,4 @@
-"""Run the sandbox standalone: ``python -m bot.sandbox --port 8787 [--rate-scale 60 | --no-rate-limits]``."""
+"""Run the sandbox standalone: ``python -m devkit.sandbox --port 8787 [--rate-scale 60 | --no-rate-limits]``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import threading
 from .app import create_sandbox
 from .server import SandboxServer
 
-log = logging.getLogger("bot.sandbox")
+log = logging.getLogger("devkit.sandbox")
 
 
 def main(argv: list[str] | None = None) -> None:

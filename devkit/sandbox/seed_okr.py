@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from . import ids
-from .models import Period, Person
+from .records import Period, Person
 from .timeutil import day_ms
 
 RNG_SEED = 20261125

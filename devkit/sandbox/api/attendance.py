@@ -8,10 +8,10 @@ from typing import Any
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
-from .. import errors
-from ..errors import ApiError
-from ..models import AttendanceGroup, GroupMember
+from .. import api_errors as errors
+from ..api_errors import ApiError
 from ..paging import page_size, paginate
+from ..records import AttendanceGroup, GroupMember
 from ..timeutil import from_yyyymmdd
 from .common import arg, json_body, ok, rate_family, state
 

@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from .. import errors
-from ..errors import ApiError
+from .. import api_errors as errors
+from ..api_errors import ApiError
 
 MSG_TYPES = frozenset(
     {

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from .errors import ApiError
+from .api_errors import ApiError
 
 T = TypeVar("T")
 

@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 from flask import current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from ..errors import ApiError, field_validation
-from ..models import Person
+from ..api_errors import ApiError, field_validation
+from ..records import Person
 from ..state import SandboxState
 
 F = TypeVar("F", bound=Callable[..., Any])

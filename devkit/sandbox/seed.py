@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from . import company, ids
-from .models import ROOT_DEPARTMENT_ID, AttendanceGroup, Chat, Department, Period, Person
+from .records import ROOT_DEPARTMENT_ID, AttendanceGroup, Chat, Department, Period, Person
 from .seed_attendance import build_approvals, build_groups, build_user_tasks
 from .seed_ehr import SENSITIVE_FIELDS, SENSITIVE_MARKER, build_roster
 from .seed_okr import build_okrs, build_periods

@@ -1,6 +1,6 @@
 """Built-in Feishu (Lark) Open Platform sandbox: a Flask app seeded with the fictional company 星河科技.
 
-from bot.sandbox import create_sandbox
+from devkit.sandbox import create_sandbox
 app = create_sandbox(rate_scale=60.0)
 state = app.extensions["sandbox"]      # SandboxState: outbox, faults, requests_log, revoke_tokens(), ...
 seed = state.seed                      # people, departments, chats, periods, groups, okrs, employees
@@ -9,7 +9,7 @@ seed = state.seed                      # people, departments, chats, periods, gr
 from __future__ import annotations
 
 from .app import create_sandbox
-from .models import AttendanceGroup, Chat, Department, Period, Person
+from .records import AttendanceGroup, Chat, Department, Period, Person
 from .seed import ANCHOR_DATE, BOT_OPEN_ID, SENSITIVE_FIELDS, SENSITIVE_MARKER, Seed, build_seed
 from .server import SandboxServer, serve_in_thread
 from .state import SandboxState

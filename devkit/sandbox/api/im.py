@@ -9,11 +9,12 @@ from typing import Any
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from .. import errors, ids
-from ..errors import ApiError, field_validation
-from ..models import Chat, Person
+from .. import api_errors as errors
+from .. import ids
+from ..api_errors import ApiError, field_validation
 from ..paging import page_size, paginate
-from ..ratelimit import PER_MESSAGE_UPDATE, PER_RECEIVER, Limit
+from ..records import Chat, Person
+from ..server_limits import PER_MESSAGE_UPDATE, PER_RECEIVER, Limit
 from .cards import card_size_ok, check_mentions, is_v2, parse_content, validate_card
 from .common import arg, id_of, json_body, ok, rate_family, state, user_id_type
 

@@ -56,7 +56,7 @@ def _person_json(person: Any) -> dict[str, Any]:
 
 
 def create_webchat(session: Any) -> Flask:
-    """The page's Flask app, for a running `bot.demo.DemoSession`."""
+    """The page's Flask app, for a running `devkit.demo.DemoSession`."""
     app = Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     state, seed = session.state, session.seed

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import errors
-from .errors import ApiError
-from .models import Person
+from . import api_errors as errors
+from .api_errors import ApiError
+from .records import Person
 from .seed import Seed
 
 AUTH_CODE_TTL = 300.0  # "授权码的有效期为 5 分钟，且只能被使用一次"

@@ -16,8 +16,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import events, ids
-from .errors import (
+from . import ids
+from . import seeded_events as events
+from .api_errors import (
     AUTH_INVALID_PARAM,
     AUTH_SECRET_INVALID,
     CARD_TOKEN_EXPIRED,
@@ -26,9 +27,9 @@ from .errors import (
     ApiError,
 )
 from .faults import Fault, compile_pattern
-from .models import Period, Person
-from .ratelimit import FixedWindowLimiter
+from .records import Period, Person
 from .seed import Seed, build_seed
+from .server_limits import FixedWindowLimiter
 from .userauth import UserAuth
 
 log = logging.getLogger(__name__)

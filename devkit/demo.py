@@ -20,13 +20,13 @@ from zoneinfo import ZoneInfo
 
 from werkzeug.serving import make_server
 
-from bot.sandbox import create_sandbox, serve_in_thread
-from bot.sandbox.delivery import At, EventSender, http_post, message_event
-from bot.sandbox.ids import p2p_chat_id
 from bot.settings import Settings
 from bot.store import KIND_OKR_REMINDER
 from bot.web import create_app
-from cards.text import buttons_of, callback_value, render_text
+from devkit.cardtext import buttons_of, callback_value, render_text
+from devkit.sandbox import create_sandbox, serve_in_thread
+from devkit.sandbox.event_push import At, EventSender, http_post, message_event
+from devkit.sandbox.ids import p2p_chat_id
 
 log = logging.getLogger(__name__)
 
@@ -326,7 +326,7 @@ def _command(session: DemoSession, line: str) -> str | None:
 
 
 def _serve_page(session: DemoSession, port: int) -> str:
-    from bot.webchat.app import serve_webchat
+    from devkit.webchat.app import serve_webchat
 
     try:
         _, url = serve_webchat(session, port=port)

@@ -16,9 +16,9 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import ids
-from .delivery import At, message_event
-from .delivery import card_action_event as card_action_event_for
-from .models import Person
+from .event_push import At, message_event
+from .event_push import card_action_event as card_action_event_for
+from .records import Person
 
 if TYPE_CHECKING:
     from .state import SandboxState

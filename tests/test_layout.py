@@ -1,0 +1,41 @@
+"""The layout shows the seams: the product (bot/, cards/) never imports the devkit (the sandbox, the chat
+page, the demo, the card validator and text renderer) — only the `demo` command of the CLI reaches it,
+lazily; card builders import no API layer."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def imports_of(path: Path) -> list[tuple[str, int]]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.module, node.lineno))
+    return found
+
+
+def product_files() -> list[Path]:
+    return sorted(p for package in ("bot", "cards") for p in (ROOT / package).rglob("*.py"))
+
+
+def test_no_product_module_imports_the_devkit_except_the_demo_command():
+    assert product_files(), "no product files found"
+    offenders = []
+    for path in product_files():
+        for module, line in imports_of(path):
+            if module == "devkit" or module.startswith("devkit."):
+                offenders.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
+    assert len(offenders) == 1 and offenders[0].startswith("bot/__main__.py:"), offenders
+    assert offenders[0].endswith("imports devkit.demo"), offenders
+
+
+def test_the_devkit_is_a_package_of_its_own():
+    for name in ("sandbox", "webchat", "demo.py", "cardcheck.py", "cardtext.py"):
+        assert (ROOT / "devkit" / name).exists(), name
+    assert not (ROOT / "bot" / "sandbox").exists() and not (ROOT / "bot" / "webchat").exists()
