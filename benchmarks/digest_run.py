@@ -54,9 +54,9 @@ def main() -> None:
     runtime = Runtime.create(settings)
     directory = runtime.clients.contact.directory()
     managers = [p.open_id for p in directory.managers()]
-    subs = [runtime.store.add_subscription(kind=KIND_MANAGER_DIGEST, target=m, created_by=m, schedule=SPEC)
+    subs = [runtime.store.subscriptions.add(kind=KIND_MANAGER_DIGEST, target=m, created_by=m, schedule=SPEC)
             for m in managers]
-    subs.append(runtime.store.add_subscription(kind=KIND_OKR_REMINDER, target=seed.chat("all_hands").chat_id,
+    subs.append(runtime.store.subscriptions.add(kind=KIND_OKR_REMINDER, target=seed.chat("all_hands").chat_id,
                                                created_by=seed.ceo.open_id, schedule=SPEC))
     mark = len(state.requests_log)
     window = 60.0 / args.scale

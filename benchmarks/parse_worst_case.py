@@ -61,7 +61,7 @@ def timed(fn: Callable[[str], object], text: str) -> float:
 def parsers() -> dict[str, Callable[[str], object]]:
     store = Store("sqlite://")
     spec = {"minute": "0", "hour": "17", "day": "*", "month": "*", "day_of_week": "fri", "timezone": TZ}
-    store.add_subscription(kind=KIND_OKR_REMINDER, target="oc_group", created_by="ou_owner", schedule=spec,
+    store.subscriptions.add(kind=KIND_OKR_REMINDER, target="oc_group", created_by="ou_owner", schedule=spec,
                            stale_days=7, locale="en_us")
     now = datetime(2026, 11, 27, 9, 0, tzinfo=ZoneInfo(TZ))
     ctx = Context(sender_open_id="ou_owner", chat=Chat("oc_group", "group"), clients=None, settings=None,  # type: ignore[arg-type]

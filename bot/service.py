@@ -64,7 +64,7 @@ class BotService:
         try:
             # Record first: if that fails Feishu must retry (503), so nothing may be marked as seen yet.
             claimed_by = "" if self.defer_replies else self.instance_id
-            if store is not None and not store.record_inbound(msg.message_id, msg.event_id, asdict(msg),
+            if store is not None and not store.inbox.record(msg.message_id, msg.event_id, asdict(msg),
                                                               claimed_by=claimed_by):
                 log.info("message %s was recorded before; dropped", msg.message_id)
                 return
@@ -75,7 +75,7 @@ class BotService:
         if not fresh:  # another instance (shared dedup) has it
             log.info("duplicate delivery of %s / %s dropped", msg.event_id, msg.message_id)
             if store is not None:
-                store.finish_inbound(msg.message_id, ok=True)
+                store.inbox.finish(msg.message_id, ok=True)
             return
         if self.defer_replies and store is not None:
             return  # recorded: a worker process takes it from the inbox table
@@ -89,7 +89,7 @@ class BotService:
             finished = self.router.handle_message(msg)
         finally:
             if store is not None:
-                store.finish_inbound(msg.message_id, ok=finished)
+                store.inbox.finish(msg.message_id, ok=finished)
         return finished
 
     def _work_on(self, msg: IncomingMessage) -> None:
@@ -101,7 +101,7 @@ class BotService:
         store = self.router.store
         if store is None:
             return 0
-        unfinished = store.unfinished_inbound(statuses=statuses)
+        unfinished = store.inbox.unfinished(statuses=statuses)
         for payload in unfinished:
             self._work_on(to_message(payload))
         if unfinished:
@@ -133,7 +133,7 @@ class BotService:
         event_id = (data.header.event_id if data.header else "") or ""
         store = self.router.store
         try:  # durable first (a replay after a restart runs once), then the shared/in-memory seen keys
-            fresh = (store is None or store.record_click(event_id)) and self.inbox.is_new(f"evt:{event_id}")
+            fresh = (store is None or store.inbox.record_click(event_id)) and self.inbox.is_new(f"evt:{event_id}")
         except Exception as exc:
             log.exception("could not record card click %s", event_id)
             raise RuntimeError("inbox unavailable") from exc
@@ -190,7 +190,7 @@ class BotService:
         if store is None:
             return 0, 0
         before = self.router.now() - timedelta(seconds=self.router.settings.inbox_retention)
-        done, failed = store.purge_inbound(before=before)
+        done, failed = store.inbox.purge(before=before)
         if failed:
             log.error("gave up %d message(s) received before %s: Feishu never took their replies", failed, before)
         if done:

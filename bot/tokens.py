@@ -69,14 +69,14 @@ def rotate_tokens(store: Store, *, secret_key: str, previous: tuple[str, ...] = 
     refreshed meanwhile by a running bot is already under the current key and is left alone."""
     cipher = token_cipher(secret_key, previous)
     rotated = unreadable = 0
-    for open_id, ciphertext in store.user_token_ciphertexts():
+    for open_id, ciphertext in store.tokens.ciphertexts():
         try:
             fresh = cipher.rotate(ciphertext.encode("ascii")).decode("ascii")
         except (InvalidToken, ValueError):
             log.warning("stored token of %s cannot be decrypted with any configured key; left as it is", open_id)
             unreadable += 1
             continue
-        if store.replace_user_token_ciphertext(open_id, old=ciphertext, new=fresh):
+        if store.tokens.replace_ciphertext(open_id, old=ciphertext, new=fresh):
             rotated += 1
     if rotated:
         checkpoint(store.engine)  # no copy under the old key stays in the SQLite log
@@ -94,29 +94,29 @@ class TokenVault:
     # -- authorisation links ------------------------------------------------------------------------------
     def new_state(self, open_id: str, *, now: datetime) -> str:
         state = secrets.token_urlsafe(24)
-        self._store.add_oauth_state(state, open_id, expires_at=now + STATE_TTL)
+        self._store.tokens.add_oauth_state(state, open_id, expires_at=now + STATE_TTL)
         return state
 
     def use_state(self, state: str, *, now: datetime) -> str | None:
-        return self._store.use_oauth_state(state, at=now) if state else None
+        return self._store.tokens.use_oauth_state(state, at=now) if state else None
 
     # -- tokens -------------------------------------------------------------------------------------------
     def save(self, open_id: str, tokens: TokenSet) -> None:
         secret = json.dumps({"access": tokens.access_token, "refresh": tokens.refresh_token}).encode("utf-8")
-        self._store.save_user_token(open_id, self._fernet.encrypt(secret).decode("ascii"),
+        self._store.tokens.save(open_id, self._fernet.encrypt(secret).decode("ascii"),
                                     expires_at=tokens.expires_at, refresh_expires_at=tokens.refresh_expires_at)
 
     def forget(self, open_id: str) -> bool:
         """`logout`: delete the person's token here. Feishu has no endpoint that revokes a user access or refresh
         token (its authen API only issues and refreshes them), so deleting our only copy is what ends it: the
         row is overwritten (secure_delete) and the SQLite log emptied, so the file keeps no old copy."""
-        deleted = self._store.delete_user_token(open_id)
+        deleted = self._store.tokens.delete(open_id)
         if deleted:
             checkpoint(self._store.engine)
         return deleted
 
     def has_token(self, open_id: str) -> bool:
-        return self._store.user_token(open_id) is not None
+        return self._store.tokens.get(open_id) is not None
 
     def access_token(self, open_id: str, *, now: datetime) -> str | None:
         """A valid access token for this person, refreshed first when it is about to expire; None when
@@ -125,7 +125,7 @@ class TokenVault:
         Several processes may refresh the same token at once. Feishu takes a refresh token once, so the
         loser's refresh fails: it then uses the token the winner stored, and deletes the stored token only
         if nobody replaced it meanwhile (never the winner's)."""
-        row = self._store.user_token(open_id)
+        row = self._store.tokens.get(open_id)
         if row is None:
             return None
         ciphertext, expires_at, refresh_expires_at = row
@@ -136,7 +136,7 @@ class TokenVault:
             return str(secret["access"])
         if refresh_expires_at <= now or not secret.get("refresh"):
             log.info("token of %s expired and cannot be refreshed; deleted", open_id)
-            self._store.delete_user_token(open_id, only_if=ciphertext)
+            self._store.tokens.delete(open_id, only_if=ciphertext)
             return None
         try:
             fresh = self._users.refresh(str(secret["refresh"]), now=now)
@@ -147,13 +147,13 @@ class TokenVault:
 
     def _after_failed_refresh(self, open_id: str, ciphertext: str, exc: FeishuApiError, *,
                               now: datetime) -> str | None:
-        row = self._store.user_token(open_id)
+        row = self._store.tokens.get(open_id)
         if row is not None and row[0] != ciphertext:  # another process refreshed it first
             secret = self._decrypt(open_id, row[0])
             if secret is not None and row[1] > now:
                 log.info("token of %s was refreshed by another process; using that one", open_id)
                 return str(secret["access"])
-        if self._store.delete_user_token(open_id, only_if=ciphertext):
+        if self._store.tokens.delete(open_id, only_if=ciphertext):
             log.warning("refreshing the token of %s failed (%s); deleted", open_id, exc)
         return None
 
@@ -163,5 +163,5 @@ class TokenVault:
         except (InvalidToken, ValueError):
             log.warning("stored token of %s cannot be decrypted (BOT_SECRET_KEY changed without listing the old "
                         "key in BOT_SECRET_KEY_PREVIOUS?); deleted", open_id)
-            self._store.delete_user_token(open_id, only_if=ciphertext)
+            self._store.tokens.delete(open_id, only_if=ciphertext)
             return None

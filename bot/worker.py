@@ -5,7 +5,7 @@ Feishu; this process takes the recorded messages from the table and does the rep
 building the card, sending it) on its own thread pool, so that work never competes with the webhook for
 the web process's interpreter lock.
 
-Claims are atomic (`Store.claim_inbound`: two workers never take the same message), renewed while the
+Claims are atomic (`store.inbox.claim`: two workers never take the same message), renewed while the
 message is worked on, and taken over by any worker once not renewed for `claim_timeout` seconds, so a
 killed worker loses nothing. A worker with a stable `BOT_WORKER_ID` gives back its own claims when it
 starts again, without waiting for them to go stale. A message answered twice (taken over after its
@@ -79,7 +79,7 @@ class ReplyWorker:
 
     def run_once(self) -> int:
         """Claim as many messages as there are free threads and hand them over; the number claimed."""
-        payloads = self.store.claim_inbound(self.worker_id, limit=self.room(), now=self._clock(),
+        payloads = self.store.inbox.claim(self.worker_id, limit=self.room(), now=self._clock(),
                                             claim_timeout=self._claim_timeout, retry_after=self._retry_interval)
         if payloads:
             log.debug("%s claimed %d message(s)", self.worker_id, len(payloads))
@@ -105,7 +105,7 @@ class ReplyWorker:
         with self._changed:
             working = list(self._inflight)
         self._renewed = time.monotonic()
-        return self.store.renew_claims(self.worker_id, working, now=self._clock())
+        return self.store.inbox.renew_claims(self.worker_id, working, now=self._clock())
 
     # -- the loop ---------------------------------------------------------------------------------
     def run(self) -> None:
@@ -133,7 +133,7 @@ class ReplyWorker:
         killed predecessor to wait `claim_timeout` for another worker."""
         while not self._stop.is_set():
             try:
-                released = self.store.release_claims(self.worker_id)
+                released = self.store.inbox.release_claims(self.worker_id)
             except Exception:
                 log.exception("%s could not take back the messages it held before a restart; trying again",
                               self.worker_id)

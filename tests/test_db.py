@@ -60,8 +60,8 @@ def open_umask():
 def test_a_new_database_file_and_its_wal_and_shm_are_readable_by_the_owner_only(tmp_path, open_umask):
     path = tmp_path / "bot.db"
     store = Store(f"sqlite:///{path}")
-    store.save_user_token("ou_a", "ciphertext", expires_at=datetime.now(UTC), refresh_expires_at=datetime.now(UTC))
-    assert store.user_token("ou_a") is not None  # a reader keeps the -wal and -shm files open
+    store.tokens.save("ou_a", "ciphertext", expires_at=datetime.now(UTC), refresh_expires_at=datetime.now(UTC))
+    assert store.tokens.get("ou_a") is not None  # a reader keeps the -wal and -shm files open
     files = {p.name: _mode(p) for p in tmp_path.iterdir()}
     assert set(files) == {"bot.db", "bot.db-wal", "bot.db-shm"}
     assert files == {"bot.db": 0o600, "bot.db-wal": 0o600, "bot.db-shm": 0o600}
@@ -69,7 +69,7 @@ def test_a_new_database_file_and_its_wal_and_shm_are_readable_by_the_owner_only(
 
 def test_an_existing_database_readable_by_others_is_tightened_and_logged(tmp_path, caplog):
     path = tmp_path / "bot.db"
-    Store(f"sqlite:///{path}").save_user_token("ou_a", "ciphertext", expires_at=datetime.now(UTC),
+    Store(f"sqlite:///{path}").tokens.save("ou_a", "ciphertext", expires_at=datetime.now(UTC),
                                                refresh_expires_at=datetime.now(UTC))
     for name in ("bot.db", "bot.db-wal", "bot.db-shm"):
         if (tmp_path / name).exists():
@@ -78,7 +78,7 @@ def test_an_existing_database_readable_by_others_is_tightened_and_logged(tmp_pat
         store = Store(f"sqlite:///{path}")
     assert _mode(path) == 0o600
     assert f"database file {path} was readable by others (mode 644); changed to 0600" in caplog.text
-    assert store.user_token("ou_a") is not None  # same data
+    assert store.tokens.get("ou_a") is not None  # same data
     assert all(_mode(p) == 0o600 for p in tmp_path.iterdir())
 
 

@@ -104,7 +104,7 @@ MANAGERS = ["wanglei", "liuyang", "cto", "linxi", "hejing"]
 @pytest.mark.parametrize("manager_key", MANAGERS)
 def test_a_first_digest_lists_exactly_the_last_30_days_of_roster_changes(clients, store, sandbox, manager_key):
     manager = sandbox.seed.person(manager_key).open_id
-    sub = store.add_subscription(kind=KIND_MANAGER_DIGEST, target=manager, created_by=manager, schedule={})
+    sub = store.subscriptions.add(kind=KIND_MANAGER_DIGEST, target=manager, created_by=manager, schedule={})
     card = _digest_at(clients, store, sandbox, sub, NOW)
     expected = expected_changes(sandbox, manager_key, since=NOW.date() - WINDOW, today=NOW.date())
     assert roster_changes(card) == expected
@@ -125,7 +125,7 @@ def test_the_seed_gives_every_kind_of_change_somewhere():
 @pytest.mark.parametrize("manager_key", ["wanglei", "liuyang"])
 def test_a_later_digest_lists_only_changes_since_the_last_one(clients, store, sandbox, manager_key):
     manager = sandbox.seed.person(manager_key).open_id
-    sub = store.add_subscription(kind=KIND_MANAGER_DIGEST, target=manager, created_by=manager, schedule={})
+    sub = store.subscriptions.add(kind=KIND_MANAGER_DIGEST, target=manager, created_by=manager, schedule={})
     first = _digest_at(clients, store, sandbox, sub, LAST_WEEK)
     assert roster_changes(first) == expected_changes(sandbox, manager_key, since=LAST_WEEK.date() - WINDOW,
                                                      today=LAST_WEEK.date())
@@ -139,7 +139,7 @@ def test_a_later_digest_lists_only_changes_since_the_last_one(clients, store, sa
 @pytest.mark.parametrize("manager_key", MANAGERS)
 def test_the_digest_lists_exactly_the_direct_reports_in_no_attendance_group(clients, store, sandbox, manager_key):
     manager = sandbox.seed.person(manager_key).open_id
-    sub = store.add_subscription(kind=KIND_MANAGER_DIGEST, target=manager, created_by=manager, schedule={})
+    sub = store.subscriptions.add(kind=KIND_MANAGER_DIGEST, target=manager, created_by=manager, schedule={})
     card = _digest_at(clients, store, sandbox, sub, NOW)
     assert not_in_attendance(card) == expected_outside_attendance(sandbox, manager_key)
 

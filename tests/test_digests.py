@@ -78,7 +78,7 @@ def test_group_owner_subscribes_and_lists_with_next_run(bot, store):
     [entry] = bot.say("陈立", "提醒 OKR 周五 17:00", group="eng_weekly")
     assert card_title(entry) == "OKR 提醒已开启"
     assert "2026-11-27 17:00" in bot.text_of(entry)
-    [sub] = store.subscriptions(kind=KIND_OKR_REMINDER)
+    [sub] = store.subscriptions.find(kind=KIND_OKR_REMINDER)
     assert sub.target == bot.sandbox.seed.chat("eng_weekly").chat_id and sub.stale_days == 7
     [entry] = bot.say("陈立", "remind list", group="eng_weekly")
     assert f"#{sub.id}" in bot.text_of(entry) and "2026-11-27 17:00" in bot.text_of(entry)
@@ -86,14 +86,14 @@ def test_group_owner_subscribes_and_lists_with_next_run(bot, store):
 
 def test_stale_days_are_settable_and_english_phrases_work(bot, store):
     bot.say("陈立", "remind okr weekdays 9:30 stale 3", group="eng_weekly")
-    [sub] = store.subscriptions(kind=KIND_OKR_REMINDER)
+    [sub] = store.subscriptions.find(kind=KIND_OKR_REMINDER)
     assert sub.stale_days == 3
 
 
 def test_only_owner_managers_or_admins_change_reminders(bot, store):
     [entry] = bot.say("刘芳", "提醒 OKR 周五 17:00", group="eng_weekly")
     assert card_title(entry) == "无法查看"
-    assert store.subscriptions() == []
+    assert store.subscriptions.find() == []
     [entry] = bot.say("郭芳", "remind okr fri 17:00", group="eng_weekly")  # a bot admin
     assert card_title(entry) == "OKR reminder on"
 
@@ -102,7 +102,7 @@ def test_a_bad_time_gets_a_clear_correction(bot, store):
     [entry] = bot.say("陈立", "提醒 OKR 周五 25:00", group="eng_weekly")
     assert card_title(entry) == "没看懂这个时间"
     assert "25:00" in bot.text_of(entry)
-    assert store.subscriptions() == []
+    assert store.subscriptions.find() == []
 
 
 def test_reminders_belong_to_groups(bot):
@@ -112,10 +112,10 @@ def test_reminders_belong_to_groups(bot):
 
 def test_remind_off(bot, store):
     bot.say("陈立", "提醒 OKR 周五 17:00", group="eng_weekly")
-    [sub] = store.subscriptions()
+    [sub] = store.subscriptions.find()
     [entry] = bot.say("陈立", f"提醒 关闭 {sub.id}", group="eng_weekly")
     assert card_title(entry) == "OKR 提醒已关闭"
-    assert store.subscriptions() == []
+    assert store.subscriptions.find() == []
 
 
 # -- the reminder card ---------------------------------------------------------------------------------
@@ -138,7 +138,7 @@ def _seed_has_risk(sandbox, person, period_id):
 
 def test_reminder_mentions_exactly_the_stale_and_at_risk(bot, runtime, store, sandbox):
     bot.say("陈立", "提醒 OKR 周五 17:00", group="eng_weekly")
-    [sub] = store.subscriptions()
+    [sub] = store.subscriptions.find()
     sandbox.state.reset_outbox()
     message_id = run_at(runtime, sub, ANCHOR_1700)
     assert message_id
@@ -162,7 +162,7 @@ def test_reminder_mentions_exactly_the_stale_and_at_risk(bot, runtime, store, sa
         assert (open_id in got) == should, person.name
     assert got and not got & on_leave
     assert seed.person("zhaoqiang").open_id not in got  # leaving
-    _, decisions = store.last_decisions(sub.id)
+    _, decisions = store.subscriptions.last_decisions(sub.id)
     assert decisions[seed.person("liufang").open_id] == "skipped_on_leave"
     assert decisions[seed.person("zhaoqiang").open_id] == "skipped_left_or_leaving"
     labels = [b["text"]["content"] for b in buttons_of(card)]
@@ -170,21 +170,21 @@ def test_reminder_mentions_exactly_the_stale_and_at_risk(bot, runtime, store, sa
 
 
 def test_the_same_scheduled_time_twice_sends_once(runtime, store, sandbox, bot):
-    sub = store.add_subscription(kind=KIND_OKR_REMINDER, target=sandbox.seed.chat("eng_weekly").chat_id,
+    sub = store.subscriptions.add(kind=KIND_OKR_REMINDER, target=sandbox.seed.chat("eng_weekly").chat_id,
                                  created_by="ou_x", schedule={"minute": "0", "hour": "17", "day": "*", "month": "*",
                                                              "day_of_week": "fri", "timezone": "Asia/Shanghai"})
     sandbox.state.reset_outbox()
     assert run_at(runtime, sub, FRIDAY_1700)
     assert run_at(runtime, sub, FRIDAY_1700) is None
     assert len(sandbox.state.outbox) == 1
-    assert [s["status"] for s in store.sends(sub.id)] == ["sent"]
+    assert [s["status"] for s in store.subscriptions.sends(sub.id)] == ["sent"]
 
 
 def test_two_schedulers_on_one_database_send_once(admin_settings, sandbox, tmp_path):
     url = f"sqlite:///{tmp_path}/shared.db"
     first = Runtime(settings=admin_settings, clients=FeishuClients.create(admin_settings), store=Store(url))
     second = Runtime(settings=admin_settings, clients=FeishuClients.create(admin_settings), store=Store(url))
-    sub = first.store.add_subscription(kind=KIND_OKR_REMINDER, target=sandbox.seed.chat("eng_weekly").chat_id,
+    sub = first.store.subscriptions.add(kind=KIND_OKR_REMINDER, target=sandbox.seed.chat("eng_weekly").chat_id,
                                        created_by="ou_x", schedule={})
     sandbox.state.reset_outbox()
     results = run_at_once((first, second), sub, FRIDAY_1700)
@@ -198,7 +198,7 @@ def _runtime_at(bot, store, settings, moment) -> Runtime:
 
 
 def _reminder(store, sandbox):
-    return store.add_subscription(kind=KIND_OKR_REMINDER, target=sandbox.seed.chat("eng_weekly").chat_id,
+    return store.subscriptions.add(kind=KIND_OKR_REMINDER, target=sandbox.seed.chat("eng_weekly").chat_id,
                                   created_by="ou_x", schedule={})
 
 
@@ -208,13 +208,13 @@ def test_a_send_feishu_would_not_take_is_tried_again_and_goes_out_once(bot, stor
     sandbox.state.inject_fault("/open-apis/im/v1/messages", times=None, http_status=503, code=1, msg="down",
                                method="POST")
     assert run_at(_runtime_at(bot, store, admin_settings, FRIDAY_1700), sub, FRIDAY_1700) is None
-    assert [s["status"] for s in store.sends(sub.id)] == ["retry"]
+    assert [s["status"] for s in store.subscriptions.sends(sub.id)] == ["retry"]
     assert jobs.retry_sends(_runtime_at(bot, store, admin_settings, FRIDAY_1700 + timedelta(minutes=5))) == 0
     sandbox.state.clear_faults()  # Feishu is back
     assert jobs.retry_sends(_runtime_at(bot, store, admin_settings, FRIDAY_1700 + timedelta(minutes=10))) == 1
     assert jobs.retry_sends(_runtime_at(bot, store, admin_settings, FRIDAY_1700 + timedelta(minutes=15))) == 0
     assert [e["receive_id"] for e in sandbox.state.outbox] == [sub.target]
-    assert [s["status"] for s in store.sends(sub.id)] == ["sent"]
+    assert [s["status"] for s in store.subscriptions.sends(sub.id)] == ["sent"]
 
 
 def test_a_send_whose_process_died_is_tried_again_without_a_second_message(bot, store, sandbox, admin_settings):
@@ -224,14 +224,14 @@ def test_a_send_whose_process_died_is_tried_again_without_a_second_message(bot, 
     sub = _reminder(store, sandbox)
     sandbox.state.reset_outbox()
     # The process claimed the send and sent the card, then died before recording that it had.
-    assert store.claim_send(sub.id, FRIDAY_1700, sub.target, now=FRIDAY_1700)
+    assert store.subscriptions.claim_send(sub.id, FRIDAY_1700, sub.target, now=FRIDAY_1700)
     bot.client.application.extensions["bot"].clients.messenger.send(
         sub.target, {"schema": "2.0", "body": {"elements": []}},
         uuid=to_uuid("sub", str(sub.id), to_slot(FRIDAY_1700), sub.target))
     assert jobs.retry_sends(_runtime_at(bot, store, admin_settings, FRIDAY_1700 + timedelta(minutes=5))) == 0
     assert jobs.retry_sends(_runtime_at(bot, store, admin_settings, FRIDAY_1700 + timedelta(minutes=11))) == 1
     assert len(sandbox.state.outbox) == 1  # the uuid made Feishu drop the copy
-    assert [s["status"] for s in store.sends(sub.id)] == ["sent"]
+    assert [s["status"] for s in store.subscriptions.sends(sub.id)] == ["sent"]
 
 
 def test_sends_are_given_up_after_the_uuid_window_or_when_feishu_refuses(bot, store, sandbox, admin_settings):
@@ -240,7 +240,7 @@ def test_sends_are_given_up_after_the_uuid_window_or_when_feishu_refuses(bot, st
     sandbox.state.inject_fault("/open-apis/im/v1/messages", times=1, http_status=400, code=230002,
                                msg="Bot is not in the chat", method="POST")
     assert run_at(_runtime_at(bot, store, admin_settings, FRIDAY_1700), refused, FRIDAY_1700) is None
-    assert [s["status"] for s in store.sends(refused.id)] == ["failed"]  # no use trying again
+    assert [s["status"] for s in store.subscriptions.sends(refused.id)] == ["failed"]  # no use trying again
     sandbox.state.inject_fault("/open-apis/im/v1/messages", times=None, http_status=503, code=1, msg="down",
                                method="POST")
     assert run_at(_runtime_at(bot, store, admin_settings, FRIDAY_1700), outage, FRIDAY_1700) is None
@@ -249,14 +249,14 @@ def test_sends_are_given_up_after_the_uuid_window_or_when_feishu_refuses(bot, st
     sandbox.state.clear_faults()
     assert jobs.retry_sends(_runtime_at(bot, store, admin_settings, FRIDAY_1700 + timedelta(minutes=20))) == 0
     assert sandbox.state.outbox == []
-    [given_up] = store.sends(outage.id)
+    [given_up] = store.subscriptions.sends(outage.id)
     assert given_up["status"] == "failed" and given_up["error"].endswith("(given up)")
-    assert [s["status"] for s in store.sends(refused.id)] == ["failed"]
+    assert [s["status"] for s in store.subscriptions.sends(refused.id)] == ["failed"]
 
 
 def test_jobs_survive_a_scheduler_restart(admin_settings, store, bot, runtime, sandbox):
     bot.say("陈立", "提醒 OKR 周五 17:00", group="eng_weekly")
-    [sub] = store.subscriptions()
+    [sub] = store.subscriptions.find()
     first = configure_scheduler(BackgroundScheduler(), admin_settings)
     first.start(paused=True)
     jobs.configure(runtime, first)
@@ -272,14 +272,14 @@ def test_jobs_survive_a_scheduler_restart(admin_settings, store, bot, runtime, s
     job = second.get_job(f"sub:{sub.id}")
     assert job is not None and job.next_run_time == next_run  # loaded from the job store, not re-added
     assert job.func_ref == "bot.digests.jobs:run_subscription" and job.args == (sub.id,)
-    store.deactivate(sub.id)
+    store.subscriptions.deactivate(sub.id)
     assert jobs.sync_jobs() == 0 and second.get_job(f"sub:{sub.id}") is None
     second.shutdown()
 
 
 def test_snooze_skips_the_clicker_until_tomorrow(bot, runtime, store, sandbox):
     bot.say("陈立", "提醒 OKR 周五 17:00", group="eng_weekly")
-    [sub] = store.subscriptions()
+    [sub] = store.subscriptions.find()
     sandbox.state.reset_outbox()
     run_at(runtime, sub, ANCHOR_1700)
     [entry] = sandbox.state.outbox
@@ -289,13 +289,13 @@ def test_snooze_skips_the_clicker_until_tomorrow(bot, runtime, store, sandbox):
     assert answer == {"toast": {"type": "success", "content": "好的，明天再提醒你。"}}
     run_at(runtime, sub, ANCHOR_1700 + timedelta(hours=1))
     assert someone not in mentioned(sandbox.state.outbox[-1]["content"])
-    _, decisions = store.last_decisions(sub.id)
+    _, decisions = store.subscriptions.last_decisions(sub.id)
     assert decisions[someone] == "skipped_snoozed"
 
 
 def test_remind_why_answers_from_the_delivery_log(bot, runtime, store, sandbox):
     bot.say("陈立", "提醒 OKR 周五 17:00", group="eng_weekly")
-    [sub] = store.subscriptions()
+    [sub] = store.subscriptions.find()
     run_at(runtime, sub, ANCHOR_1700)
     entries = bot.say("陈立", "提醒 为什么 {0}", group="eng_weekly", mentions=("刘芳",))
     [entry] = [e for e in entries if e["receive_id"] == sandbox.seed.person("cto").open_id]  # the owner, privately
@@ -347,18 +347,18 @@ def test_digest_on_for_managers_and_on_all_for_admins(bot, store, sandbox):
     assert card_title(entry) == "Not available to you"
     [entry] = bot.say("王磊", "周报 开启 周一 9:00")
     assert card_title(entry) == "团队周报"
-    [sub] = store.subscriptions(kind=KIND_MANAGER_DIGEST)
+    [sub] = store.subscriptions.find(kind=KIND_MANAGER_DIGEST)
     assert sub.target == sandbox.seed.person("wanglei").open_id
     [entry] = bot.say("郭芳", "digest on all")
     managers = {p.leader_key for p in sandbox.seed.people if p.leader_key and p.is_active}
-    assert len(store.subscriptions(kind=KIND_MANAGER_DIGEST)) >= len(managers) - 1
+    assert len(store.subscriptions.find(kind=KIND_MANAGER_DIGEST)) >= len(managers) - 1
     [entry] = bot.say("王磊", "周报 关闭")
-    assert sandbox.seed.person("wanglei").open_id not in {s.target for s in store.subscriptions()}
+    assert sandbox.seed.person("wanglei").open_id not in {s.target for s in store.subscriptions.find()}
 
 
 def test_scheduled_digest_goes_out_once_and_is_logged(bot, runtime, store, sandbox):
     bot.say("王磊", "digest on mon 09:00")
-    [sub] = store.subscriptions(kind=KIND_MANAGER_DIGEST)
+    [sub] = store.subscriptions.find(kind=KIND_MANAGER_DIGEST)
     monday = datetime(2026, 11, 30, 9, 0, tzinfo=TZ)
     sandbox.state.reset_outbox()
     assert run_at(runtime, sub, monday)
@@ -370,7 +370,7 @@ def test_scheduled_digest_goes_out_once_and_is_logged(bot, runtime, store, sandb
 
 def test_stats_for_admins(bot, runtime, store, sandbox):
     bot.say("陈立", "提醒 OKR 周五 17:00", group="eng_weekly")
-    run_at(runtime, store.subscriptions()[0], ANCHOR_1700)
+    run_at(runtime, store.subscriptions.find()[0], ANCHOR_1700)
     [entry] = bot.say("郭芳", "stats")
     text = bot.text_of(entry)
     assert "okr.user_okr.list" in text

@@ -58,13 +58,13 @@ def test_replies_feishu_would_not_take_are_kept_and_sent_later(settings, sandbox
     message_id = chat.last_payload["event"]["message"]["message_id"]
     event_id = chat.last_payload["header"]["event_id"]
     store = app.extensions["bot"].router.store
-    assert [m["message_id"] for m in store.unfinished_inbound(statuses=("failed",))] == [message_id]
+    assert [m["message_id"] for m in store.inbox.unfinished(statuses=("failed",))] == [message_id]
     assert any(r.levelname == "ERROR" and event_id in r.getMessage() for r in caplog.records)  # logged, with its id
     sandbox.state.clear_faults()
     assert app.extensions["bot"].resume(statuses=("failed",)) == 1  # what the retry loop does each minute
     assert [e["reply_to"] for e in sandbox.state.outbox] == [message_id]
     assert len([r for r in sandbox.state.requests_matching("/im/v1/messages/", "POST") if r["status"] == 200]) == 1
-    assert store.unfinished_inbound() == []
+    assert store.inbox.unfinished() == []
 
 
 def test_when_the_inbox_cannot_record_feishu_is_asked_to_retry_and_the_retry_is_answered(settings, sandbox):
@@ -122,12 +122,12 @@ def test_answered_messages_are_deleted_after_the_retention(settings, sandbox, ca
 
     checkpoint(store.engine)  # as SQLite does every 1,000 pages: the row is in the database file itself
     assert written in (tmp_path / "bot.db").read_bytes()
-    store.record_inbound("om_waiting", "ev_waiting", {"message_id": "om_waiting"})  # nobody took it yet
-    store.record_inbound("om_failed", "ev_failed", {"message_id": "om_failed"})
-    store.finish_inbound("om_failed", ok=False)
+    store.inbox.record("om_waiting", "ev_waiting", {"message_id": "om_waiting"})  # nobody took it yet
+    store.inbox.record("om_failed", "ev_failed", {"message_id": "om_failed"})
+    store.inbox.finish("om_failed", ok=False)
     for i in range(100):  # answered later: kept, around the deleted row on the same database pages
-        store.record_inbound(f"om_later_{i}", f"ev_later_{i}", {"message_id": f"om_later_{i}", "text": "x" * 40})
-        store.finish_inbound(f"om_later_{i}", ok=True)
+        store.inbox.record(f"om_later_{i}", f"ev_later_{i}", {"message_id": f"om_later_{i}", "text": "x" * 40})
+        store.inbox.finish(f"om_later_{i}", ok=True)
     with store.session() as s:  # the store writes UTC
         s.execute(update(InboxRow).values(received_at=NOW.astimezone(UTC)))
         s.execute(update(InboxRow).where(InboxRow.message_id.like("om_later_%"))

@@ -160,7 +160,7 @@ def runtime(db_settings, sandbox):
 
 def test_a_reminder_run_twice_for_the_same_slot_sends_once(runtime, sandbox, sandbox_clock):
     group = sandbox.seed.chat("eng_weekly").chat_id
-    sub = runtime.store.add_subscription(kind=KIND_OKR_REMINDER, target=group, created_by="ou_x", schedule={})
+    sub = runtime.store.subscriptions.add(kind=KIND_OKR_REMINDER, target=group, created_by="ou_x", schedule={})
     assert run_at(runtime, sub, FRIDAY_1700)
     sandbox_clock["t"] += UUID_TTL + 60  # even when Feishu would take the copy
     assert run_at(runtime, sub, FRIDAY_1700) is None
@@ -169,7 +169,7 @@ def test_a_reminder_run_twice_for_the_same_slot_sends_once(runtime, sandbox, san
 
 def test_a_digest_run_twice_for_the_same_slot_sends_once(runtime, sandbox, sandbox_clock):
     manager = sandbox.seed.person("wanglei").open_id
-    sub = runtime.store.add_subscription(kind=KIND_MANAGER_DIGEST, target=manager, created_by=manager,
+    sub = runtime.store.subscriptions.add(kind=KIND_MANAGER_DIGEST, target=manager, created_by=manager,
                                          schedule={})
     assert run_at(runtime, sub, MONDAY_0900)
     sandbox_clock["t"] += UUID_TTL + 60

@@ -94,7 +94,7 @@ def okr_texts(sandbox, open_id: str) -> set[str]:
 
 
 def _subscribe(store, sandbox, group: str, created_by: str):
-    return store.add_subscription(kind=KIND_OKR_REMINDER, target=sandbox.seed.chat(group).chat_id,
+    return store.subscriptions.add(kind=KIND_OKR_REMINDER, target=sandbox.seed.chat(group).chat_id,
                                   created_by=sandbox.seed.person(created_by).open_id, schedule=FRIDAY_1700,
                                   stale_days=7, locale="zh_cn")
 
@@ -113,7 +113,7 @@ def _ask_why(bot, sandbox, asker: str, group: str, about: str | None):
 def test_why_asked_by_an_ordinary_member_says_only_whether_and_never_why(bot, store, sandbox, settings, tmp_path):
     sub = _subscribe(store, sandbox, "eng_weekly", "cto")
     run_at(_runtime(bot, store, _settings(settings, sandbox, tmp_path)), sub, ANCHOR_1700)
-    _, decisions = store.last_decisions(sub.id)
+    _, decisions = store.subscriptions.last_decisions(sub.id)
     seed = sandbox.seed
     assert decisions[seed.person("liufang").open_id] == "skipped_on_leave"
     assert decisions[seed.person("zhaoqiang").open_id] == "skipped_left_or_leaving"
@@ -134,9 +134,9 @@ def test_why_asked_by_an_ordinary_member_says_only_whether_and_never_why(bot, st
 def test_why_of_a_snoozed_member_is_not_told_to_the_group(bot, store, sandbox, settings, tmp_path):
     sub = _subscribe(store, sandbox, "eng_weekly", "cto")
     seed = sandbox.seed
-    store.snooze(sub.id, seed.person("yangfan").open_id, datetime(2026, 11, 27, tzinfo=TZ))
+    store.subscriptions.snooze(sub.id, seed.person("yangfan").open_id, datetime(2026, 11, 27, tzinfo=TZ))
     run_at(_runtime(bot, store, _settings(settings, sandbox, tmp_path)), sub, ANCHOR_1700)
-    assert store.last_decisions(sub.id)[1][seed.person("yangfan").open_id] == "skipped_snoozed"
+    assert store.subscriptions.last_decisions(sub.id)[1][seed.person("yangfan").open_id] == "skipped_snoozed"
     sent = _ask_why(bot, sandbox, "周杰", "eng_weekly", "杨帆")
     [answer] = to_group(sent, seed.chat("eng_weekly").chat_id)
     assert "未被提醒" in answer and not any(word in answer for word in PRIVATE_WORDS)
@@ -182,7 +182,7 @@ def test_restricted_reminder_card_has_names_and_counts_and_each_person_gets_thei
     for member in chat.member_open_ids:
         for text in okr_texts(sandbox, member):
             assert text not in group_card, (seed.person_by_id(member).name, text)
-    _, decisions = store.last_decisions(sub.id)
+    _, decisions = store.subscriptions.last_decisions(sub.id)
     at_risk = {o for o, d in decisions.items() if d in ("mentioned_risk", "mentioned_stale_and_risk")}
     assert at_risk
     assert {to for to, _ in sent if to != chat.chat_id} == at_risk
@@ -221,11 +221,11 @@ def test_a_private_card_whose_process_died_is_sent_by_the_retry_job_once(setting
 
     first = _subscribe(store, sandbox, "eng_weekly", "cto")
     run_at(at(ANCHOR_1700), first, ANCHOR_1700)
-    person = next(o for o, d in store.last_decisions(first.id)[1].items() if d == "mentioned_risk")
-    store.deactivate(first.id)
+    person = next(o for o, d in store.subscriptions.last_decisions(first.id)[1].items() if d == "mentioned_risk")
+    store.subscriptions.deactivate(first.id)
     sub = _subscribe(store, sandbox, "eng_weekly", "cto")
     # A process claimed this person's card, then died before sending it.
-    assert store.claim_send(sub.id, ANCHOR_1700, person, now=ANCHOR_1700)
+    assert store.subscriptions.claim_send(sub.id, ANCHOR_1700, person, now=ANCHOR_1700)
     start = len(sandbox.state.requests_log)
     run_at(at(ANCHOR_1700), sub, ANCHOR_1700)
     assert to_person(sends(sandbox, start), person) == []
@@ -234,7 +234,7 @@ def test_a_private_card_whose_process_died_is_sent_by_the_retry_job_once(setting
     sent = sends(sandbox, start)
     assert len(to_group(sent, sub.target)) == 1
     assert len(to_person(sent, person)) == 1
-    assert all(s["status"] == "sent" for s in store.sends(sub.id))
+    assert all(s["status"] == "sent" for s in store.subscriptions.sends(sub.id))
 
 
 # -- okr @someone in a group ---------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from bot.groupcommit import GroupCommit
 from bot.store import Store
+from bot.store.groupcommit import GroupCommit
 from tests.threads import at_once
 
 
@@ -77,8 +77,8 @@ def test_a_failed_write_fails_every_caller_in_it_and_the_next_write_works():
 
 def test_a_message_recorded_by_many_threads_at_once_is_new_exactly_once(tmp_path):
     store = Store(f"sqlite:///{tmp_path}/bot.db")
-    results = at_once(16, lambda i: store.record_inbound("om_same", f"ev_{i}", {"message_id": "om_same"}))
+    results = at_once(16, lambda i: store.inbox.record("om_same", f"ev_{i}", {"message_id": "om_same"}))
     assert sorted(results) == [False] * 15 + [True]
-    distinct = at_once(16, lambda i: store.record_inbound(f"om_{i}", f"ev_{i}", {"message_id": f"om_{i}"}))
+    distinct = at_once(16, lambda i: store.inbox.record(f"om_{i}", f"ev_{i}", {"message_id": f"om_{i}"}))
     assert distinct == [True] * 16
-    assert len(store.unfinished_inbound()) == 17
+    assert len(store.inbox.unfinished()) == 17

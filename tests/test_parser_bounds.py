@@ -147,7 +147,7 @@ def test_a_zone_path_is_tried_only_where_a_run_of_path_characters_starts(text):
 def picking(tmp_path):
     reminders = Store(f"sqlite:///{tmp_path}/bot.db")
     spec = {"minute": "0", "hour": "17", "day": "*", "month": "*", "day_of_week": "fri", "timezone": TZ}
-    sub = reminders.add_subscription(kind=KIND_OKR_REMINDER, target="oc_group", created_by="ou_owner", schedule=spec,
+    sub = reminders.subscriptions.add(kind=KIND_OKR_REMINDER, target="oc_group", created_by="ou_owner", schedule=spec,
                                  stale_days=7, locale="en_us")
     ctx = Context(sender_open_id="ou_owner", chat=Chat("oc_group", "group"), clients=None, settings=None, now=NOW,
                   store=reminders)
@@ -235,12 +235,12 @@ def _is_correction(entry) -> bool:
 )
 def test_pathological_reminder_messages_get_a_correction_card(bot, store, text, title, says):  # noqa: F811
     [entry] = bot.say("陈立", "remind okr fri 17:00", group="eng_weekly")  # the group owner
-    [sub] = store.subscriptions(kind=KIND_OKR_REMINDER)
+    [sub] = store.subscriptions.find(kind=KIND_OKR_REMINDER)
     [entry] = bot.say("陈立", text, group="eng_weekly")
     assert _is_correction(entry), bot.text_of(entry)
     assert card_title(entry) == title
     assert says in bot.text_of(entry)
-    assert store.subscriptions(kind=KIND_OKR_REMINDER) == [sub]  # nothing added, the only one not turned off
+    assert store.subscriptions.find(kind=KIND_OKR_REMINDER) == [sub]  # nothing added, the only one not turned off
 
 
 def test_a_digest_time_of_5000_digits_gets_a_correction_card(bot, store):  # noqa: F811
@@ -248,4 +248,4 @@ def test_a_digest_time_of_5000_digits_gets_a_correction_card(bot, store):  # noq
     assert _is_correction(entry)
     assert card_title(entry) == "I could not read that time"
     assert "too long" in bot.text_of(entry)
-    assert store.subscriptions() == []
+    assert store.subscriptions.find() == []

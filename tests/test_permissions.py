@@ -83,16 +83,16 @@ def test_admin_and_manager_commands_both_ways(bot, sandbox, text, refused_person
 
 def test_digest_on_for_everyone_is_for_admins_only(bot, store, sandbox):
     assert refused(bot.say("王磊", "digest on all"))
-    assert store.subscriptions(kind=KIND_MANAGER_DIGEST) == []
+    assert store.subscriptions.find(kind=KIND_MANAGER_DIGEST) == []
     bot.say("郭芳", "digest on all")
-    assert len(store.subscriptions(kind=KIND_MANAGER_DIGEST)) > 1
+    assert len(store.subscriptions.find(kind=KIND_MANAGER_DIGEST)) > 1
 
 
 def test_digest_on_is_for_managers_only(bot, store, sandbox):
     assert refused(bot.say("刘芳", "digest on"))
-    assert store.subscriptions(kind=KIND_MANAGER_DIGEST) == []
+    assert store.subscriptions.find(kind=KIND_MANAGER_DIGEST) == []
     bot.say("王磊", "digest on")
-    assert [s.target for s in store.subscriptions(kind=KIND_MANAGER_DIGEST)] == [open_id(sandbox, "wanglei")]
+    assert [s.target for s in store.subscriptions.find(kind=KIND_MANAGER_DIGEST)] == [open_id(sandbox, "wanglei")]
 
 
 def test_digest_now_is_for_managers_only_and_sends_nothing_to_others(bot, sandbox):
@@ -105,7 +105,7 @@ def test_digest_now_is_for_managers_only_and_sends_nothing_to_others(bot, sandbo
 # -- a group's reminders: only its owner or managers, or a bot admin ------------------------------------------
 
 def _reminder(store, sandbox):
-    return store.add_subscription(kind=KIND_OKR_REMINDER, target=group_id(sandbox), created_by=open_id(
+    return store.subscriptions.add(kind=KIND_OKR_REMINDER, target=group_id(sandbox), created_by=open_id(
         sandbox, "cto"), schedule={"minute": "0", "hour": "17", "day": "*", "month": "*", "day_of_week": "fri",
                                    "timezone": "Asia/Shanghai"})
 
@@ -113,20 +113,20 @@ def _reminder(store, sandbox):
 @pytest.mark.parametrize("allowed", ["陈立", "郭芳"])  # the group's owner; a bot admin who is not a member
 def test_remind_add_both_ways(bot, store, sandbox, allowed):
     assert refused(bot.say("刘芳", "提醒 OKR 周五 17:00", group="eng_weekly"))
-    assert store.subscriptions() == []
+    assert store.subscriptions.find() == []
     [entry] = bot.say(allowed, "提醒 OKR 周五 17:00", group="eng_weekly")
     assert card_title(entry) == "OKR 提醒已开启"
-    assert [s.target for s in store.subscriptions()] == [group_id(sandbox)]
+    assert [s.target for s in store.subscriptions.find()] == [group_id(sandbox)]
 
 
 @pytest.mark.parametrize("allowed", ["陈立", "郭芳"])
 def test_remind_off_both_ways(bot, store, sandbox, allowed):
     sub = _reminder(store, sandbox)
     assert refused(bot.say("刘芳", f"remind off {sub.id}", group="eng_weekly"))
-    assert [s.id for s in store.subscriptions()] == [sub.id]  # still on
+    assert [s.id for s in store.subscriptions.find()] == [sub.id]  # still on
     [entry] = bot.say(allowed, f"remind off {sub.id}", group="eng_weekly")
     assert card_title(entry) == "OKR reminder off"
-    assert store.subscriptions() == []
+    assert store.subscriptions.find() == []
 
 
 @pytest.mark.parametrize("allowed", ["陈立", "郭芳"])
@@ -134,7 +134,7 @@ def test_remind_run_both_ways(bot, store, sandbox, allowed):
     _reminder(store, sandbox)
     assert refused(bot.say("刘芳", "remind run", group="eng_weekly"))
     assert sent_to(sandbox, group_id(sandbox)) == []  # nothing posted to the group
-    assert all(s["status"] != "sent" for sub in store.subscriptions() for s in store.sends(sub.id))
+    assert all(s["status"] != "sent" for sub in store.subscriptions.find() for s in store.subscriptions.sends(sub.id))
     bot.say(allowed, "remind run", group="eng_weekly")
     assert len(sent_to(sandbox, group_id(sandbox))) == 1
 

@@ -53,26 +53,26 @@ def db_url(request, tmp_path):
 def test_api_call_counts_from_many_threads_at_once_are_all_kept(db_url):
     store = Store(db_url)
     apis = [f"api.{n}" for n in range(10)]
-    results = at_once(8, lambda i: store.add_api_calls({api: i + 1 for api in apis}, at=MONDAY_0900))
+    results = at_once(8, lambda i: store.usage.add_api_calls({api: i + 1 for api in apis}, at=MONDAY_0900))
     assert [r for r in results if isinstance(r, Exception)] == []
-    assert store.api_calls("2026-11") == {api: sum(range(1, 9)) for api in apis}
+    assert store.usage.api_calls("2026-11") == {api: sum(range(1, 9)) for api in apis}
 
 
 def test_jobs_due_together_all_send_and_count_every_call_once(db_url, settings, sandbox):
     settings = settings.with_(database_url=db_url)
     runtime = Runtime(settings=settings, clients=FeishuClients.create(settings), store=Store(db_url))
     group = sandbox.seed.chat("eng_weekly").chat_id
-    subs = [runtime.store.add_subscription(kind=KIND_OKR_REMINDER, target=group, created_by="ou_x",
+    subs = [runtime.store.subscriptions.add(kind=KIND_OKR_REMINDER, target=group, created_by="ou_x",
                                            schedule={**WEEKLY, "minute": str(n)}) for n in range(5)]
     managers = ("wanglei", "cto", "ceo")
-    subs += [runtime.store.add_subscription(kind=KIND_MANAGER_DIGEST, target=sandbox.seed.person(m).open_id,
+    subs += [runtime.store.subscriptions.add(kind=KIND_MANAGER_DIGEST, target=sandbox.seed.person(m).open_id,
                                             created_by="ou_x", schedule=WEEKLY) for m in managers]
     before = runtime.clients.caller.call_counts
     results = at_once(len(subs), lambda i: run_at(runtime, subs[i], MONDAY_0900, shared_run(runtime, MONDAY_0900)))
     assert [r for r in results if not isinstance(r, str)] == []  # every job sent its card, none crashed
     assert len(sandbox.state.requests_matching("/im/v1/messages", "POST")) == len(subs)
     made = Counter(runtime.clients.caller.call_counts) - Counter(before)
-    assert runtime.store.api_calls("2026-11") == dict(made)  # each call counted once, none lost
+    assert runtime.store.usage.api_calls("2026-11") == dict(made)  # each call counted once, none lost
 
 
 # -- the commands ------------------------------------------------------------------------------------------
@@ -115,7 +115,7 @@ def test_a_reminder_more_often_than_hourly_is_refused_with_the_minimum_and_an_ex
     title, text = answer(bot, "郭芳", f"remind okr {phrase}", group="eng_weekly")
     assert title == "Too often"
     assert "at most once every 60 minutes" in text and "`remind okr weekdays 9:30`" in text
-    assert store.subscriptions() == []
+    assert store.subscriptions.find() == []
 
 
 def test_hourly_is_the_default_minimum_and_a_setting_raises_it(bot, store, quota_settings, sandbox, moment):
@@ -123,7 +123,7 @@ def test_hourly_is_the_default_minimum_and_a_setting_raises_it(bot, store, quota
     daily_only = make_bot(quota_settings.with_(min_schedule_minutes=24 * 60.0), sandbox, store, moment)
     title, text = answer(daily_only, "陈立", "提醒 OKR 30 * * * *", group="eng_weekly")
     assert title == "时间太频繁" and "至少要隔 1440 分钟" in text and "`提醒 OKR 工作日 9:30`" in text
-    assert len(store.subscriptions()) == 1
+    assert len(store.subscriptions.find()) == 1
 
 
 def test_a_digest_more_often_than_hourly_is_refused(bot, store):
@@ -131,14 +131,14 @@ def test_a_digest_more_often_than_hourly_is_refused(bot, store):
     assert title == "Too often" and "`digest on mon 09:00`" in text
     title, _ = answer(bot, "郭芳", "digest on all * * * * *")
     assert title == "Too often"
-    assert store.subscriptions() == []
+    assert store.subscriptions.find() == []
 
 
 def test_a_group_holds_at_most_five_reminders_and_the_refusal_says_how_to_free_one(bot, store):
     for day in ("mon", "tue", "wed", "thu", "fri"):
         assert answer(bot, "陈立", f"remind okr {day} 17:00", group="eng_weekly")[0] == "OKR reminder on"
     title, text = answer(bot, "陈立", "remind okr sat 10:00", group="eng_weekly")
-    subs = store.subscriptions(kind=KIND_OKR_REMINDER)
+    subs = store.subscriptions.find(kind=KIND_OKR_REMINDER)
     assert title == "Too many reminders" and len(subs) == 5
     assert "at most 5" in text and "`remind off <id>`" in text and f"#{subs[0].id}" in text
     bot.say("陈立", f"remind off {subs[0].id}", group="eng_weekly")
@@ -148,11 +148,11 @@ def test_a_group_holds_at_most_five_reminders_and_the_refusal_says_how_to_free_o
 
 def test_the_same_times_twice_in_a_group_are_refused_naming_the_existing_one(bot, store):
     answer(bot, "陈立", "remind okr weekdays 17:00", group="eng_weekly")
-    [first] = store.subscriptions()
+    [first] = store.subscriptions.find()
     title, text = answer(bot, "陈立", "remind okr 0 17 * * 1-5 stale 3", group="eng_weekly")  # written otherwise
     assert title == "Same time already taken"
     assert f"#{first.id}" in text and f"`remind off {first.id}`" in text
-    assert store.subscriptions() == [first]
+    assert store.subscriptions.find() == [first]
     assert answer(bot, "郭芳", "remind okr weekdays 17:00", group="all_hands")[0] == "OKR reminder on"
 
 
@@ -160,12 +160,12 @@ def test_a_managers_digest_is_one_subscription_and_on_again_changes_its_time(bot
     manager = sandbox.seed.person("wanglei").open_id
     answer(bot, "王磊", "digest on mon 09:00")
     title, text = answer(bot, "王磊", "digest on fri 17:00")
-    [sub] = store.subscriptions(kind=KIND_MANAGER_DIGEST)
+    [sub] = store.subscriptions.find(kind=KIND_MANAGER_DIGEST)
     assert sub.target == manager and sub.schedule["day_of_week"] == "fri" and sub.schedule["hour"] == "17"
     assert "Fridays at 17:00" in text and "was Mondays at 09:00" in text
     answer(bot, "郭芳", "digest on all")
     assert "Digest turned on for 0 managers" in answer(bot, "郭芳", "digest on all tue 08:00")[1]
-    digests = store.subscriptions(kind=KIND_MANAGER_DIGEST)
+    digests = store.subscriptions.find(kind=KIND_MANAGER_DIGEST)
     assert len(digests) == len({s.target for s in digests})  # one per manager
     [mine] = [s for s in digests if s.target == manager]
     assert mine.id == sub.id and mine.schedule == sub.schedule  # on all keeps a manager's own time
@@ -174,10 +174,10 @@ def test_a_managers_digest_is_one_subscription_and_on_again_changes_its_time(bot
 def test_two_digests_left_by_a_race_become_one_and_the_oldest_stays(bot, store, sandbox):
     """Two `digest on` at the same moment (two processes) may both insert; each then keeps only the oldest."""
     manager = sandbox.seed.person("wanglei").open_id
-    first, second = (store.add_subscription(kind=KIND_MANAGER_DIGEST, target=manager, created_by=manager,
+    first, second = (store.subscriptions.add(kind=KIND_MANAGER_DIGEST, target=manager, created_by=manager,
                                             schedule=WEEKLY) for _ in range(2))
     answer(bot, "王磊", "digest on tue 09:00")
-    [kept] = store.subscriptions(kind=KIND_MANAGER_DIGEST)
+    [kept] = store.subscriptions.find(kind=KIND_MANAGER_DIGEST)
     assert kept.id == first.id and kept.schedule["day_of_week"] == "tue"
 
 
@@ -211,10 +211,10 @@ def test_digest_now_cools_down_per_person(bot, sandbox, moment):
 
 def test_the_cooldown_is_one_winner_when_asked_at_once(db_url):
     store = Store(db_url)
-    results = at_once(8, lambda i: store.start_cooldown("remind-run:oc_x", now=NOW, seconds=600))
+    results = at_once(8, lambda i: store.usage.start_cooldown("remind-run:oc_x", now=NOW, seconds=600))
     assert results.count(None) == 1
     assert {r for r in results if r is not None} == {NOW + timedelta(minutes=10)}
-    assert store.start_cooldown("remind-run:oc_x", now=NOW + timedelta(minutes=10), seconds=600) is None
+    assert store.usage.start_cooldown("remind-run:oc_x", now=NOW + timedelta(minutes=10), seconds=600) is None
 
 
 # -- reads reused ------------------------------------------------------------------------------------------
@@ -243,7 +243,7 @@ def test_remind_runs_and_a_scheduled_run_minutes_apart_reuse_roster_and_okr_read
     assert answer(bot, "郭芳", "remind run", group="product_design")[0] == "Reminder run"
     assert reads(sandbox, mark)["ehr"] == 0  # the roster read 3 minutes ago, not walked again
     # The scheduler's job right after, on the same clients: everyone was read minutes ago.
-    [sub, _] = store.subscriptions(kind=KIND_OKR_REMINDER)
+    [sub, _] = store.subscriptions.find(kind=KIND_OKR_REMINDER)
     clients = bot.client.application.extensions["bot"].clients
     scheduled = NOW + timedelta(minutes=5)
     runtime = Runtime(settings=quota_settings, clients=clients, store=store, clock=lambda: scheduled)

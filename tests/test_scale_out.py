@@ -83,14 +83,14 @@ def test_exactly_once_digest_on_postgresql(admin_settings_pg, sandbox):
     url = admin_settings_pg.database_url
     first = Runtime(settings=admin_settings_pg, clients=FeishuClients.create(admin_settings_pg), store=Store(url))
     second = Runtime(settings=admin_settings_pg, clients=FeishuClients.create(admin_settings_pg), store=Store(url))
-    sub = first.store.add_subscription(kind=KIND_OKR_REMINDER, target=sandbox.seed.chat("eng_weekly").chat_id,
+    sub = first.store.subscriptions.add(kind=KIND_OKR_REMINDER, target=sandbox.seed.chat("eng_weekly").chat_id,
                                        created_by="ou_x", schedule={})
     results = run_at_once((first, second), sub, FRIDAY_1700)
     assert results.count(None) == 1
     assert len(sandbox.state.outbox) == 1
     assert run_at(first, sub, FRIDAY_1700) is None  # and the same time again
     assert len(sandbox.state.requests_matching("/im/v1/messages", "POST")) == 1  # sent once, not just kept once
-    assert [s["status"] for s in second.store.sends(sub.id)] == ["sent"]
+    assert [s["status"] for s in second.store.subscriptions.sends(sub.id)] == ["sent"]
 
 
 @pytest.fixture
@@ -111,7 +111,7 @@ def test_the_store_and_job_store_work_on_postgresql(admin_settings_pg, sandbox):
     from bot.schedule import configure_scheduler
 
     store = Store(admin_settings_pg.database_url)
-    sub = store.add_subscription(kind=KIND_OKR_REMINDER, target="oc_x", created_by="ou_x",
+    sub = store.subscriptions.add(kind=KIND_OKR_REMINDER, target="oc_x", created_by="ou_x",
                                  schedule={"minute": "0", "hour": "17", "day": "*", "month": "*",
                                            "day_of_week": "fri", "timezone": "Asia/Shanghai"})
     runtime = Runtime(settings=admin_settings_pg, clients=FeishuClients.create(admin_settings_pg), store=store)
@@ -125,4 +125,5 @@ def test_the_store_and_job_store_work_on_postgresql(admin_settings_pg, sandbox):
     again.start(paused=True)
     assert again.get_job(f"sub:{sub.id}").next_run_time == next_run
     again.shutdown()
-    assert store.claim_send(sub.id, FRIDAY_1700, "oc_x") and not store.claim_send(sub.id, FRIDAY_1700, "oc_x")
+    sent_log = store.subscriptions
+    assert sent_log.claim_send(sub.id, FRIDAY_1700, "oc_x") and not sent_log.claim_send(sub.id, FRIDAY_1700, "oc_x")

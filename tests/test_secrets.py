@@ -103,7 +103,7 @@ def _store_token_as_the_old_release(sandbox, db_url, secret_key) -> tuple[str, s
     open_id = sandbox.seed.find_people(NAME)[0].open_id
     pair = sandbox.state.issue_user_token(open_id)
     secret = json.dumps({"access": pair["access_token"], "refresh": pair["refresh_token"]}).encode()
-    Store(db_url).save_user_token(open_id, _old_release_fernet(secret_key).encrypt(secret).decode(),
+    Store(db_url).tokens.save(open_id, _old_release_fernet(secret_key).encrypt(secret).decode(),
                                   expires_at=NOW + timedelta(hours=2), refresh_expires_at=NOW + timedelta(days=30))
     return open_id, pair["access_token"]
 
@@ -130,13 +130,13 @@ def test_an_old_token_is_readable_with_its_key_in_previous_and_after_rotate_keys
     for key, value in _env(BOT_SECRET_KEY=new_key, BOT_SECRET_KEY_PREVIOUS=f"an-even-older-one, {OLD_PASSPHRASE}",
                            DATABASE_URL=db_url).items():
         monkeypatch.setenv(key, value)
-    [(_, old_ciphertext)] = Store(db_url).user_token_ciphertexts()
+    [(_, old_ciphertext)] = Store(db_url).tokens.ciphertexts()
     assert main(["rotate-keys"]) == 0
     assert "re-encrypted 1 user token(s)" in capsys.readouterr().out
     files = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("bot.db"))
     assert old_ciphertext[:40].encode() not in files  # no copy under the old key is left in the file or its log
 
-    [(_, ciphertext)] = Store(db_url).user_token_ciphertexts()
+    [(_, ciphertext)] = Store(db_url).tokens.ciphertexts()
     with pytest.raises(InvalidToken):
         _old_release_fernet(OLD_PASSPHRASE).decrypt(ciphertext.encode())
     Fernet(new_key).decrypt(ciphertext.encode())  # a Fernet key is used as it is
@@ -149,7 +149,7 @@ def test_without_the_earlier_key_an_old_token_is_unreadable_and_the_person_is_as
     chat = _chat(settings, sandbox, db_url, secret_key=new_secret_key())
     [entry] = chat.say(NAME, "我")
     assert card_title(entry) != NAME and "先发送「授权」" in chat.text_of(entry)
-    assert Store(db_url).user_token_ciphertexts() == []  # the unreadable token is deleted when used
+    assert Store(db_url).tokens.ciphertexts() == []  # the unreadable token is deleted when used
 
 
 def test_a_strong_key_kept_as_it_was_still_reads_tokens_stored_under_the_old_derivation(settings, sandbox, db_url):
@@ -166,7 +166,7 @@ def test_new_tokens_use_hkdf_not_the_old_sha256_derivation(settings, sandbox, db
     pair = sandbox.state.issue_user_token(open_id)
     vault.save(open_id, TokenSet(pair["access_token"], pair["refresh_token"], NOW + timedelta(hours=2),
                                  NOW + timedelta(days=30)))
-    [(_, ciphertext)] = Store(db_url).user_token_ciphertexts()
+    [(_, ciphertext)] = Store(db_url).tokens.ciphertexts()
     with pytest.raises(InvalidToken):
         _old_release_fernet(key).decrypt(ciphertext.encode())
     assert vault.access_token(open_id, now=NOW) == pair["access_token"]
@@ -178,10 +178,10 @@ def test_rotate_keys_reports_tokens_no_configured_key_reads_and_leaves_them(
     monkeypatch.chdir(tmp_path)
     for key, value in _env(BOT_SECRET_KEY=new_secret_key(), DATABASE_URL=db_url).items():
         monkeypatch.setenv(key, value)
-    before = Store(db_url).user_token_ciphertexts()
+    before = Store(db_url).tokens.ciphertexts()
     assert main(["rotate-keys"]) == 1
     assert "re-encrypted 0 user token(s) with BOT_SECRET_KEY; 1 unreadable" in capsys.readouterr().out
-    assert Store(db_url).user_token_ciphertexts() == before
+    assert Store(db_url).tokens.ciphertexts() == before
 
 
 # ---- private cards cannot be forwarded -------------------------------------------------------------------------

@@ -57,7 +57,7 @@ def test_scheduler_process_loads_subscriptions_and_stops_cleanly(sandbox, tmp_pa
     from bot.store import KIND_OKR_REMINDER, Store
 
     url = f"sqlite:///{tmp_path}/bot.db"
-    Store(url).add_subscription(kind=KIND_OKR_REMINDER, target=sandbox.seed.chat("eng_weekly").chat_id,
+    Store(url).subscriptions.add(kind=KIND_OKR_REMINDER, target=sandbox.seed.chat("eng_weekly").chat_id,
                                 created_by="ou_x", schedule={"minute": "0", "hour": "17", "day": "*", "month": "*",
                                                              "day_of_week": "fri", "timezone": "Asia/Shanghai"})
     env = {**os.environ, "FEISHU_APP_ID": APP_ID, "FEISHU_APP_SECRET": APP_SECRET, "FEISHU_DOMAIN": sandbox.url,

@@ -186,7 +186,7 @@ def test_logout_leaves_no_copy_of_the_token_in_the_database_files(bot, db_path):
     """Feishu cannot revoke a user token, so logout must erase the only copy: file and log."""
     login(bot, "杨帆")
     store = bot.client.application.extensions["bot"].router.vault._store
-    ciphertext, _, _ = store.user_token(bot.person("杨帆").open_id)
+    ciphertext, _, _ = store.tokens.get(bot.person("杨帆").open_id)
     assert ciphertext.encode() in _database_bytes(db_path)
     [entry] = bot.say("杨帆", "取消授权")
     assert card_title(entry) == "取消授权" and "已删除" in bot.text_of(entry)

@@ -30,7 +30,7 @@ T0 = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 def _record(store: Store, n: int) -> list[str]:
     ids = [f"om_{i:04d}" for i in range(n)]
     for i, message_id in enumerate(ids):
-        assert store.record_inbound(message_id, f"ev_{i}", {"message_id": message_id})
+        assert store.inbox.record(message_id, f"ev_{i}", {"message_id": message_id})
     return ids
 
 
@@ -60,35 +60,35 @@ def test_settings_keep_answered_messages_at_least_as_long_as_the_dedup_window():
 def test_a_claim_is_taken_once_renewed_while_working_and_taken_over_when_stale(tmp_path):
     store = Store(f"sqlite:///{tmp_path}/bot.db")
     ids = _record(store, 3)
-    assert _claimed(store.claim_inbound("a", limit=2, now=T0, claim_timeout=60)) == ids[:2]  # oldest first
-    assert _claimed(store.claim_inbound("b", limit=5, now=T0, claim_timeout=60)) == ids[2:]
-    assert store.claim_inbound("b", limit=5, now=T0 + timedelta(seconds=59), claim_timeout=60) == []
-    assert store.renew_claims("a", ids[:1], now=T0 + timedelta(seconds=59)) == 1  # "a" still works on the first
-    store.finish_inbound(ids[2], ok=True)
+    assert _claimed(store.inbox.claim("a", limit=2, now=T0, claim_timeout=60)) == ids[:2]  # oldest first
+    assert _claimed(store.inbox.claim("b", limit=5, now=T0, claim_timeout=60)) == ids[2:]
+    assert store.inbox.claim("b", limit=5, now=T0 + timedelta(seconds=59), claim_timeout=60) == []
+    assert store.inbox.renew_claims("a", ids[:1], now=T0 + timedelta(seconds=59)) == 1  # "a" still works on the first
+    store.inbox.finish(ids[2], ok=True)
     # "a" stopped renewing the second one (it died): after the timeout another worker takes it over
-    assert _claimed(store.claim_inbound("b", limit=5, now=T0 + timedelta(seconds=61), claim_timeout=60)) == [ids[1]]
-    assert _claimed(store.claim_inbound("b", limit=5, now=T0 + timedelta(seconds=120), claim_timeout=60)) == [ids[0]]
-    assert store.release_claims("b") == 2  # a restarted "b" gives back what it held
-    assert _claimed(store.claim_inbound("c", limit=5, now=T0 + timedelta(seconds=121), claim_timeout=60)) == ids[:2]
+    assert _claimed(store.inbox.claim("b", limit=5, now=T0 + timedelta(seconds=61), claim_timeout=60)) == [ids[1]]
+    assert _claimed(store.inbox.claim("b", limit=5, now=T0 + timedelta(seconds=120), claim_timeout=60)) == [ids[0]]
+    assert store.inbox.release_claims("b") == 2  # a restarted "b" gives back what it held
+    assert _claimed(store.inbox.claim("c", limit=5, now=T0 + timedelta(seconds=121), claim_timeout=60)) == ids[:2]
 
 
 def test_failed_replies_are_taken_again_only_after_the_retry_interval(tmp_path):
     store = Store(f"sqlite:///{tmp_path}/bot.db")
     (message_id,) = _record(store, 1)
-    assert _claimed(store.claim_inbound("a", limit=1, now=T0, claim_timeout=60, retry_after=30)) == [message_id]
-    store.finish_inbound(message_id, ok=False)  # Feishu would not take the reply
-    assert store.claim_inbound("a", limit=1, now=T0 + timedelta(seconds=10), claim_timeout=60, retry_after=30) == []
-    assert store.claim_inbound("a", limit=1, now=T0 + timedelta(seconds=40), claim_timeout=60) == []  # no retries
-    assert _claimed(store.claim_inbound("a", limit=1, now=T0 + timedelta(seconds=40), claim_timeout=60,
+    assert _claimed(store.inbox.claim("a", limit=1, now=T0, claim_timeout=60, retry_after=30)) == [message_id]
+    store.inbox.finish(message_id, ok=False)  # Feishu would not take the reply
+    assert store.inbox.claim("a", limit=1, now=T0 + timedelta(seconds=10), claim_timeout=60, retry_after=30) == []
+    assert store.inbox.claim("a", limit=1, now=T0 + timedelta(seconds=40), claim_timeout=60) == []  # no retries
+    assert _claimed(store.inbox.claim("a", limit=1, now=T0 + timedelta(seconds=40), claim_timeout=60,
                                         retry_after=30)) == [message_id]
-    store.finish_inbound(message_id, ok=True)
-    assert store.claim_inbound("a", limit=1, now=T0 + timedelta(hours=1), claim_timeout=60, retry_after=30) == []
+    store.inbox.finish(message_id, ok=True)
+    assert store.inbox.claim("a", limit=1, now=T0 + timedelta(hours=1), claim_timeout=60, retry_after=30) == []
 
 
 def test_an_inline_web_process_claims_what_it_records(tmp_path):
     store = Store(f"sqlite:///{tmp_path}/bot.db")
-    assert store.record_inbound("om_1", "ev_1", {"message_id": "om_1"}, claimed_by="web:1")
-    assert store.claim_inbound("w", limit=5, now=datetime.now(UTC), claim_timeout=60) == []
+    assert store.inbox.record("om_1", "ev_1", {"message_id": "om_1"}, claimed_by="web:1")
+    assert store.inbox.claim("w", limit=5, now=datetime.now(UTC), claim_timeout=60) == []
 
 
 def _claim_concurrently(url: str, tmp_ids: int = 120, workers: int = 6) -> None:
@@ -101,7 +101,7 @@ def _claim_concurrently(url: str, tmp_ids: int = 120, workers: int = 6) -> None:
         mine = got.setdefault(name, [])
         own = Store(url)  # each worker has its own engine and connections, as separate processes would
         start.wait()
-        while batch := own.claim_inbound(name, limit=7, now=T0, claim_timeout=60):
+        while batch := own.inbox.claim(name, limit=7, now=T0, claim_timeout=60):
             mine.extend(_claimed(batch))
 
     threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(workers)]
@@ -130,7 +130,7 @@ def test_an_inbox_table_from_an_older_version_gets_the_claim_columns(tmp_path):
         conn.execute(text("INSERT INTO inbox VALUES ('om_old', 'ev_old', '{\"message_id\": \"om_old\"}', "
                           "'pending', '2026-11-25 01:00:00')"))
     store = Store(url)
-    assert _claimed(store.claim_inbound("w", limit=5, now=T0, claim_timeout=60)) == ["om_old"]
+    assert _claimed(store.inbox.claim("w", limit=5, now=T0, claim_timeout=60)) == ["om_old"]
 
 
 def test_in_separate_mode_the_webhook_only_records_and_the_worker_answers(settings, sandbox, tmp_path):
@@ -143,7 +143,7 @@ def test_in_separate_mode_the_webhook_only_records_and_the_worker_answers(settin
     assert worker.run_once() == 1
     assert [e["reply_to"] for e in sandbox.state.outbox] == [message_id]
     assert worker.run_once() == 0  # done: never answered twice
-    assert worker.store.unfinished_inbound() == []
+    assert worker.store.inbox.unfinished() == []
     with worker.store.engine.begin() as conn:  # received at NOW (the store writes UTC)
         conn.execute(text("UPDATE inbox SET received_at = :at"), {"at": NOW.astimezone(UTC)})
     later = create_worker(separate, executor=InlineExecutor(), clock=lambda: NOW + timedelta(days=8))
@@ -163,7 +163,7 @@ def test_a_restarted_worker_takes_back_what_it_held_even_when_the_database_fails
         assert chat.say(person.name, "帮助") == []  # recorded, acknowledged
         asked.append(chat.last_payload["event"]["message"]["message_id"])
     store = Store(separate.database_url)
-    assert len(store.claim_inbound("w-1", limit=5, now=datetime.now(UTC), claim_timeout=60)) == 2  # then killed
+    assert len(store.inbox.claim("w-1", limit=5, now=datetime.now(UTC), claim_timeout=60)) == 2  # then killed
     worker = create_worker(separate, executor=InlineExecutor())  # started again with the same BOT_WORKER_ID…
     with store.engine.begin() as conn:  # …while the database fails
         conn.execute(text("ALTER TABLE inbox RENAME TO inbox_away"))
@@ -266,4 +266,4 @@ def test_worker_killed_mid_burst_loses_nothing_and_sends_nothing_twice(sandbox, 
     counts = Counter(e["reply_to"] for e in sandbox.state.outbox)
     assert set(counts) == set(acknowledged) and len(acknowledged) == 20
     assert set(counts.values()) == {1}, counts
-    assert Store(db_url).unfinished_inbound() == []
+    assert Store(db_url).inbox.unfinished() == []

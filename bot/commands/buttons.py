@@ -17,7 +17,7 @@ def snooze(call: CommandCall, ctx: Context) -> Reply:
     if not isinstance(sub, int) or ctx.store is None:
         return Reply({}, toast=t(call.locale, "这个按钮已失效。", "This button is no longer valid."), refused=True)
     until = datetime.combine(ctx.now.date() + timedelta(days=2), time.min, tzinfo=ctx.now.tzinfo)
-    ctx.store.snooze(sub, ctx.sender_open_id, until)
+    ctx.store.subscriptions.snooze(sub, ctx.sender_open_id, until)
     return Reply({}, toast=t(call.locale, "好的，明天再提醒你。", "OK, I'll remind you tomorrow."))
 
 
@@ -30,7 +30,7 @@ def nudge(call: CommandCall, ctx: Context) -> Reply:
         return Reply({}, toast=t(call.locale, "只有这位同事的上级可以提醒。", "Only their manager may nudge them."),
                      refused=True)
     key = f"{sub}:{slot}:{target}"
-    if not ctx.store.claim_nudge(key):
+    if not ctx.store.subscriptions.claim_nudge(key):
         return Reply({}, toast=t(call.locale, "已经提醒过了。", "Already nudged."))
     manager = ctx.clients.contact.get_user(ctx.sender_open_id)
     person = ctx.clients.contact.get_user(target)

@@ -55,7 +55,7 @@ def turn_on(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
     if not everyone:
         return _turn_on_mine(call, ctx, schedule)
     managers = [p.open_id for p in ctx.clients.contact.directory().managers() if p.is_active]
-    existing = {s.target for s in ctx.store.subscriptions(kind=KIND_MANAGER_DIGEST)}
+    existing = {s.target for s in ctx.store.subscriptions.find(kind=KIND_MANAGER_DIGEST)}
     added = [m for m in dict.fromkeys(managers) if m not in existing]
     for manager in added:
         _add_one(ctx, manager, schedule, call.locale)
@@ -67,14 +67,14 @@ def turn_on(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
 
 def _add_one(ctx: Context, manager: str, schedule: Schedule, locale: str) -> Subscription | None:
     """Add `manager`'s digest; should another request have added one at the same moment, the older stays."""
-    ctx.store.add_subscription(kind=KIND_MANAGER_DIGEST, target=manager, created_by=ctx.sender_open_id,
+    ctx.store.subscriptions.add(kind=KIND_MANAGER_DIGEST, target=manager, created_by=ctx.sender_open_id,
                                schedule=schedule.to_spec(), locale=locale)
-    return ctx.store.keep_first_subscription(kind=KIND_MANAGER_DIGEST, target=manager)
+    return ctx.store.subscriptions.keep_first(kind=KIND_MANAGER_DIGEST, target=manager)
 
 
 def _turn_on_mine(call: CommandCall, ctx: Context, schedule: Schedule) -> Reply:
     when = schedule.describe(call.locale)
-    mine = ctx.store.keep_first_subscription(kind=KIND_MANAGER_DIGEST, target=ctx.sender_open_id)
+    mine = ctx.store.subscriptions.keep_first(kind=KIND_MANAGER_DIGEST, target=ctx.sender_open_id)
     if mine is None:
         _add_one(ctx, ctx.sender_open_id, schedule, call.locale)
         text = t(call.locale, f"已开启：{when} 私信给你。发送 `周报 立即` 先预览一份。",
@@ -86,7 +86,7 @@ def _turn_on_mine(call: CommandCall, ctx: Context, schedule: Schedule) -> Reply:
             before = Schedule.from_spec(mine.schedule).describe(call.locale)
         except ValueError:
             before = "—"
-        ctx.store.reschedule(mine.id, schedule.to_spec(), locale=call.locale)
+        ctx.store.subscriptions.reschedule(mine.id, schedule.to_spec(), locale=call.locale)
         text = t(call.locale, f"已把你的周报改为 {when}（原来是 {before}）。",
                  f"Your digest now goes out {when} (was {before}).")
     return Reply(build_confirmation_card(title=t(call.locale, "团队周报", "Team digest"), text=text,
@@ -94,9 +94,9 @@ def _turn_on_mine(call: CommandCall, ctx: Context, schedule: Schedule) -> Reply:
 
 
 def turn_off(call: CommandCall, ctx: Context) -> Reply:
-    subs = ctx.store.subscriptions(kind=KIND_MANAGER_DIGEST, target=ctx.sender_open_id)
+    subs = ctx.store.subscriptions.find(kind=KIND_MANAGER_DIGEST, target=ctx.sender_open_id)
     for sub in subs:
-        ctx.store.deactivate(sub.id)
+        ctx.store.subscriptions.deactivate(sub.id)
     text = (t(call.locale, "已关闭你的团队周报。", "Your team digest is off.") if subs
             else t(call.locale, "你没有开启团队周报。", "You had no team digest."))
     return Reply(build_confirmation_card(title=t(call.locale, "团队周报", "Team digest"), text=text,
@@ -116,7 +116,7 @@ def now(call: CommandCall, ctx: Context) -> Reply:
                                      what=("周报 立即", "digest now"), scope=("对每个人", "for each person"))
     if waiting:
         return waiting
-    subs = ctx.store.subscriptions(kind=KIND_MANAGER_DIGEST, target=ctx.sender_open_id)
+    subs = ctx.store.subscriptions.find(kind=KIND_MANAGER_DIGEST, target=ctx.sender_open_id)
     preview = subs[0] if subs else Subscription(id=0, kind=KIND_MANAGER_DIGEST, target=ctx.sender_open_id,
                                                 created_by=ctx.sender_open_id, schedule={}, stale_days=7,
                                                 locale=call.locale, active=False)
@@ -130,10 +130,10 @@ def now(call: CommandCall, ctx: Context) -> Reply:
 
 
 def log_reply(call: CommandCall, ctx: Context) -> Reply:
-    subs = ctx.store.subscriptions(kind=KIND_MANAGER_DIGEST, target=ctx.sender_open_id)
+    subs = ctx.store.subscriptions.find(kind=KIND_MANAGER_DIGEST, target=ctx.sender_open_id)
     lines = []
     for sub in subs:
-        for send in ctx.store.sends(sub.id)[-10:]:
+        for send in ctx.store.subscriptions.sends(sub.id)[-10:]:
             status = {"sent": t(call.locale, "已发送", "sent"), "failed": t(call.locale, "失败", "failed"),
                       "sending": t(call.locale, "发送中", "sending"),
                       "retry": t(call.locale, "失败，稍后重试", "failed, will retry"),

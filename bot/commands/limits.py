@@ -59,7 +59,7 @@ def refuse_during_cooldown(ctx: Context, key: str, locale: str, *, what: tuple[s
     minutes = ctx.settings.run_cooldown_minutes
     if minutes <= 0:
         return None
-    until = ctx.store.start_cooldown(key, now=ctx.now, seconds=minutes * 60)
+    until = ctx.store.usage.start_cooldown(key, now=ctx.now, seconds=minutes * 60)
     if until is None:
         return None
     local = until.astimezone(ZoneInfo(ctx.settings.timezone))

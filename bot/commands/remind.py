@@ -100,7 +100,7 @@ def add(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
     refused = refuse_too_often(schedule, ctx, call.locale, example=EXAMPLE) or _refuse_crowded(call, ctx, schedule)
     if refused:
         return refused
-    sub = ctx.store.add_subscription(kind=KIND_OKR_REMINDER, target=ctx.chat.chat_id,
+    sub = ctx.store.subscriptions.add(kind=KIND_OKR_REMINDER, target=ctx.chat.chat_id,
                                      created_by=ctx.sender_open_id, schedule=schedule.to_spec(),
                                      stale_days=stale_days, locale=call.locale)
     text = t(call.locale,
@@ -116,7 +116,7 @@ def add(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
 def _refuse_crowded(call: CommandCall, ctx: Context, schedule: Schedule) -> Reply | None:
     """No second reminder at the same times in a group, and at most BOT_MAX_GROUP_REMINDERS in a group."""
     locale = call.locale
-    subs = ctx.store.subscriptions(kind=KIND_OKR_REMINDER, target=ctx.chat.chat_id)
+    subs = ctx.store.subscriptions.find(kind=KIND_OKR_REMINDER, target=ctx.chat.chat_id)
     same = next((s for s in subs if same_times(s.schedule, schedule, ctx.now)), None)
     if same is not None:
         text = t(locale, f"**#{same.id}** 已经在 {describe(same, locale)} 提醒这个群了。换一个时间，"
@@ -140,7 +140,7 @@ def _crowded(locale: str, title: str, text: str) -> Reply:
 
 
 def list_reply(call: CommandCall, ctx: Context) -> Reply:
-    subs = ctx.store.subscriptions(kind=KIND_OKR_REMINDER, target=ctx.chat.chat_id)
+    subs = ctx.store.subscriptions.find(kind=KIND_OKR_REMINDER, target=ctx.chat.chat_id)
     lines = [SubscriptionLine(s.id, describe(s, call.locale), next_run(s, ctx.now, call.locale),
                               t(call.locale, f"{s.stale_days} 天未更新算过期", f"stale after {s.stale_days} days"))
              for s in subs]
@@ -154,7 +154,7 @@ def list_reply(call: CommandCall, ctx: Context) -> Reply:
 def _pick(ctx: Context, words: list[str]) -> tuple[Subscription | None, list[Subscription]]:
     """The reminder a person named (`3`, `#3`), else the group's only one. A number that is not one of ours
     (`᧚`, 5,000 digits) names no reminder: it never falls back to the only one."""
-    subs = ctx.store.subscriptions(kind=KIND_OKR_REMINDER, target=ctx.chat.chat_id)
+    subs = ctx.store.subscriptions.find(kind=KIND_OKR_REMINDER, target=ctx.chat.chat_id)
     number = next((w.lstrip("#") for w in words if w.lstrip("#").isdigit()), None)
     if number is not None:
         wanted = int(number) if _ID.fullmatch(number) else None
@@ -170,7 +170,7 @@ def off(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
         return list_reply(call, ctx) if subs else Reply(build_confirmation_card(
             title=t(call.locale, "没有提醒", "No reminder"), ok=False, locale=call.locale,
             text=t(call.locale, "这个群没有可以关闭的提醒。", "This group has no reminder to turn off.")))
-    ctx.store.deactivate(sub.id)
+    ctx.store.subscriptions.deactivate(sub.id)
     return Reply(build_confirmation_card(
         title=t(call.locale, "OKR 提醒已关闭", "OKR reminder off"), locale=call.locale,
         text=t(call.locale, f"已关闭 **#{sub.id}**（{describe(sub, call.locale)}）。",
@@ -190,10 +190,11 @@ def why(call: CommandCall, ctx: Context) -> Reply:
     target = call.mentions[0] if call.mentions else None
     open_id = target.open_id if target else ctx.sender_open_id
     name = target.name if target else ctx.clients.contact.get_user(open_id).display_name(call.locale)
-    for sub in ctx.store.subscriptions(kind=KIND_OKR_REMINDER, target=ctx.chat.chat_id):
-        slot, decisions = ctx.store.last_decisions(sub.id)
+    for sub in ctx.store.subscriptions.find(kind=KIND_OKR_REMINDER, target=ctx.chat.chat_id):
+        slot, decisions = ctx.store.subscriptions.last_decisions(sub.id)
         if slot and open_id in decisions:
-            sends = [s for s in ctx.store.sends(sub.id) if s["scheduled_for"] == slot and s["recipient"] == sub.target]
+            sends = [s for s in ctx.store.subscriptions.sends(sub.id)
+                     if s["scheduled_for"] == slot and s["recipient"] == sub.target]
             status = sends[-1]["status"] if sends else "?"
             sent = t(call.locale, f"（那次发送：{status}）", f" (that send: {status})")
             if may_see_why(ctx, sub, open_id):

@@ -14,7 +14,7 @@ def run(call: CommandCall, ctx: Context) -> Reply:
         reason = t(call.locale, "统计只对机器人管理员开放。", "Statistics are for bot admins.")
         return Reply(build_refusal_card(reason=reason, locale=call.locale), refused=True)
     month = ctx.now.strftime("%Y-%m")
-    scheduled = ctx.store.api_calls(month) if ctx.store else {}
+    scheduled = ctx.store.usage.api_calls(month) if ctx.store else {}
     return Reply(build_stats_card(month=month, scheduled=scheduled, live=ctx.clients.caller.call_counts,
                                   locale=call.locale))
 

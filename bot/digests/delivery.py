@@ -26,9 +26,9 @@ def deliver_once(runtime: Runtime, *, subscription_id: int, scheduled_for: datet
     None when skipped or failed (failures are kept in the sent-log)."""
     store = runtime.store
     if retry:
-        claimed = store.reclaim_send(subscription_id, scheduled_for, recipient, now=runtime.now())
+        claimed = store.subscriptions.reclaim_send(subscription_id, scheduled_for, recipient, now=runtime.now())
     else:
-        claimed = store.claim_send(subscription_id, scheduled_for, recipient, now=runtime.now())
+        claimed = store.subscriptions.claim_send(subscription_id, scheduled_for, recipient, now=runtime.now())
     if not claimed:
         log.info("subscription %s at %s to %s: already sent or claimed; skipped",
                  subscription_id, to_slot(scheduled_for), recipient)
@@ -36,18 +36,18 @@ def deliver_once(runtime: Runtime, *, subscription_id: int, scheduled_for: datet
     try:
         card = build()
         if card is None:
-            store.finish_send(subscription_id, scheduled_for, recipient, error="nothing to send")
+            store.subscriptions.finish_send(subscription_id, scheduled_for, recipient, error="nothing to send")
             return None
         message_id = runtime.clients.messenger.send(
             recipient, card, uuid=to_uuid("sub", str(subscription_id), to_slot(scheduled_for), recipient))
     except FeishuApiError as exc:
         log.error("subscription %s at %s to %s failed: %s", subscription_id, to_slot(scheduled_for), recipient, exc)
-        store.finish_send(subscription_id, scheduled_for, recipient, error=str(exc),
+        store.subscriptions.finish_send(subscription_id, scheduled_for, recipient, error=str(exc),
                           retry=isinstance(exc, (Unavailable, RateLimited)))
         return None
     except Exception as exc:
         log.exception("subscription %s at %s to %s crashed", subscription_id, to_slot(scheduled_for), recipient)
-        store.finish_send(subscription_id, scheduled_for, recipient, error=f"{type(exc).__name__}: {exc}")
+        store.subscriptions.finish_send(subscription_id, scheduled_for, recipient, error=f"{type(exc).__name__}: {exc}")
         return None
-    store.finish_send(subscription_id, scheduled_for, recipient, message_id=message_id)
+    store.subscriptions.finish_send(subscription_id, scheduled_for, recipient, message_id=message_id)
     return message_id

@@ -59,13 +59,13 @@ def retry_sends(runtime: Runtime | None = None) -> int:
     if runtime is None:
         raise RuntimeError("bot.digests.jobs.configure() was not called")
     now = runtime.now()
-    given_up = runtime.store.give_up_sends(now=now)
+    given_up = runtime.store.subscriptions.give_up_sends(now=now)
     if given_up:
         log.error("gave up %d scheduled send(s): still not taken after %d attempts or %d minutes", given_up,
                   SEND_RETRY.max_attempts, SEND_RETRY.window // 60)
     sent = 0
-    for subscription_id, slot in runtime.store.retryable_sends(now=now):
-        sub = runtime.store.subscription(subscription_id)
+    for subscription_id, slot in runtime.store.subscriptions.retryable_sends(now=now):
+        sub = runtime.store.subscriptions.get(subscription_id)
         if sub is None or not sub.active:
             continue
         scheduled_for = datetime.strptime(slot, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
@@ -80,7 +80,7 @@ def run_subscription(subscription_id: int) -> str | None:
     of the message sent, or None (nothing to send, or already sent for that time)."""
     if _runtime is None:
         raise RuntimeError("bot.digests.jobs.configure() was not called")
-    sub = _runtime.store.subscription(subscription_id)
+    sub = _runtime.store.subscriptions.get(subscription_id)
     if sub is None or not sub.active:
         log.info("subscription %s is gone; nothing to do", subscription_id)
         return None
@@ -94,7 +94,7 @@ def sync_jobs() -> int:
     Existing unchanged jobs keep their next run time. Returns the number of subscription jobs."""
     if _runtime is None or _scheduler is None:
         raise RuntimeError("bot.digests.jobs.configure() was not called with a scheduler")
-    wanted = {f"sub:{s.id}": s for s in _runtime.store.subscriptions()}
+    wanted = {f"sub:{s.id}": s for s in _runtime.store.subscriptions.find()}
     for job in _scheduler.get_jobs():
         if job.id.startswith("sub:") and job.id not in wanted:
             job.remove()

@@ -96,9 +96,9 @@ def plan_digest(data: RunData, sub: Subscription, scheduled_for: datetime, *, si
 def run_digest(runtime: Runtime, sub: Subscription, scheduled_for: datetime, data: RunData | None = None, *,
                retry: bool = False) -> str | None:
     data = data or RunData(runtime, scheduled_for, label=f"digest {sub.id}")
-    last = runtime.store.last_sent_slot(sub.id, before=scheduled_for)
+    last = runtime.store.subscriptions.last_sent_slot(sub.id, before=scheduled_for)
     since = datetime.strptime(last, "%Y-%m-%dT%H:%M:%SZ").date() if last else None
     message_id = deliver_once(runtime, subscription_id=sub.id, scheduled_for=scheduled_for, recipient=sub.target,
                               build=lambda: plan_digest(data, sub, scheduled_for, since=since), retry=retry)
-    runtime.store.add_api_calls(data.api_calls(), at=scheduled_for)
+    runtime.store.usage.add_api_calls(data.api_calls(), at=scheduled_for)
     return message_id

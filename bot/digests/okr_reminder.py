@@ -37,7 +37,7 @@ def plan_reminder(data: RunData, sub: Subscription, scheduled_for: datetime):
     roster = data.roster()
     people = [directory.person(m) for m in members]
     on_leave = data.on_leave([p.user_id for p in people if p and p.user_id], scheduled_for.date())
-    snoozed = data.runtime.store.snoozed(sub.id, scheduled_for)
+    snoozed = data.runtime.store.subscriptions.snoozed(sub.id, scheduled_for)
     decisions: dict[str, str] = {}
     stale: list[StaleLine] = []
     risks: list[RiskLine] = []
@@ -101,7 +101,7 @@ def run_reminder(runtime: Runtime, sub: Subscription, scheduled_for: datetime,
 
     def build():
         card, decisions, private = plan_reminder(data, sub, scheduled_for)
-        runtime.store.record_decisions(sub.id, scheduled_for, decisions)
+        runtime.store.subscriptions.record_decisions(sub.id, scheduled_for, decisions)
         planned.update(private)
         return card
 
@@ -111,7 +111,7 @@ def run_reminder(runtime: Runtime, sub: Subscription, scheduled_for: datetime,
         planned.update(plan_reminder(data, sub, scheduled_for)[2])  # the group card went out before
     for open_id, card in planned.items():
         send_private(runtime, sub, scheduled_for, open_id, card, retry=retry)
-    runtime.store.add_api_calls(data.api_calls(), at=scheduled_for)
+    runtime.store.usage.add_api_calls(data.api_calls(), at=scheduled_for)
     log.info("reminder %s for %s at %s: %s", sub.id, sub.target, to_slot(scheduled_for),
              "sent " + message_id if message_id else "not sent")
     return message_id
@@ -132,4 +132,4 @@ def send_private(runtime: Runtime, sub: Subscription, scheduled_for: datetime, o
 def _private_waiting(runtime: Runtime, sub: Subscription, scheduled_for: datetime) -> bool:
     slot = to_slot(scheduled_for)
     return any(s["scheduled_for"] == slot and s["recipient"] != sub.target and s["status"] not in ("sent", "failed")
-               for s in runtime.store.sends(sub.id))
+               for s in runtime.store.subscriptions.sends(sub.id))

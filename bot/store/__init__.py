@@ -1,0 +1,53 @@
+"""The bot's durable state, split by concern over one engine (SQLAlchemy; SQLite by default, PostgreSQL
+through DATABASE_URL):
+
+- `store.subscriptions`: subscriptions, the sent-log, "why?" decisions, nudges and snoozes;
+- `store.inbox`: the durable inbox of messages and card clicks;
+- `store.tokens`: user tokens and OAuth states;
+- `store.usage`: API call counts and cool-downs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db import create_tables, open_engine
+from bot.store.base import Base, add_missing_columns
+from bot.store.inbox import InboxRow, InboxStore
+from bot.store.subscriptions import (
+    KIND_MANAGER_DIGEST,
+    KIND_OKR_REMINDER,
+    SEND_RETRY,
+    SendRetry,
+    SentRow,
+    Subscription,
+    SubscriptionStore,
+    to_slot,
+)
+from bot.store.tokens import TokenStore
+from bot.store.usage import UsageStore
+
+__all__ = ["KIND_MANAGER_DIGEST", "KIND_OKR_REMINDER", "SEND_RETRY", "Base", "InboxRow", "SendRetry", "Store",
+           "Subscription", "to_slot"]
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = open_engine(url)
+        create_tables(self.engine, Base.metadata)
+        add_missing_columns(self.engine, InboxRow.__table__)
+        add_missing_columns(self.engine, SentRow.__table__)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.subscriptions = SubscriptionStore(self.engine, self._sessions)
+        self.inbox = InboxStore(self.engine, self._sessions)
+        self.tokens = TokenStore(self.engine, self._sessions)
+        self.usage = UsageStore(self.engine, self._sessions)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            yield session
