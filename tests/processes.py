@@ -71,3 +71,26 @@ def inbox_rows(db_url: str) -> str:
     finally:
         engine.dispose()
     return "inbox:\n" + "\n".join(" ".join(str(v) for v in row) for row in rows)
+
+
+def longconn(sandbox, db_url: str, cwd, log_path, **extra: str) -> subprocess.Popen:
+    """`python -m bot longconn` configured only by the environment: the app's id and secret, FEISHU_DOMAIN (the
+    sandbox, which serves /callback/ws/endpoint and the WebSocket) and the database; no verification token or
+    encrypt key (the long connection needs neither). Its output goes to `log_path` (read it when a wait fails)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FEISHU_", "BOT_"))}
+    env.update({"FEISHU_APP_ID": APP_ID, "FEISHU_APP_SECRET": APP_SECRET, "FEISHU_DOMAIN": sandbox.url,
+                "DATABASE_URL": db_url, **extra})
+    with open(log_path, "ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "bot", "longconn"], env=env, cwd=cwd, stdout=out,
+                                stderr=subprocess.STDOUT)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Terminate a process and wait for it (killed if it does not end)."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)

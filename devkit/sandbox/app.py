@@ -12,8 +12,9 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from . import api_errors as errors
-from .api import attendance, auth, authen, contact, control, ehr, im, okr, search
+from .api import attendance, auth, authen, contact, control, ehr, im, longconn, okr, search
 from .api_errors import ApiError
+from .longconn import LongConnection
 from .seed import Seed
 from .server_limits import FAMILY_LIMITS
 from .state import SandboxState
@@ -34,7 +35,8 @@ def create_sandbox(
     strict_cards: bool = True,
     strict_replies: bool = False,
 ) -> Flask:
-    """Build the sandbox app; its state is ``app.extensions["sandbox"]`` (a SandboxState).
+    """Build the sandbox app; its state is ``app.extensions["sandbox"]`` (a SandboxState), its long-connection
+    channel ``app.extensions["longconn"]`` (a LongConnection).
 
     rate_scale multiplies the documented rate limits (60.0 turns "per minute" into "per second"); None or
     rate_limits=False disables them. `clock` (seconds) drives rate windows, TTLs and timestamps; default real
@@ -54,7 +56,9 @@ def create_sandbox(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["sandbox"] = state
-    for module in (auth, authen, contact, search, okr, ehr, attendance, im, control):
+    # the long connection's WebSocket server starts on the first POST /callback/ws/endpoint (see longconn.py)
+    app.extensions["longconn"] = LongConnection(state)
+    for module in (auth, authen, contact, search, okr, ehr, attendance, im, longconn, control):
         app.register_blueprint(module.bp)
     app.before_request(_before_request)
     app.after_request(_after_request)

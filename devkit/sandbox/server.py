@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from .longconn import LongConnection
 from .state import SandboxState
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,11 @@ class SandboxServer:
     def state(self) -> SandboxState:
         return self.app.extensions["sandbox"]  # type: ignore[no-any-return]
 
+    @property
+    def longconn(self) -> LongConnection:
+        """Feishu's long-connection channel (its WebSocket server starts when a client asks for the endpoint)."""
+        return self.app.extensions["longconn"]  # type: ignore[no-any-return]
+
     def start(self) -> SandboxServer:
         if not self._started:
             self._thread.start()
@@ -64,6 +70,7 @@ class SandboxServer:
             self._server.shutdown()
             self._thread.join(timeout=5)
             self._started = False
+        self.longconn.stop()
         self._server.server_close()
 
     def __enter__(self) -> SandboxServer:
