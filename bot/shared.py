@@ -3,35 +3,14 @@ windows. Without REDIS_URL the in-process versions (bot/inbox.py, bot/feishu/rat
 
 from __future__ import annotations
 
+import math
 import time
-import uuid
 from collections.abc import Callable
 
 import redis
+from limits.storage import RedisStorage
 
-# A sliding-window log per limit in one sorted set per window: drop entries older than the window; if
-# every window has room, add this call to all of them; otherwise answer how long to wait. Atomic in Redis.
-_ACQUIRE = """
-local now = tonumber(ARGV[1])
-local member = ARGV[2]
-local wait = 0
-for i, key in ipairs(KEYS) do
-  local limit = tonumber(ARGV[1 + 2 * i])
-  local period = tonumber(ARGV[2 + 2 * i])
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - period)
-  if redis.call('ZCARD', key) >= limit then
-    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-    local w = tonumber(oldest[2]) + period - now
-    if w > wait then wait = w end
-  end
-end
-if wait > 0 then return tostring(wait) end
-for i, key in ipairs(KEYS) do
-  redis.call('ZADD', key, now, member)
-  redis.call('PEXPIRE', key, math.ceil(tonumber(ARGV[2 + 2 * i]) * 1000) + 1000)
-end
-return '0'
-"""
+from bot.feishu.ratelimit import SlidingWindowLimiter
 
 
 def connect(url: str) -> redis.Redis:
@@ -50,39 +29,44 @@ class RedisSeenStore:
         return bool(self._redis.set(self._prefix + key, b"1", nx=True, ex=self._ttl))
 
 
-class RedisLimiter:
-    """The same sliding-window limits as SlidingWindowLimiter, counted across every instance."""
+_WHOLE_SECONDS = b"redis.call('expire', KEYS[1], expiry)"
+if _WHOLE_SECONDS not in RedisStorage.SCRIPT_ACQUIRE_MOVING_WINDOW:
+    raise ImportError("limits' moving-window script changed: review _RedisWindows in bot/shared.py")
+
+
+class _RedisWindows(RedisStorage):
+    """limits' Redis storage, with one line of its moving-window script changed: it passes the window to
+    EXPIRE, which takes whole seconds only, and Feishu's windows with their margin (61.8 s, 1.03 s, and
+    less when scaled for tests) are not whole. The key now expires in milliseconds, rounded up."""
+
+    SCRIPT_ACQUIRE_MOVING_WINDOW = RedisStorage.SCRIPT_ACQUIRE_MOVING_WINDOW.replace(
+        _WHOLE_SECONDS, b"redis.call('pexpire', KEYS[1], math.ceil(expiry * 1000))")
+
+
+class RedisPause:
+    """A family's pause shared by every instance: a key that lives as long as the pause."""
+
+    def __init__(self, client: redis.Redis, key: str) -> None:
+        self._redis = client
+        self._key = key
+
+    def remaining(self) -> float:
+        return max(0, int(self._redis.pttl(self._key))) / 1000
+
+    def extend(self, seconds: float) -> None:
+        ms = max(1, math.ceil(seconds * 1000))
+        if self._redis.pttl(self._key) < ms:
+            self._redis.set(self._key, b"1", px=ms)
+
+
+class RedisLimiter(SlidingWindowLimiter):
+    """The same windows as SlidingWindowLimiter, counted in Redis across every instance by limits'
+    RedisStorage. It uses the bot's connection pool (`connect`: 5 s timeouts), so the URL given to limits
+    only picks the client library. Keys: `{prefix}{name}/{window}/...`, and `{prefix}{name}:pause`, with
+    `name` = `{app_id}:{family}`: apps sharing one Redis keep separate limits."""
 
     def __init__(self, client: redis.Redis, name: str, windows: tuple[tuple[int, float], ...], *,
                  sleep: Callable[[float], None] = time.sleep, prefix: str = "okrbot:rate:") -> None:
-        self._redis = client
-        self._windows = windows
-        self._keys = [f"{prefix}{name}:{i}" for i in range(len(windows))]
-        self._script = client.register_script(_ACQUIRE)
-        self._sleep = sleep
-
-    def _now(self) -> float:
-        seconds, micros = self._redis.time()  # one clock for every instance
-        return seconds + micros / 1e6
-
-    def acquire(self) -> float:
-        waited = 0.0
-        while True:
-            args: list[object] = [repr(self._now()), uuid.uuid4().hex]
-            for limit, period in self._windows:
-                args += [limit, repr(period)]
-            wait = float(self._script(keys=self._keys, args=args))
-            if wait <= 0:
-                return waited
-            self._sleep(wait)
-            waited += wait
-
-    def penalise(self, seconds: float) -> None:
-        """After a rate-limit answer: fill every window so the next slot opens in `seconds`."""
-        now = self._now()
-        pipe = self._redis.pipeline()
-        for key, (limit, period) in zip(self._keys, self._windows, strict=True):
-            pipe.delete(key)
-            pipe.zadd(key, {f"penalty:{i}": now + seconds - period for i in range(limit)})
-            pipe.pexpire(key, int((period + seconds) * 1000) + 1000)
-        pipe.execute()
+        storage = _RedisWindows("redis://", connection_pool=client.connection_pool, key_prefix=prefix.rstrip(":"))
+        super().__init__(windows, name=name, storage=storage, pause=RedisPause(client, f"{prefix}{name}:pause"),
+                         sleep=sleep)

@@ -1,9 +1,8 @@
-"""One way to call Feishu: rate limit, timeout, retries with backoff, token refresh, typed errors."""
+"""One way to call Feishu: rate limit, timeout, retries with backoff (tenacity), token refresh, typed errors."""
 
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections import Counter
@@ -14,6 +13,14 @@ import lark_oapi as lark
 import requests
 from lark_oapi.core.exception import ObtainAccessTokenException
 from lark_oapi.core.token.manager import TokenManager
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random_exponential,
+)
 
 from bot.feishu.errors import (
     RATE_LIMIT_CODES,
@@ -38,9 +45,28 @@ def _header(resp: Any, name: str) -> str | None:
     return None
 
 
+def _seconds(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
 def _status(resp: Any) -> int:
     raw = getattr(resp, "raw", None)
     return int(getattr(raw, "status_code", 0) or 0)
+
+
+class _Retry(Exception):
+    """An answer worth retrying: `error` is raised when the attempts run out."""
+
+    def __init__(self, error: FeishuApiError, reason: str, *, rate_limited: bool = False,
+                 reset: float | None = None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.reason = reason
+        self.rate_limited = rate_limited
+        self.reset = reset
 
 
 class ApiCaller:
@@ -48,7 +74,8 @@ class ApiCaller:
 
     Retried: rate-limit answers (99991400 / HTTP 429, honouring `x-ogw-ratelimit-reset`), 5xx answers
     and network errors, with exponential backoff and jitter. Never retried: other 4xx answers.
-    An invalid tenant token (99991663) drops lark-oapi's cached token and retries once.
+    An invalid tenant token (99991663) drops lark-oapi's cached token and retries once, within the attempt.
+    tenacity runs the attempts (stop after `attempts`, backoff with jitter); the wait honours the reset header.
     """
 
     def __init__(
@@ -64,8 +91,10 @@ class ApiCaller:
         self.client = client
         self._app_id = app_id
         self._attempts = max(1, attempts)
-        self._base_delay = base_delay
         self._max_delay = max_delay
+        # Equal jitter: half of each delay fixed, half random; retries spread out, and none comes right away.
+        self._backoff = (wait_exponential(multiplier=base_delay / 2, max=max_delay / 2)
+                         + wait_random_exponential(multiplier=base_delay / 2, max=max_delay / 2))
         self._sleep = sleep
         self._counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()
@@ -82,9 +111,13 @@ class ApiCaller:
     def drop_tenant_token(self) -> None:
         TokenManager.cache.set(f"self_tenant_token:{self._app_id}", "", 0)
 
-    def _backoff(self, attempt: int) -> float:
-        ceiling = min(self._max_delay, self._base_delay * (2**attempt))
-        return random.uniform(ceiling / 2, ceiling)
+    def _wait(self, state: RetryCallState) -> float:
+        """Exponential backoff with jitter; after a rate-limit answer, at least until Feishu's window resets."""
+        delay = self._backoff(state)
+        failure = state.outcome.exception() if state.outcome else None
+        if isinstance(failure, _Retry) and failure.reset is not None:
+            delay = max(delay, min(self._max_delay, failure.reset))
+        return delay
 
     def call(
         self,
@@ -96,62 +129,64 @@ class ApiCaller:
         option: Any = None,
     ) -> R:
         token_retried = False
-        attempt = 0
-        while True:
-            if limiter is not None:
-                limiter.acquire()
-            self._count(api)
-            try:
-                resp = method(request, option) if option is not None else method(request)
-            except ObtainAccessTokenException as exc:
-                raise error_for(int(exc.code or -1), f"tenant token: {exc.msg}", api=api) from exc
-            except (requests.RequestException, ValueError) as exc:
-                # Network failure, timeout, or a body that is not JSON (a proxy's 502 page).
-                if attempt + 1 >= self._attempts:
-                    raise Unavailable(-1, f"{type(exc).__name__}: {exc}", api=api) from exc
-                delay = self._backoff(attempt)
-                log.warning("%s failed (%s); retry %d in %.2fs", api, type(exc).__name__, attempt + 1, delay)
-                self._sleep(delay)
-                attempt += 1
-                continue
+        as_user = bool(getattr(option, "user_access_token", None))
 
-            if resp.success():
-                return resp
-
-            code = int(resp.code if resp.code is not None else -1)
-            status = _status(resp)
-            log_id = resp.get_log_id()
-            msg = resp.msg or ""
-
-            as_user = bool(getattr(option, "user_access_token", None))
-            if code in TOKEN_INVALID_CODES and not token_retried and not as_user:
-                log.warning("%s: tenant token rejected (%s); fetching a new one", api, code)
-                self.drop_tenant_token()
-                token_retried = True
-                continue
-
-            retryable = code in RATE_LIMIT_CODES or status == 429 or status >= 500
-            if not retryable or attempt + 1 >= self._attempts:
-                if status >= 500 and code not in RATE_LIMIT_CODES:
-                    raise Unavailable(code, msg or f"HTTP {status}", log_id, api=api)
-                raise error_for(code, msg, log_id, api=api)
-
-            delay = self._backoff(attempt)
-            if code in RATE_LIMIT_CODES or status == 429:
-                reset = _header(resp, "x-ogw-ratelimit-reset")
-                try:
-                    delay = max(delay, min(self._max_delay, float(reset))) if reset else delay
-                except ValueError:
-                    pass
+        def attempt() -> R:
+            nonlocal token_retried
+            while True:
                 if limiter is not None:
-                    limiter.penalise(delay)
-            log.warning(
-                "%s answered code %s (HTTP %s, log_id %s); retry %d in %.2fs",
-                api, code, status, log_id, attempt + 1, delay,
-            )
-            self._sleep(delay)
-            attempt += 1
+                    limiter.acquire()
+                self._count(api)
+                try:
+                    resp = method(request, option) if option is not None else method(request)
+                except ObtainAccessTokenException as exc:
+                    raise error_for(int(exc.code or -1), f"tenant token: {exc.msg}", api=api) from exc
+                except (requests.RequestException, ValueError) as exc:
+                    # Network failure, timeout, or a body that is not JSON (a proxy's 502 page).
+                    error = Unavailable(-1, f"{type(exc).__name__}: {exc}", api=api)
+                    error.__cause__ = exc
+                    raise _Retry(error, type(exc).__name__) from exc
 
+                if resp.success():
+                    return resp
+
+                code = int(resp.code if resp.code is not None else -1)
+                if code in TOKEN_INVALID_CODES and not token_retried and not as_user:
+                    log.warning("%s: tenant token rejected (%s); fetching a new one", api, code)
+                    self.drop_tenant_token()
+                    token_retried = True
+                    continue
+
+                status = _status(resp)
+                log_id = resp.get_log_id()
+                msg = resp.msg or ""
+                rate_limited = code in RATE_LIMIT_CODES or status == 429
+                if status >= 500 and code not in RATE_LIMIT_CODES:
+                    error = Unavailable(code, msg or f"HTTP {status}", log_id, api=api)
+                else:
+                    error = error_for(code, msg, log_id, api=api)
+                if not (rate_limited or status >= 500):
+                    raise error  # other 4xx answers: retrying would get the same answer
+                reset = _seconds(_header(resp, "x-ogw-ratelimit-reset")) if rate_limited else None
+                raise _Retry(error, f"code {code}, HTTP {status}, log_id {log_id}", rate_limited=rate_limited,
+                             reset=reset)
+
+        def before_sleep(state: RetryCallState) -> None:
+            failure = state.outcome.exception() if state.outcome else None
+            delay = state.next_action.sleep if state.next_action else 0.0
+            if isinstance(failure, _Retry):
+                if failure.rate_limited and limiter is not None:
+                    limiter.penalise(delay)
+                log.warning("%s failed (%s); retry %d in %.2fs", api, failure.reason, state.attempt_number, delay)
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self._attempts), wait=self._wait, retry=retry_if_exception_type(_Retry),
+            before_sleep=before_sleep, sleep=self._sleep, reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except _Retry as final:
+            raise final.error from final.error.__cause__
 
     def pages(
         self,

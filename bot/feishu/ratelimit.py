@@ -1,12 +1,18 @@
-"""Client-side rate limits: sliding windows shared by every thread of the process."""
+"""Client-side rate limits. The `limits` package counts the calls (its moving window, in this process's
+memory or in Redis); on top of it, only what is Feishu's: several windows per API family (per second and
+per minute), a 3% safety margin, and a pause of the whole family after a rate-limit answer."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import deque
+import uuid
 from collections.abc import Callable
 from typing import Protocol
+
+from limits.limits import Granularity, RateLimitItem
+from limits.storage import MemoryStorage, Storage
+from limits.strategies import MovingWindowRateLimiter
 
 
 class Limiter(Protocol):
@@ -17,33 +23,95 @@ class Limiter(Protocol):
     def penalise(self, seconds: float) -> None: ...
 
 
-class SlidingWindowLimiter:
-    """At most `limit` acquisitions in any window of `period` seconds, for each window given.
+class Pause(Protocol):
+    """Holds a family's callers back after Feishu answered 'frequency limit' (in-process or in Redis)."""
 
-    A sliding log (not a token bucket) never lets a burst plus a refill exceed the limit within
-    one window, so the server's own window counter can never trip.
+    def remaining(self) -> float: ...
+
+    def extend(self, seconds: float) -> None: ...
+
+
+class LocalPause:
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._until = 0.0
+        self._lock = threading.Lock()
+        self._clock = clock
+
+    def remaining(self) -> float:
+        return self._until - self._clock()
+
+    def extend(self, seconds: float) -> None:
+        with self._lock:
+            self._until = max(self._until, self._clock() + seconds)
+
+
+class Window(RateLimitItem):
+    """`limit` calls in any `period` seconds. limits' own items count whole seconds (per second, per
+    minute); Feishu's windows with the margin, and scaled for tests, are fractions of a second."""
+
+    __slots__ = ("period",)
+
+    def __init__(self, limit: int, period: float, namespace: str) -> None:
+        super().__init__(max(1, int(limit)), 1, namespace)
+        self.period = float(period)
+
+    def get_expiry(self) -> float:  # type: ignore[override]
+        return self.period
+
+
+# Set after the class is made: declared in the class body, the metaclass would register "window" as a
+# granularity of limits' string parser for the whole process.
+Window.GRANULARITY = Granularity(1, "window")
+
+_memory: MemoryStorage | None = None
+_memory_lock = threading.Lock()
+
+
+def memory_storage() -> MemoryStorage:
+    """One store for every in-process limiter (each under its own keys): limits' MemoryStorage expires
+    entries on a timer thread, one per store."""
+    global _memory
+    with _memory_lock:
+        if _memory is None:
+            _memory = MemoryStorage()
+        return _memory
+
+
+class SlidingWindowLimiter:
+    """At most `limit` calls in any `period` seconds, for each window given, counted by limits' moving
+    window (a log of calls, not a token bucket: a burst plus a refill never exceeds a limit within one
+    window, so the server's own window counter can never trip).
+
+    A call takes a slot in every window only when every window has room; threads of this process take
+    turns, and across processes (Redis) a slot lost to another instance between the look and the take only
+    makes this call wait longer. `name` keys the windows in a shared store (Redis: the app id and family).
     """
 
     def __init__(
         self,
         windows: tuple[tuple[int, float], ...],
         *,
-        clock: Callable[[], float] = time.monotonic,
+        name: str = "",
+        storage: Storage | None = None,
+        pause: Pause | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._windows = tuple((max(1, int(limit)), float(period)) for limit, period in windows)
-        self._logs = [deque[float]() for _ in self._windows]
+        name = name or uuid.uuid4().hex
+        self._windows = tuple((Window(limit, period, name), str(i)) for i, (limit, period) in enumerate(windows))
+        self._strategy = MovingWindowRateLimiter(storage if storage is not None else memory_storage())
+        self._pause = pause if pause is not None else LocalPause()
         self._lock = threading.Lock()
-        self._clock = clock
         self._sleep = sleep
 
-    def _wait_time(self, now: float) -> float:
-        wait = 0.0
-        for (limit, period), log in zip(self._windows, self._logs, strict=True):
-            while log and log[0] <= now - period:
-                log.popleft()
-            if len(log) >= limit:
-                wait = max(wait, log[0] + period - now)
+    def _wait_time(self) -> float:
+        wait = self._pause.remaining()
+        if wait > 0:
+            return wait
+        now = time.time()  # limits stamps its entries with time.time()
+        for window, key in self._windows:
+            stats = self._strategy.get_window_stats(window, key)
+            if stats.remaining < 1:
+                wait = max(wait, stats.reset_time - now)
         return wait
 
     def acquire(self) -> float:
@@ -51,23 +119,17 @@ class SlidingWindowLimiter:
         waited = 0.0
         while True:
             with self._lock:
-                now = self._clock()
-                wait = self._wait_time(now)
-                if wait <= 0:
-                    for log in self._logs:
-                        log.append(now)
+                wait = self._wait_time()
+                if wait <= 0 and all(self._strategy.hit(window, key) for window, key in self._windows):
                     return waited
-            self._sleep(wait)
-            waited += wait
+            if wait > 0:
+                self._sleep(wait)
+                waited += wait
 
     def penalise(self, seconds: float) -> None:
-        """After a rate-limit answer, hold every caller back for `seconds`."""
-        with self._lock:
-            until = self._clock() + seconds
-            for (limit, period), log in zip(self._windows, self._logs, strict=True):
-                # Fill the window so the next slot opens at `until`.
-                log.clear()
-                log.extend([until - period] * limit)
+        """After a rate-limit answer, hold every caller of this family back for `seconds`."""
+        if seconds > 0:
+            self._pause.extend(seconds)
 
 
 # Requests reach Feishu a little after we let them go, and not always in order; windows 3% longer
