@@ -9,7 +9,7 @@ from datetime import datetime
 
 from bot.feishu.clients import FeishuClients
 from bot.feishu.errors import FeishuApiError
-from bot.feishu.messenger import to_uuid
+from bot.outbox import Key, Outbox
 from bot.tokens import TokenVault
 from cards.components import card, markdown, t
 
@@ -23,9 +23,10 @@ def _page(title: str, text: str) -> str:
 
 
 def handle_callback(*, code: str, state: str, error: str, vault: TokenVault | None, clients: FeishuClients,
-                    now: Callable[[], datetime], locale: str) -> tuple[int, str]:
+                    now: Callable[[], datetime], locale: str, outbox: Outbox | None = None) -> tuple[int, str]:
     """Check the state (made for one person, unexpired, unused), exchange the code, make sure the person
-    who approved is the person the link was made for, store the token, tell them in chat."""
+    who approved is the person the link was made for, store the token, tell them in chat (through `outbox`,
+    by default the clients' one)."""
     if vault is None:
         return 503, _page("Not configured", "BOT_SECRET_KEY is not set, so the bot cannot keep user tokens.")
     owner = vault.use_state(state, now=now())
@@ -57,7 +58,7 @@ def handle_callback(*, code: str, state: str, error: str, vault: TokenVault | No
         "From now on, “whois” searches the directory as you see it in Feishu. Send “logout” any time to undo."
     ))], template="green")
     try:
-        clients.messenger.send(owner, message, uuid=to_uuid("oauth-ok", state))
+        (outbox or Outbox.of(clients.messenger)).send(owner, message, Key.login_done(state))
     except FeishuApiError as exc:
         log.warning("could not tell %s that authorisation worked: %s", owner, exc)
     return 200, _page(t(locale, "授权成功", "Authorised"),

@@ -10,15 +10,15 @@ import logging
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.commands.base import Command, CommandCall, Context, Reply
 from bot.feishu.clients import FeishuClients
 from bot.feishu.errors import FeishuApiError
-from bot.feishu.messenger import to_uuid
 from bot.models import Chat, Mention
+from bot.outbox import Outbox
 from bot.settings import Settings
 from bot.store import Store
 from bot.tokens import TokenVault
@@ -133,6 +133,7 @@ class Router:
         self.settings = settings
         self.store = store
         self.vault = vault
+        self.outbox = Outbox.of(clients.messenger)  # the one place that sends
         tz = ZoneInfo(settings.timezone)
         self._clock = clock or (lambda: datetime.now(tz))
 
@@ -157,14 +158,20 @@ class Router:
 
     # -- running ----------------------------------------------------------------------------------
     def run(self, call: CommandCall, ctx: Context) -> Reply:
-        """Run one command; every failure becomes an error card (the one catch point)."""
+        """Run one command; every failure becomes an error card (the one catch point). Messages the command
+        asks to send besides its answer go out through the outbox here; the answer is the caller's to send
+        (a reply to the message, or a card callback's answer)."""
         from bot.commands.help import build_help_reply  # the help command knows every command
 
         command = self.commands.get(call.name)
         if command is None:
             return build_help_reply(call.locale, unknown=call.name, suggestion=self.suggest(call.name))
         try:
-            return command.handler(call, ctx)
+            reply = command.handler(call, ctx)
+            if reply.outgoing:  # messages besides the answer (a nudge): sent here, the answer by the caller
+                self.outbox.send_all(reply.outgoing)
+                reply = replace(reply, outgoing=())
+            return reply
         except FeishuApiError as exc:
             log.warning("command %s failed for event %s: %s", call.name, ctx.event_id, exc)
             return Reply(error_cards.build_api_error_card(exc, locale=call.locale))
@@ -190,30 +197,7 @@ class Router:
         return self.deliver(reply, ctx, locale=call.locale) is not None
 
     def deliver(self, reply: Reply, ctx: Context, *, locale: str) -> str | None:
-        """Send a reply: in the thread of the asking message, or privately to the asker.
-
-        Every send carries an idempotency uuid derived from the inbound message id, so a retried
-        event or a retried send cannot post twice.
-        """
-        messenger = self.clients.messenger
-        log.debug("sending the reply to %s (event %s)", ctx.message_id, ctx.event_id)
-        try:
-            if reply.private and ctx.chat.chat_type != "p2p":
-                sent = messenger.send(ctx.sender_open_id, reply.card, uuid=to_uuid(ctx.message_id, "dm"))
-                messenger.reply(ctx.message_id, error_cards.build_sent_privately_card(locale=locale),
-                                uuid=to_uuid(ctx.message_id, "note"), chat_id=ctx.chat.chat_id)
-                return sent
-            return messenger.reply(ctx.message_id, reply.card, uuid=to_uuid(ctx.message_id, "r"),
-                                   chat_id=ctx.chat.chat_id)
-        except FeishuApiError as exc:
-            log.error("could not send the reply for event %s: %s", ctx.event_id, exc)
-            if reply.card.get("header", {}).get("template") == "red":
-                return None  # already an error card; don't loop
-            try:
-                return messenger.reply(
-                    ctx.message_id, error_cards.build_api_error_card(exc, locale=locale),
-                    uuid=to_uuid(ctx.message_id, "err"), chat_id=ctx.chat.chat_id,
-                )
-            except FeishuApiError as again:
-                log.error("could not send the error card for event %s either: %s", ctx.event_id, again)
-                return None
+        """Send a reply through the outbox: in the thread of the asking message, or privately to the asker;
+        when it cannot be sent, an error card saying why."""
+        return self.outbox.deliver(reply, ctx, locale=locale,
+                                   error_card=lambda exc: error_cards.build_api_error_card(exc, locale=locale))

@@ -11,6 +11,7 @@ from bot.models import Chat, Mention
 
 if TYPE_CHECKING:
     from bot.feishu.clients import FeishuClients
+    from bot.outbox import Outgoing
     from bot.settings import Settings
     from bot.store import Store
     from bot.tokens import TokenVault
@@ -55,6 +56,7 @@ class Reply:
     private: bool = False
     refused: bool = False  # a polite no: a card button answers it with a toast, keeping the card
     toast: str = ""  # for a button: a short answer shown as a toast; with an empty card the card stays
+    outgoing: tuple[Outgoing, ...] = ()  # messages to send besides the answer (a nudge); the router sends them
 
 
 Handler = Callable[[CommandCall, Context], Reply]

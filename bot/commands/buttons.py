@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 
 from bot.access import is_admin, manages
 from bot.commands.base import Command, CommandCall, Context, Reply
-from bot.feishu.messenger import to_uuid
+from bot.outbox import Key, Outgoing
 from cards.components import t
 from cards.digest import build_nudge_card
 
@@ -22,7 +22,7 @@ def snooze(call: CommandCall, ctx: Context) -> Reply:
 
 
 def nudge(call: CommandCall, ctx: Context) -> Reply:
-    """'Nudge' on a manager digest: one friendly DM to that report, once."""
+    """'Nudge' on a manager digest: one friendly DM to that report, once (the router sends it)."""
     target, sub, slot = call.options.get("target"), call.options.get("sub"), call.options.get("slot")
     if not isinstance(target, str) or ctx.store is None:
         return Reply({}, toast=t(call.locale, "这个按钮已失效。", "This button is no longer valid."), refused=True)
@@ -35,10 +35,10 @@ def nudge(call: CommandCall, ctx: Context) -> Reply:
     manager = ctx.clients.contact.get_user(ctx.sender_open_id)
     person = ctx.clients.contact.get_user(target)
     locale = "en_us" if person.en_name and not person.name else call.locale
-    ctx.clients.messenger.send(target, build_nudge_card(manager_name=manager.display_name(locale), locale=locale),
-                               uuid=to_uuid("nudge", key))
+    card = build_nudge_card(manager_name=manager.display_name(locale), locale=locale)
     return Reply({}, toast=t(call.locale, f"已提醒 {person.display_name(call.locale)}。",
-                             f"Nudged {person.display_name(call.locale)}."))
+                             f"Nudged {person.display_name(call.locale)}."),
+                 outgoing=(Outgoing(target, card, Key.nudge(key)),))
 
 
 SNOOZE = Command(name="snooze", aliases=(), usage="", summary_zh="", summary_en="", examples=(), handler=snooze,

@@ -1,4 +1,5 @@
-"""Exactly-once delivery of a scheduled card: claim in the sent-log, then send with an idempotent uuid."""
+"""Exactly-once delivery of a scheduled card: claim in the sent-log, then send through the outbox with the
+subscription's scheduled key."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from bot.digests.runtime import Runtime
 from bot.feishu.errors import FeishuApiError, RateLimited, Unavailable
-from bot.feishu.messenger import to_uuid
+from bot.outbox import Key
 from bot.store import to_slot
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,7 @@ def deliver_once(runtime: Runtime, *, subscription_id: int, scheduled_for: datet
         if card is None:
             store.subscriptions.finish_send(subscription_id, scheduled_for, recipient, error="nothing to send")
             return None
-        message_id = runtime.clients.messenger.send(
-            recipient, card, uuid=to_uuid("sub", str(subscription_id), to_slot(scheduled_for), recipient))
+        message_id = runtime.outbox.send(recipient, card, Key.scheduled(subscription_id, scheduled_for, recipient))
     except FeishuApiError as exc:
         log.error("subscription %s at %s to %s failed: %s", subscription_id, to_slot(scheduled_for), recipient, exc)
         store.subscriptions.finish_send(subscription_id, scheduled_for, recipient, error=str(exc),

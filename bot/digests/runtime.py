@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.feishu.clients import FeishuClients
 from bot.models import Employee, Okr, OkrPeriod
+from bot.outbox import Outbox
 from bot.settings import Settings
 from bot.store import Store
 
@@ -28,6 +29,11 @@ class Runtime:
     def create(cls, settings: Settings, *, clock: Callable[[], datetime] | None = None) -> Runtime:
         return cls(settings=settings, clients=FeishuClients.create(settings), store=Store(settings.database_url),
                    clock=clock)
+
+    @property
+    def outbox(self) -> Outbox:
+        """Where the digests send (the one outbox of these clients)."""
+        return Outbox.of(self.clients.messenger)
 
     @property
     def tz(self) -> ZoneInfo:
