@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.commands.base import Command, CommandCall, Context, Reply
 from bot.feishu.clients import FeishuClients
-from bot.feishu.errors import FeishuApiError
+from bot.feishu.errors import FeishuApiError, what_to_do
 from bot.models import Chat, Mention
 from bot.outbox import Outbox
 from bot.settings import Settings
@@ -46,6 +46,13 @@ class IncomingMessage:
     text: str
     mentions: tuple[Mention, ...] = ()
     message_type: str = "text"
+
+
+def to_error_card(exc: FeishuApiError, *, locale: str) -> dict:
+    """The catch point's view of a failed Feishu call: its code, message, log_id and what to do, as plain
+    values for the card (card builders know no API layer)."""
+    return error_cards.build_api_error_card(code=exc.code, message=exc.msg, log_id=exc.log_id,
+                                            what_to_do=what_to_do(exc), locale=locale)
 
 
 def detect_locale(text: str, default: str = "zh_cn") -> str:
@@ -174,7 +181,7 @@ class Router:
             return reply
         except FeishuApiError as exc:
             log.warning("command %s failed for event %s: %s", call.name, ctx.event_id, exc)
-            return Reply(error_cards.build_api_error_card(exc, locale=call.locale))
+            return Reply(to_error_card(exc, locale=call.locale))
         except Exception:
             log.exception("command %s crashed for event %s", call.name, ctx.event_id)
             return Reply(error_cards.build_internal_error_card(locale=call.locale, event_id=ctx.event_id))
@@ -199,5 +206,4 @@ class Router:
     def deliver(self, reply: Reply, ctx: Context, *, locale: str) -> str | None:
         """Send a reply through the outbox: in the thread of the asking message, or privately to the asker;
         when it cannot be sent, an error card saying why."""
-        return self.outbox.deliver(reply, ctx, locale=locale,
-                                   error_card=lambda exc: error_cards.build_api_error_card(exc, locale=locale))
+        return self.outbox.deliver(reply, ctx, locale=locale, error_card=lambda exc: to_error_card(exc, locale=locale))

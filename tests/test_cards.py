@@ -8,6 +8,7 @@ import pytest
 
 from bot.feishu.errors import FeishuApiError, RateLimited, Unavailable
 from bot.models import Department, Person
+from bot.router import to_error_card
 from cards.components import escape
 from cards.errors import build_api_error_card, build_internal_error_card, build_refusal_card, build_sent_privately_card
 from cards.help import HelpEntry, build_help_card
@@ -36,10 +37,10 @@ def test_every_card_is_valid(locale):
         build_usage_card("whois <x>", "whois Alex", locale=locale),
         build_team_card(DEPT, [ALICE, BOB] * 30, locale=locale, page=1, page_size=20,
                         value_for_page=lambda n: {"cmd": "team", "page": n}),
-        build_api_error_card(FeishuApiError(40004, "no dept authority", "log-1"), locale=locale),
-        build_api_error_card(RateLimited(99991400, "limit"), locale=locale),
-        build_api_error_card(Unavailable(-1, "down"), locale=locale),
-        build_api_error_card(FeishuApiError(12345, EVIL), locale=locale),
+        to_error_card(FeishuApiError(40004, "no dept authority", "log-1"), locale=locale),
+        to_error_card(RateLimited(99991400, "limit"), locale=locale),
+        to_error_card(Unavailable(-1, "down"), locale=locale),
+        to_error_card(FeishuApiError(12345, EVIL), locale=locale),
         build_internal_error_card(locale=locale, event_id="evt-1"),
         build_refusal_card(reason="no", locale=locale),
         build_sent_privately_card(locale=locale),
@@ -83,10 +84,20 @@ def test_team_card_pages_and_counts():
 
 
 def test_error_card_says_what_an_admin_must_do_and_shows_the_code():
-    card = build_api_error_card(FeishuApiError(1241004, "ehr not enabled", "lg"), locale="en_us")
+    card = to_error_card(FeishuApiError(1241004, "ehr not enabled", "lg"), locale="en_us")
     text = render_text(card)
     assert "Feishu People (Standard) is not enabled" in text
     assert "Feishu error code 1241004" in text and "log_id lg" in text
+
+
+def test_error_card_is_built_from_plain_values():
+    card = build_api_error_card(code=230002, message="Bot is not in the chat", log_id="lg-2",
+                                what_to_do=("机器人不在这个群里。", "The bot is not a member of that chat."),
+                                locale="zh_cn")
+    text = render_text(card)
+    assert "机器人不在这个群里。" in text and "飞书错误码 230002" in text and "log_id lg-2" in text
+    plain = render_text(build_api_error_card(code=12345, message=EVIL, locale="en_us"))
+    assert "Feishu answered with an error: " + EVIL in plain and "log_id" not in plain
 
 
 def test_a_big_team_digest_shows_the_worst_first_and_how_many_more():

@@ -39,3 +39,25 @@ def test_the_devkit_is_a_package_of_its_own():
     for name in ("sandbox", "webchat", "demo.py", "cardcheck.py", "cardtext.py"):
         assert (ROOT / "devkit" / name).exists(), name
     assert not (ROOT / "bot" / "sandbox").exists() and not (ROOT / "bot" / "webchat").exists()
+
+
+def test_card_builders_import_only_models_and_each_other():
+    """cards/ is pure: besides the standard library, a card module may import bot.models and cards' own modules
+    (an API-layer error becomes plain values at the catch point, bot.router.to_error_card)."""
+    import sys
+
+    cards = sorted((ROOT / "cards").glob("*.py"))
+    assert cards, "no card modules found"
+    offenders = []
+    for path in cards:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                continue  # relative: cards' own modules
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            for module in names:
+                top = module.split(".")[0]
+                if module == "bot.models" or top == "cards" or top in sys.stdlib_module_names or top == "__future__":
+                    continue
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {module}")
+    assert not offenders, offenders

@@ -24,10 +24,11 @@ from bot.models import (
     Person,
     PunchResult,
 )
+from bot.router import to_error_card
 from cards.attendance import build_attendance_card, build_groups_card
 from cards.auth import build_confirm_update_card, build_login_card, build_logout_card
 from cards.digest import ChangeLine, ProblemLine, build_digest_card, build_nudge_card
-from cards.errors import build_api_error_card, build_internal_error_card, build_refusal_card
+from cards.errors import build_internal_error_card, build_refusal_card
 from cards.okr import build_okr_card, build_periods_card
 from cards.people import build_not_found_card, build_person_card, build_pick_card, build_team_card
 from cards.reminder import RiskLine, StaleLine, build_reminder_card
@@ -143,8 +144,8 @@ def all_cards() -> dict[str, dict[str, Any]]:
         "login": build_login_card(LOGIN_URL, locale="zh_cn"),
         "logout": build_logout_card(had_token=True, locale="zh_cn"),
         "confirm": build_confirm_update_card("城市", EVIL, confirm_value={"cmd": "me", "city": "x"}, locale="zh_cn"),
-        "api-error": build_api_error_card(FeishuApiError(12345, EVIL, "log-1"), locale="zh_cn"),
-        "rate-limited": build_api_error_card(RateLimited(99991400, "limit"), locale="en_us"),
+        "api-error": to_error_card(FeishuApiError(12345, EVIL, "log-1"), locale="zh_cn"),
+        "rate-limited": to_error_card(RateLimited(99991400, "limit"), locale="en_us"),
         "internal-error": build_internal_error_card(locale="zh_cn", event_id="evt-1"),
         "refusal": build_refusal_card(reason="只有管理员可以查看。", locale="zh_cn"),
         "welcome": build_welcome_card(bot_name="OKR 助手", locale="zh_cn", in_group=True),
