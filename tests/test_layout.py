@@ -61,3 +61,14 @@ def test_card_builders_import_only_models_and_each_other():
                     continue
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {module}")
     assert not offenders, offenders
+
+
+def test_access_sits_below_the_commands_and_is_admin_is_defined_once():
+    """access.py is asked by the commands and the router; it reaches up to neither."""
+    offenders = [f"bot/access.py:{line} imports {module}" for module, line in imports_of(ROOT / "bot" / "access.py")
+                 if module.startswith(("bot.commands", "bot.router", "bot.service", "bot.inbound"))]
+    assert not offenders, offenders
+    defined = [f"{path.relative_to(ROOT)}:{node.lineno}" for path in product_files()
+               for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+               if isinstance(node, ast.FunctionDef) and node.name == "is_admin"]
+    assert defined == ["bot/access.py:" + defined[0].split(":")[1]], defined

@@ -44,9 +44,6 @@ class Context:
     message_id: str = ""
     event_id: str = ""
 
-    def is_admin(self) -> bool:
-        return self.sender_open_id in self.settings.admins
-
 
 @dataclass(frozen=True, slots=True)
 class Reply:
