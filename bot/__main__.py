@@ -13,7 +13,7 @@ from bot.settings import ConfigError, Settings
 def _serve(args: argparse.Namespace) -> int:
     from werkzeug.serving import make_server
 
-    from bot.web import check_webhook_settings, create_app
+    from bot.transports.webhook import check_webhook_settings, create_app
 
     settings = Settings.from_env()
     for warning in check_webhook_settings(settings):  # refuses (ConfigError → exit 2) a webhook checking nothing
@@ -62,23 +62,10 @@ def _worker(_args: argparse.Namespace) -> int:
 
 def _longconn(_args: argparse.Namespace) -> int:
     """Receive events over lark-oapi's WebSocket client instead of a public webhook."""
-    import lark_oapi as lark
+    from bot.app import Bot
+    from bot.transports.longconn import run_longconn
 
-    from bot.web import create_app
-
-    settings = Settings.from_env()
-    app = create_app(settings)
-    service = app.extensions["bot"]
-    from bot.events import build_dispatcher
-
-    dispatcher = build_dispatcher(
-        settings.with_(encrypt_key="", verification_token=""),
-        on_message=service.on_message, on_bot_added=service.on_bot_added,
-        on_p2p_entered=service.on_p2p_entered, on_card_action=service.on_card_action,
-    )
-    client = lark.ws.Client(settings.app_id, settings.app_secret, event_handler=dispatcher,
-                            domain=settings.domain, log_level=lark.LogLevel.INFO)
-    client.start()
+    run_longconn(Bot.from_settings(Settings.from_env(), role="longconn"))
     return 0
 
 

@@ -9,7 +9,7 @@ import sys
 
 def on_starting(_server) -> None:
     from bot.settings import ConfigError, Settings
-    from bot.web import check_webhook_settings
+    from bot.transports.webhook import check_webhook_settings
 
     try:
         check_webhook_settings(Settings.from_env())

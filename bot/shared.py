@@ -1,5 +1,6 @@
-"""State that several web instances must share, in Redis (REDIS_URL): seen event keys and rate-limit
-windows. Without REDIS_URL the in-process versions (bot/inbox.py, bot/feishu/ratelimit.py) are used."""
+"""State that several web instances must share, in Redis (REDIS_URL): the connection and rate-limit windows.
+Without REDIS_URL the in-process versions (bot/feishu/ratelimit.py) are used; the seen event keys are in
+bot/dedup.py."""
 
 from __future__ import annotations
 
@@ -15,18 +16,6 @@ from bot.feishu.ratelimit import SlidingWindowLimiter
 
 def connect(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
-
-
-class RedisSeenStore:
-    """`SeenStore` shared by every instance: SET key NX EX ttl."""
-
-    def __init__(self, client: redis.Redis, *, ttl: float, prefix: str = "okrbot:seen:") -> None:
-        self._redis = client
-        self._ttl = max(1, int(ttl))
-        self._prefix = prefix
-
-    def add_if_absent(self, key: str) -> bool:
-        return bool(self._redis.set(self._prefix + key, b"1", nx=True, ex=self._ttl))
 
 
 _WHOLE_SECONDS = b"redis.call('expire', KEYS[1], expiry)"

@@ -17,36 +17,27 @@ Feishu would not take are retried every `retry_interval` seconds. The table is p
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from datetime import UTC, datetime
 
-from bot.commands import ALL
+from bot.app import RETRY_INTERVAL, Bot, default_worker_id
+from bot.dedup import MemorySeenStore
 from bot.feishu.clients import FeishuClients
-from bot.inbox import Inbox, MemorySeenStore
-from bot.router import IncomingMessage, Router
-from bot.service import BotService, to_message
+from bot.inbound import Pipeline, message_from_payload
+from bot.router import IncomingMessage
 from bot.settings import Settings
 from bot.store import Store
-from bot.tokens import TokenVault
 
 log = logging.getLogger(__name__)
-
-RETRY_INTERVAL = 60.0
-
-
-def default_worker_id(role: str = "worker") -> str:
-    return f"{role}:{socket.gethostname()}:{os.getpid()}"[:64]
 
 
 class ReplyWorker:
     def __init__(
         self,
-        service: BotService,
+        pipeline: Pipeline,
         store: Store,
         *,
         executor: Executor,
@@ -57,7 +48,7 @@ class ReplyWorker:
         retry_interval: float | None = RETRY_INTERVAL,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.service = service
+        self.pipeline = pipeline
         self.store = store
         self.stable_id = bool(worker_id)
         self.worker_id = worker_id or default_worker_id()
@@ -84,7 +75,7 @@ class ReplyWorker:
         if payloads:
             log.debug("%s claimed %d message(s)", self.worker_id, len(payloads))
         for payload in payloads:
-            msg = to_message(payload)
+            msg = message_from_payload(payload)
             with self._changed:
                 self._inflight.add(msg.message_id)
             self._executor.submit(self._answer, msg)
@@ -92,7 +83,7 @@ class ReplyWorker:
 
     def _answer(self, msg: IncomingMessage) -> None:
         try:
-            self.service.answer(msg)
+            self.pipeline.answer(msg)
         except Exception:
             log.exception("worker failed on %s", msg.event_id)
         finally:
@@ -144,7 +135,7 @@ class ReplyWorker:
             return
 
     def _purge(self) -> int:
-        self.service.purge_if_due()
+        self.pipeline.purge_if_due()
         return 0
 
     def _guarded(self, step: Callable[[], int]) -> int:
@@ -160,24 +151,6 @@ class ReplyWorker:
             self._changed.notify_all()
 
 
-def reply_parts(
-    settings: Settings,
-    *,
-    feishu: FeishuClients | None,
-    executor: Executor | None,
-    store: Store | None,
-    clock: Callable[[], datetime] | None,
-) -> tuple[Store, Executor, Router]:
-    """What the web app and the worker both work replies out with: the store, the thread pool and the
-    command router (with the token vault when BOT_SECRET_KEY is set); parts a test passes are kept."""
-    feishu = feishu or FeishuClients.create(settings)
-    store = store or Store(settings.database_url)
-    executor = executor or ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="bot-worker")
-    vault = (TokenVault(store, feishu.users, secret_key=settings.secret_key,
-                        previous_keys=settings.secret_key_previous) if settings.secret_key else None)
-    return store, executor, Router(ALL, clients=feishu, settings=settings, clock=clock, store=store, vault=vault)
-
-
 def create_worker(
     settings: Settings | None = None,
     *,
@@ -187,10 +160,11 @@ def create_worker(
     clock: Callable[[], datetime] | None = None,
     retry_interval: float | None = RETRY_INTERVAL,
 ) -> ReplyWorker:
-    """Build a worker the way create_app builds the web app; tests pass their own parts."""
+    """Build a worker from the bot's parts (its own dedup is unused: the inbox's claims decide); tests pass
+    their own parts."""
     settings = settings or Settings.from_env()
-    store, executor, router = reply_parts(settings, feishu=feishu, executor=executor, store=store, clock=clock)
-    service = BotService(router, Inbox(MemorySeenStore(maxsize=1), executor))
-    return ReplyWorker(service, store, executor=executor, slots=settings.workers, worker_id=settings.worker_id,
-                       poll_interval=settings.worker_poll_interval, claim_timeout=settings.claim_timeout,
-                       retry_interval=retry_interval)
+    bot = Bot.from_settings(settings, feishu=feishu, executor=executor, store=store, clock=clock,
+                            seen=MemorySeenStore(maxsize=1), role="worker")
+    return ReplyWorker(bot.pipeline, bot.store, executor=bot.executor, slots=settings.workers,
+                       worker_id=settings.worker_id, poll_interval=settings.worker_poll_interval,
+                       claim_timeout=settings.claim_timeout, retry_interval=retry_interval)

@@ -18,7 +18,7 @@ import logging
 import sys
 
 from bot.settings import ConfigError, Settings
-from bot.web import check_webhook_settings, create_app
+from bot.transports.webhook import check_webhook_settings, create_app
 
 WORKER_BOOT_ERROR = 3  # gunicorn halts (rather than respawning) when a worker exits with this code
 

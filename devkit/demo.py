@@ -20,9 +20,10 @@ from zoneinfo import ZoneInfo
 
 from werkzeug.serving import make_server
 
+from bot.app import Bot
 from bot.settings import Settings
 from bot.store import KIND_OKR_REMINDER
-from bot.web import create_app
+from bot.transports.webhook import build_webhook
 from devkit.cardtext import buttons_of, callback_value, render_text
 from devkit.sandbox import create_sandbox, serve_in_thread
 from devkit.sandbox.event_push import At, EventSender, http_post, message_event
@@ -208,14 +209,15 @@ class DemoScheduler:
     """The real scheduler of `python -m bot scheduler` (APScheduler, job store on the demo's database), run in
     this process, with a way to make every subscription due now and wait until the runs are over."""
 
-    def __init__(self, settings: Settings, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, settings: Settings, clock: Callable[[], datetime] | None = None, *, bot: Bot | None = None,
+                 ) -> None:
         from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
 
         from bot.schedule import start_scheduler
 
         self._results: dict[str, dict[str, Any] | None] = {}
         self._changed = threading.Condition()
-        self.scheduler, self.runtime = start_scheduler(settings, clock=clock)
+        self.scheduler, self.runtime = start_scheduler(settings, clock=clock, bot=bot)
         self.scheduler.add_listener(self._on_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
 
     def _on_event(self, event: Any) -> None:
@@ -234,7 +236,7 @@ class DemoScheduler:
     def run_all_now(self, timeout: float) -> list[dict[str, Any]]:
         from bot.digests import jobs
 
-        jobs.sync_jobs()
+        jobs.sync_jobs(self.runtime, self.scheduler)
         due = [job for job in self.scheduler.get_jobs() if job.id.startswith("sub:")]
         names = {job.id: job.name for job in due}
         with self._changed:
@@ -271,14 +273,15 @@ def start_demo(*, scheduler: bool = False, clock: Callable[[], datetime] | None 
         secret_key=secrets.token_hex(32),
         public_url=bot_url,
     )
-    holder["app"] = create_app(settings, clock=clock)
+    bot = Bot.from_settings(settings, clock=clock)  # one bot: the webhook's and the scheduler's parts
+    holder["app"] = build_webhook(bot.start())
     threading.Thread(target=bot_server.serve_forever, name="bot", daemon=True).start()
     state = sandbox_app.extensions["sandbox"]
     sender = EventSender(http_post(bot_url), encrypt_key=settings.encrypt_key,
                          verification_token=settings.verification_token, app_id=settings.app_id)
     names = {p.open_id: p.name for p in state.seed.people}
     session = DemoSession(state=state, sender=sender, names=names, person=state.seed.ceo, settings=settings,
-                          scheduler=DemoScheduler(settings, clock) if scheduler else None)
+                          scheduler=DemoScheduler(settings, clock, bot=bot) if scheduler else None)
     return session, sandbox_url, bot_url
 
 

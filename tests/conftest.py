@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.inbox import InlineExecutor
+from bot.inbound import InlineExecutor
 from bot.settings import Settings
-from bot.web import create_app
+from bot.transports.webhook import create_app
 from devkit.cardtext import buttons_of, callback_value, render_text
 from devkit.sandbox import serve_in_thread
 from devkit.sandbox.event_push import At, EventSender

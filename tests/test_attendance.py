@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from bot.inbox import InlineExecutor
+from bot.inbound import InlineExecutor
 from bot.models import AttendanceGroup, AttendanceMember, Department, Person, PunchResult
-from bot.web import create_app
+from bot.transports.webhook import create_app
 from cards.attendance import build_attendance_card, build_groups_card
 from devkit.cardcheck import assert_valid_card
 from devkit.cardtext import buttons_of, render_text

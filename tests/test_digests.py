@@ -15,10 +15,10 @@ from bot.digests import jobs
 from bot.digests.jobs import run_at
 from bot.digests.runtime import Runtime
 from bot.feishu.clients import FeishuClients
-from bot.inbox import InlineExecutor
+from bot.inbound import InlineExecutor
 from bot.schedule import configure_scheduler
 from bot.store import KIND_MANAGER_DIGEST, KIND_OKR_REMINDER, Store
-from bot.web import create_app
+from bot.transports.webhook import create_app
 from devkit.cardcheck import assert_valid_card
 from devkit.cardtext import buttons_of
 from tests.conftest import NOW, Chat, card_title
@@ -259,8 +259,7 @@ def test_jobs_survive_a_scheduler_restart(admin_settings, store, bot, runtime, s
     [sub] = store.subscriptions.find()
     first = configure_scheduler(BackgroundScheduler(), admin_settings)
     first.start(paused=True)
-    jobs.configure(runtime, first)
-    assert jobs.sync_jobs() == 1
+    assert jobs.sync_jobs(runtime, first) == 1
     job = first.get_job(f"sub:{sub.id}")
     next_run = job.next_run_time
     assert next_run.weekday() == 4 and (next_run.hour, next_run.minute) == (17, 0)
@@ -268,13 +267,41 @@ def test_jobs_survive_a_scheduler_restart(admin_settings, store, bot, runtime, s
 
     second = configure_scheduler(BackgroundScheduler(), admin_settings)
     second.start(paused=True)
-    jobs.configure(runtime, second)
     job = second.get_job(f"sub:{sub.id}")
     assert job is not None and job.next_run_time == next_run  # loaded from the job store, not re-added
     assert job.func_ref == "bot.digests.jobs:run_subscription" and job.args == (sub.id,)
     store.subscriptions.deactivate(sub.id)
-    assert jobs.sync_jobs() == 0 and second.get_job(f"sub:{sub.id}") is None
+    assert jobs.sync_jobs(runtime, second) == 0 and second.get_job(f"sub:{sub.id}") is None
     second.shutdown()
+
+
+def test_the_scheduler_keeps_plain_jobs_in_its_job_store_and_its_own_jobs_in_memory(admin_settings, store, bot,
+                                                                                      sandbox):
+    """A subscription's job is an importable function and the subscription's id (in the SQLAlchemy store), and
+    runs with the Runtime the process registered; the sync and retry jobs live in memory and are handed the
+    runtime and scheduler; a sync job an earlier version left in the job store is taken out."""
+    from bot.schedule import start_scheduler
+
+    bot.say("陈立", "提醒 OKR 周五 17:00", group="eng_weekly")
+    [sub] = store.subscriptions.find()
+    earlier = configure_scheduler(BackgroundScheduler(), admin_settings)
+    earlier.start(paused=True)
+    # (its function then took no arguments; any importable one stands in for it in the job store)
+    earlier.add_job("bot.digests.jobs:run_subscription", "interval", args=[0], seconds=60, id="sync-subscriptions")
+    earlier.shutdown()
+    scheduler, runtime = start_scheduler(admin_settings, clock=lambda: FRIDAY_1700)
+    try:
+        job = scheduler.get_job(f"sub:{sub.id}", jobstore="default")
+        assert job.func_ref == jobs.JOB_FUNC and job.args == (sub.id,)
+        assert scheduler.get_job("sync-subscriptions", jobstore="default") is None
+        sync = scheduler.get_job("sync-subscriptions", jobstore="memory")
+        retry = scheduler.get_job("retry-sends", jobstore="memory")
+        assert sync.args == (runtime, scheduler) and retry.args == (runtime,)
+        sandbox.state.reset_outbox()
+        assert job.func(*job.args)  # the registered runtime, at the scheduled Friday 17:00
+        assert len(sandbox.state.requests_matching("/im/v1/messages", "POST")) >= 1
+    finally:
+        scheduler.shutdown()
 
 
 def test_snooze_skips_the_clicker_until_tomorrow(bot, runtime, store, sandbox):

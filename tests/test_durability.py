@@ -46,8 +46,8 @@ def test_sigkill_mid_burst_loses_nothing_and_sends_nothing_twice(sandbox, tmp_pa
 
 
 def test_replies_feishu_would_not_take_are_kept_and_sent_later(settings, sandbox, caplog):
-    from bot.inbox import InlineExecutor
-    from bot.web import create_app
+    from bot.inbound import InlineExecutor
+    from bot.transports.webhook import create_app
     from tests.conftest import NOW, Chat
 
     app = create_app(settings, executor=InlineExecutor(), clock=lambda: NOW, retry_interval=None)
@@ -61,7 +61,7 @@ def test_replies_feishu_would_not_take_are_kept_and_sent_later(settings, sandbox
     assert [m["message_id"] for m in store.inbox.unfinished(statuses=("failed",))] == [message_id]
     assert any(r.levelname == "ERROR" and event_id in r.getMessage() for r in caplog.records)  # logged, with its id
     sandbox.state.clear_faults()
-    assert app.extensions["bot"].resume(statuses=("failed",)) == 1  # what the retry loop does each minute
+    assert app.extensions["bot"].pipeline.resume(statuses=("failed",)) == 1  # what the retry loop does each minute
     assert [e["reply_to"] for e in sandbox.state.outbox] == [message_id]
     assert len([r for r in sandbox.state.requests_matching("/im/v1/messages/", "POST") if r["status"] == 200]) == 1
     assert store.inbox.unfinished() == []
@@ -70,9 +70,9 @@ def test_replies_feishu_would_not_take_are_kept_and_sent_later(settings, sandbox
 def test_when_the_inbox_cannot_record_feishu_is_asked_to_retry_and_the_retry_is_answered(settings, sandbox):
     from sqlalchemy import text
 
-    from bot.inbox import InlineExecutor
+    from bot.inbound import InlineExecutor
     from bot.store import Base
-    from bot.web import create_app
+    from bot.transports.webhook import create_app
     from tests.conftest import NOW, Chat
 
     app = create_app(settings, executor=InlineExecutor(), clock=lambda: NOW, retry_interval=None)
@@ -103,9 +103,9 @@ def test_answered_messages_are_deleted_after_the_retention(settings, sandbox, ca
     from sqlalchemy import text, update
 
     from bot.db import checkpoint
-    from bot.inbox import InlineExecutor
+    from bot.inbound import InlineExecutor
     from bot.store import InboxRow
-    from bot.web import create_app
+    from bot.transports.webhook import create_app
     from tests.conftest import NOW, Chat
 
     clock = {"now": NOW}
@@ -133,9 +133,9 @@ def test_answered_messages_are_deleted_after_the_retention(settings, sandbox, ca
         s.execute(update(InboxRow).where(InboxRow.message_id.like("om_later_%"))
                   .values(received_at=(NOW + timedelta(days=3)).astimezone(UTC)))
     clock["now"] = NOW + timedelta(days=6, hours=23)
-    assert service.purge() == (0, 0)
+    assert service.pipeline.purge() == (0, 0)
     clock["now"] = NOW + timedelta(days=7, minutes=1)
-    assert service.purge() == (1, 1)
+    assert service.pipeline.purge() == (1, 1)
     with store.engine.connect() as conn:
         left = dict(conn.execute(text("SELECT message_id, status FROM inbox")).all())
     assert left == {"om_waiting": "pending", **{f"om_later_{i}": "done" for i in range(100)}}

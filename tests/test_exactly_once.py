@@ -18,9 +18,9 @@ import pytest
 
 from bot.digests.jobs import run_at
 from bot.digests.runtime import Runtime
-from bot.inbox import InlineExecutor
+from bot.inbound import InlineExecutor
 from bot.store import KIND_MANAGER_DIGEST, KIND_OKR_REMINDER, Store
-from bot.web import create_app
+from bot.transports.webhook import create_app
 from devkit.cardtext import buttons_of, callback_value
 from devkit.sandbox.event_push import card_action_event
 from devkit.sandbox.state import UUID_TTL

@@ -14,9 +14,9 @@ import pytest
 
 from bot.digests.jobs import run_at
 from bot.digests.runtime import Runtime
-from bot.inbox import InlineExecutor
+from bot.inbound import InlineExecutor
 from bot.store import KIND_OKR_REMINDER, Store
-from bot.web import create_app
+from bot.transports.webhook import create_app
 from cards.components import escape
 from tests.conftest import NOW, Chat, card_title
 

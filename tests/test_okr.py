@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.feishu.clients import FeishuClients
-from bot.inbox import InlineExecutor
-from bot.web import create_app
+from bot.inbound import InlineExecutor
+from bot.transports.webhook import create_app
 from devkit.cardcheck import assert_valid_card
 from devkit.cardtext import render_text
 from tests.conftest import NOW, Chat, card_title

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from bot.inbox import InlineExecutor
+from bot.inbound import InlineExecutor
 from bot.store import KIND_MANAGER_DIGEST, KIND_OKR_REMINDER, Store
-from bot.web import create_app
+from bot.transports.webhook import create_app
 from devkit.cardtext import buttons_of
 from tests.conftest import NOW, Chat, card_title
 

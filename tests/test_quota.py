@@ -14,9 +14,9 @@ from bot.digests import jobs
 from bot.digests.jobs import run_at, shared_run
 from bot.digests.runtime import Runtime
 from bot.feishu.clients import FeishuClients
-from bot.inbox import InlineExecutor
+from bot.inbound import InlineExecutor
 from bot.store import KIND_MANAGER_DIGEST, KIND_OKR_REMINDER, Store
-from bot.web import create_app
+from bot.transports.webhook import create_app
 from tests.conftest import NOW, Chat, card_title
 from tests.services import postgres_server
 from tests.threads import at_once

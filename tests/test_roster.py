@@ -8,8 +8,8 @@ from datetime import date, timedelta
 import pytest
 
 from bot.feishu.snapshot import metadata as snapshot_tables
-from bot.inbox import InlineExecutor
-from bot.web import create_app
+from bot.inbound import InlineExecutor
+from bot.transports.webhook import create_app
 from devkit.cardcheck import assert_valid_card
 from tests.conftest import NOW, Chat, card_title
 

@@ -12,10 +12,10 @@ import pytest
 from bot.digests.jobs import run_at
 from bot.digests.runtime import Runtime
 from bot.feishu.clients import FeishuClients
-from bot.inbox import InlineExecutor
+from bot.inbound import InlineExecutor
 from bot.shared import connect
 from bot.store import KIND_OKR_REMINDER, Store
-from bot.web import create_app
+from bot.transports.webhook import create_app
 from devkit.sandbox.event_push import message_event
 from devkit.sandbox.ids import p2p_chat_id
 from tests.conftest import NOW, Chat
@@ -117,8 +117,7 @@ def test_the_store_and_job_store_work_on_postgresql(admin_settings_pg, sandbox):
     runtime = Runtime(settings=admin_settings_pg, clients=FeishuClients.create(admin_settings_pg), store=store)
     scheduler = configure_scheduler(BackgroundScheduler(), admin_settings_pg)
     scheduler.start(paused=True)
-    jobs.configure(runtime, scheduler)
-    assert jobs.sync_jobs() == 1
+    assert jobs.sync_jobs(runtime, scheduler) == 1
     next_run = scheduler.get_job(f"sub:{sub.id}").next_run_time
     scheduler.shutdown()
     again = configure_scheduler(BackgroundScheduler(), admin_settings_pg)

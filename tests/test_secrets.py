@@ -14,10 +14,10 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from bot.__main__ import main
 from bot.feishu.user_api import TokenSet
-from bot.inbox import InlineExecutor
+from bot.inbound import InlineExecutor
 from bot.settings import ConfigError, Settings, new_secret_key
 from bot.store import Store
-from bot.web import create_app
+from bot.transports.webhook import create_app
 from devkit.cardcheck import assert_valid_card
 from tests.conftest import NOW, Chat, card_title
 

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 import pytest
 
 from bot.feishu.clients import FeishuClients
-from bot.inbox import InlineExecutor
+from bot.inbound import InlineExecutor
 from bot.models import Employee, Person
 from bot.settings import Settings
-from bot.web import create_app
+from bot.transports.webhook import create_app
 from devkit.sandbox import build_seed, serve_in_thread
 from tests.conftest import APP_ID, APP_SECRET, ENCRYPT_KEY, NOW, VERIFICATION_TOKEN, Chat, RunningSandbox, card_title
 

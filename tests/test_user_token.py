@@ -10,9 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from bot.inbox import InlineExecutor
+from bot.inbound import InlineExecutor
 from bot.settings import new_secret_key
-from bot.web import create_app
+from bot.transports.webhook import create_app
 from devkit.cardtext import buttons_of
 from tests.conftest import NOW, Chat, card_title
 

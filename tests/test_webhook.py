@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.web import create_app
+from bot.transports.webhook import create_app
 from devkit.sandbox.event_push import EventSender, simple_event, url_verification
 from devkit.sandbox.ids import p2p_chat_id
 from tests.conftest import ENCRYPT_KEY, VERIFICATION_TOKEN, ManualExecutor, card_title

@@ -10,8 +10,8 @@ import subprocess
 import sys
 import time
 
-from bot.inbox import InlineExecutor
-from bot.web import check_webhook_settings, create_app
+from bot.inbound import InlineExecutor
+from bot.transports.webhook import check_webhook_settings, create_app
 from devkit.sandbox.event_push import EventSender, card_action_event, message_event
 from devkit.sandbox.ids import p2p_chat_id
 from tests.conftest import APP_ID, APP_SECRET, NOW, VERIFICATION_TOKEN

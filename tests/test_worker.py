@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.inbox import InlineExecutor
+from bot.inbound import InlineExecutor
 from bot.settings import Settings
 from bot.store import Store
-from bot.web import create_app
+from bot.transports.webhook import create_app
 from bot.worker import create_worker
 from tests.conftest import NOW, Chat
 from tests.processes import bot_env, copy_output, inbox_rows, say_help, serve, wait_for_replies

@@ -1,4 +1,10 @@
-"""The web layer: Flask routes that hand requests to lark-oapi's dispatcher and map its answers."""
+"""The webhook transport: a Flask app that hands Feishu's requests to lark-oapi's dispatcher and maps its answers.
+
+Before the SDK sees a body it is bounded (size, JSON depth) and checked for freshness (a signed request's
+age, or an unsigned event's create_time), so a captured request cannot be replayed once dedup forgot it.
+The answer maps what went wrong: the sender's fault → 4xx, `InboxUnavailable` → 503 (Feishu retries),
+our handler's failure → a short 500, an event type we do not handle → 200.
+"""
 
 from __future__ import annotations
 
@@ -15,15 +21,14 @@ from flask import Flask, Response, jsonify, request
 from lark_oapi.adapter.flask import parse_req, parse_resp
 from lark_oapi.core.model import RawResponse
 
-from bot.events import HANDLER_FAILED, build_dispatcher
+from bot.app import Bot
+from bot.dedup import SeenStore
 from bot.feishu.clients import FeishuClients
-from bot.inbox import Inbox, MemorySeenStore, SeenStore
+from bot.inbound import InboxUnavailable
 from bot.oauth import handle_callback
-from bot.service import BotService
 from bot.settings import ConfigError, Settings
-from bot.shared import RedisSeenStore, connect
 from bot.store import Store
-from bot.worker import default_worker_id, reply_parts
+from bot.transports.lark_events import build_dispatcher, dispatch
 
 log = logging.getLogger(__name__)
 
@@ -114,10 +119,15 @@ def _outside_window(sent: float, now: float, settings: Settings, *, too_old: str
     return None
 
 
-def to_http_answer(raw: RawResponse) -> Response:
-    """The SDK answers every failure with HTTP 500 and the exception text. Feishu retries a 500 four
-    times, so map what is the sender's fault to a 4xx with a short reason, and an event type we
-    did not register to a 200."""
+def to_http_answer(raw: RawResponse, failure: Exception | None = None) -> Response:
+    """The HTTP answer for the dispatcher's. Our handler's failure is typed: `InboxUnavailable` → 503 (Feishu
+    delivers again later), anything else → a short 500. The SDK answers its own refusals with HTTP 500 and the
+    exception's text only, and Feishu retries a 500 four times, so what is the sender's fault becomes a 4xx
+    with a short reason, and an event type we did not register a 200."""
+    if isinstance(failure, InboxUnavailable):
+        return _answer(503, "temporarily unavailable")
+    if failure is not None:
+        return _answer(500, "internal error")
     if raw.status_code != 500:
         return parse_resp(raw)
     try:
@@ -132,17 +142,14 @@ def to_http_answer(raw: RawResponse) -> Response:
         return _answer(401, "invalid signature")
     if "encrypt_key not found" in text:
         return _answer(400, "encrypted body, but no encrypt key is configured")
-    if "inbox unavailable" in text:
-        return _answer(503, "temporarily unavailable")
-    if HANDLER_FAILED in text:
-        return _answer(500, "internal error")
     return _answer(400, "malformed or undecryptable body")
 
 
 class _QuietSdkRefusals(logging.Filter):
     """lark-oapi logs a full ERROR traceback for every request its dispatcher refuses (a forged signature,
-    a wrong token, garbage): an outsider could fill the logs. `dispatch` logs one WARNING line per refused
-    request instead, and our handlers log their own failures (bot.events), so the SDK's line is dropped."""
+    a wrong token, garbage): an outsider could fill the logs. The webhook logs one WARNING line per refused
+    request instead, and our handlers log their own failures (bot.transports.lark_events), so the SDK's line
+    is dropped."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not str(record.msg).startswith("handle event failed")
@@ -165,37 +172,29 @@ def create_app(
     resume: bool = True,
     retry_interval: float | None = 60.0,
 ) -> Flask:
-    """Build the web app. Tests pass their own settings, executor, clients or clock."""
-    settings = settings or Settings.from_env()
-    if seen is None:
-        seen = (RedisSeenStore(connect(settings.redis_url), ttl=settings.dedup_ttl, prefix=f"okrbot:{settings.app_id}:")
-                if settings.redis_url else MemorySeenStore(ttl=settings.dedup_ttl, maxsize=settings.dedup_max_keys))
-    store, executor, router = reply_parts(settings, feishu=feishu, executor=executor, store=store, clock=clock)
-    separate = settings.reply_worker == "separate"
-    service = BotService(router, Inbox(seen, executor), defer_replies=separate,
-                         instance_id=default_worker_id("web"))
-    dispatcher = build_dispatcher(
-        settings,
-        on_message=service.on_message,
-        on_bot_added=service.on_bot_added,
-        on_p2p_entered=service.on_p2p_entered,
-        on_card_action=service.on_card_action,
-    )
+    """The web process's app: build the bot, start it (resume unfinished messages, the retry loop; neither with
+    BOT_REPLY_WORKER=separate) and put the webhook in front. Tests pass their own settings, executor, clients,
+    clock; `retry_interval=None` starts no thread."""
+    bot = Bot.from_settings(settings or Settings.from_env(), feishu=feishu, executor=executor, seen=seen,
+                            clock=clock, store=store)
+    bot.start(resume=resume, retry_interval=retry_interval)
+    return build_webhook(bot)
 
-    if resume and not separate:  # with a separate worker, resuming and retrying are the worker's
-        service.resume()
-    if retry_interval and not separate:
-        service.start_retrying(retry_interval)
+
+def build_webhook(bot: Bot) -> Flask:
+    """The Flask app in front of a built bot (it starts nothing); the bot is `app.extensions["bot"]`."""
+    settings = bot.settings
+    dispatcher = build_dispatcher(settings, bot.pipeline)
     app = Flask("bot")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.extensions["bot"] = service
+    app.extensions["bot"] = bot
     _quiet_sdk_logger()
 
     def refuse(status: int, reason: str) -> Response:
         log.warning("refused %s from %s: %d %s", request.path, request.remote_addr or "?", status, reason)
         return _answer(status, reason)
 
-    def dispatch() -> Response:
+    def event() -> Response:
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
             return refuse(413, "body too large")
         body = request.get_data(cache=True)
@@ -214,17 +213,18 @@ def create_app(
             None if settings.encrypt_key else check_event_age(payload, settings, now))
         if refused:
             return refuse(401, refused)
-        answer = to_http_answer(dispatcher.do(parse_req()))
+        answer = to_http_answer(*dispatch(dispatcher, parse_req()))
         if answer.status_code >= 400:
             log.warning("refused %s from %s: %d %s", request.path, request.remote_addr or "?", answer.status_code,
                         (answer.get_json(silent=True) or {}).get("msg", ""))
         return answer
 
-    app.add_url_rule("/webhook/event", "event", dispatch, methods=["POST"])
-    app.add_url_rule("/webhook/card", "card", dispatch, methods=["POST"])
+    app.add_url_rule("/webhook/event", "event", event, methods=["POST"])
+    app.add_url_rule("/webhook/card", "card", event, methods=["POST"])
 
     @app.get("/oauth/callback")
     def oauth_callback() -> Response:
+        router = bot.router
         status, page = handle_callback(
             code=request.args.get("code", ""), state=request.args.get("state", ""),
             error=request.args.get("error", ""), vault=router.vault, clients=router.clients, now=router.now,

@@ -1,0 +1,25 @@
+"""The long-connection transport (`python -m bot longconn`): lark-oapi's ws.Client with the same dispatcher as
+the webhook, for a deployment without a public URL. The client asks FEISHU_DOMAIN/callback/ws/endpoint where
+to connect, authenticates with the app's id and secret, and reconnects by itself; events arrive already
+trusted, so the dispatcher gets no verification token or encrypt key. No Flask app is built."""
+
+from __future__ import annotations
+
+import lark_oapi as lark
+
+from bot.app import Bot
+from bot.transports.lark_events import build_dispatcher
+
+
+def build_client(bot: Bot) -> lark.ws.Client:
+    settings = bot.settings
+    dispatcher = build_dispatcher(settings.with_(encrypt_key="", verification_token=""), bot.pipeline)
+    return lark.ws.Client(settings.app_id, settings.app_secret, event_handler=dispatcher, domain=settings.domain,
+                          log_level=lark.LogLevel.INFO)
+
+
+def run_longconn(bot: Bot) -> None:
+    """Start the bot and receive events until the process ends (the client's loop blocks)."""
+    client = build_client(bot)
+    bot.start()
+    client.start()
