@@ -120,7 +120,7 @@ def now(call: CommandCall, ctx: Context) -> Reply:
     preview = subs[0] if subs else Subscription(id=0, kind=KIND_MANAGER_DIGEST, target=ctx.sender_open_id,
                                                 created_by=ctx.sender_open_id, schedule={}, stale_days=7,
                                                 locale=call.locale, active=False)
-    runtime = Runtime(settings=ctx.settings, clients=ctx.clients, store=ctx.store, clock=lambda: ctx.now)
+    runtime = Runtime.for_command(ctx)
     slot = ctx.now.replace(second=0, microsecond=0)
     message_id = run_digest(runtime, preview, slot, shared_run(runtime, slot))
     text = (t(call.locale, "已把团队周报私信发给你。", "I sent you the team digest in a direct message.") if message_id

@@ -223,7 +223,7 @@ def run_now(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
                                      what=("提醒 立即", "remind run"), scope=("在每个群里", "in each group"))
     if waiting:
         return waiting
-    runtime = Runtime(settings=ctx.settings, clients=ctx.clients, store=ctx.store, clock=lambda: ctx.now)
+    runtime = Runtime.for_command(ctx)
     slot = ctx.now.replace(second=0, microsecond=0)
     message_id = run_at(runtime, sub, slot, shared_run(runtime, slot))
     text = (t(call.locale, f"已发送 **#{sub.id}** 的提醒。", f"Sent reminder **#{sub.id}**.") if message_id

@@ -1,24 +1,35 @@
 """APScheduler's side: the job function (importable, plain arguments) and the job list kept in step
-with the subscriptions table. Used only by the scheduler process (`python -m bot scheduler`)."""
+with the subscriptions table. Used only by the scheduler process (`python -m bot scheduler`).
+
+A subscription's job lives in the SQLAlchemy job store, so it can carry only plain arguments (its id) and
+finds what it runs with in one place: the Runtime the scheduler process registers once, before it starts
+(`register`). Everything else here takes what it needs as arguments; the scheduler's own periodic jobs
+(`sync_jobs`, `retry_sends`) live in its memory job store and are handed the runtime and scheduler."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, datetime
+from datetime import datetime
 
+from apscheduler.schedulers.base import BaseScheduler
 from cachetools import TTLCache
 
 from bot.digests.manager_digest import run_digest
 from bot.digests.okr_reminder import run_reminder
 from bot.digests.runtime import RunData, Runtime, previous_fire_time
-from bot.store import KIND_OKR_REMINDER, SEND_RETRY, Subscription, to_slot
+from bot.store import KIND_OKR_REMINDER, SEND_RETRY, Subscription, from_slot, to_slot
 from bot.timephrase import Schedule
 
 log = logging.getLogger(__name__)
 
-_runtime: Runtime | None = None
-_scheduler = None
+
+class _Registered:
+    """The scheduler process's Runtime, set once by `register` (the job store cannot hold it)."""
+
+    runtime: Runtime | None = None
+
+
 JOB_FUNC = "bot.digests.jobs:run_subscription"
 # Jobs that fire for the same scheduled time (and `remind run`, `digest now` in the same minute) share one
 # RunData, so each person is read once per run; runs at other times reuse the clients' recent reads.
@@ -37,10 +48,9 @@ def shared_run(runtime: Runtime, scheduled_for: datetime) -> RunData:
         return data
 
 
-def configure(runtime: Runtime, scheduler=None) -> None:
-    """Called once by the scheduler process before it starts."""
-    global _runtime, _scheduler
-    _runtime, _scheduler = runtime, scheduler
+def register(runtime: Runtime) -> None:
+    """Called once by the scheduler process before it starts: what `run_subscription` jobs run with."""
+    _Registered.runtime = runtime
 
 
 def run_at(runtime: Runtime, sub: Subscription, scheduled_for: datetime, data: RunData | None = None, *,
@@ -52,12 +62,9 @@ def run_at(runtime: Runtime, sub: Subscription, scheduled_for: datetime, data: R
     return run_digest(runtime, sub, scheduled_for, data, retry=retry)
 
 
-def retry_sends(runtime: Runtime | None = None) -> int:
+def retry_sends(runtime: Runtime) -> int:
     """The scheduler's retry job (every RETRY_SECONDS): run again the scheduled sends Feishu would not take
     or whose process died mid-send, within the uuid's protection. Returns how many went out."""
-    runtime = runtime or _runtime
-    if runtime is None:
-        raise RuntimeError("bot.digests.jobs.configure() was not called")
     now = runtime.now()
     given_up = runtime.store.subscriptions.give_up_sends(now=now)
     if given_up:
@@ -68,7 +75,7 @@ def retry_sends(runtime: Runtime | None = None) -> int:
         sub = runtime.store.subscriptions.get(subscription_id)
         if sub is None or not sub.active:
             continue
-        scheduled_for = datetime.strptime(slot, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        scheduled_for = from_slot(slot)
         message_id = run_at(runtime, sub, scheduled_for, shared_run(runtime, scheduled_for), retry=True)
         log.info("retried subscription %s at %s: %s", subscription_id, slot, message_id or "not sent")
         sent += bool(message_id)
@@ -78,33 +85,32 @@ def retry_sends(runtime: Runtime | None = None) -> int:
 def run_subscription(subscription_id: int) -> str | None:
     """The APScheduler job. Works out which scheduled time this run is for, then runs it. Returns the id
     of the message sent, or None (nothing to send, or already sent for that time)."""
-    if _runtime is None:
-        raise RuntimeError("bot.digests.jobs.configure() was not called")
-    sub = _runtime.store.subscriptions.get(subscription_id)
+    runtime = _Registered.runtime
+    if runtime is None:
+        raise RuntimeError("bot.digests.jobs.register() was not called")
+    sub = runtime.store.subscriptions.get(subscription_id)
     if sub is None or not sub.active:
         log.info("subscription %s is gone; nothing to do", subscription_id)
         return None
-    now = _runtime.now()
+    now = runtime.now()
     scheduled_for = previous_fire_time(Schedule.from_spec(sub.schedule).to_trigger(), now) or now
-    return run_at(_runtime, sub, scheduled_for, shared_run(_runtime, scheduled_for))
+    return run_at(runtime, sub, scheduled_for, shared_run(runtime, scheduled_for))
 
 
-def sync_jobs() -> int:
+def sync_jobs(runtime: Runtime, scheduler: BaseScheduler) -> int:
     """Add a job for every active subscription, drop jobs of removed ones, replace changed triggers.
     Existing unchanged jobs keep their next run time. Returns the number of subscription jobs."""
-    if _runtime is None or _scheduler is None:
-        raise RuntimeError("bot.digests.jobs.configure() was not called with a scheduler")
-    wanted = {f"sub:{s.id}": s for s in _runtime.store.subscriptions.find()}
-    for job in _scheduler.get_jobs():
+    wanted = {f"sub:{s.id}": s for s in runtime.store.subscriptions.find()}
+    for job in scheduler.get_jobs():
         if job.id.startswith("sub:") and job.id not in wanted:
             job.remove()
             log.info("removed job %s", job.id)
     for job_id, sub in wanted.items():
         trigger = Schedule.from_spec(sub.schedule).to_trigger()
-        job = _scheduler.get_job(job_id)
+        job = scheduler.get_job(job_id)
         if job is not None and str(job.trigger) == str(trigger):
             continue
-        _scheduler.add_job(JOB_FUNC, trigger=trigger, args=[sub.id], id=job_id, name=f"{sub.kind} {sub.target}",
+        scheduler.add_job(JOB_FUNC, trigger=trigger, args=[sub.id], id=job_id, name=f"{sub.kind} {sub.target}",
                            replace_existing=True)
         log.info("scheduled %s (%s): %s", job_id, sub.kind, trigger)
     return len(wanted)

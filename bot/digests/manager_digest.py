@@ -9,7 +9,7 @@ from bot.digests.delivery import deliver_once
 from bot.digests.okr_health import assess
 from bot.digests.runtime import RunData, Runtime
 from bot.models import OKR_STATUS_DELAYED, Employee
-from bot.store import Subscription, to_slot
+from bot.store import Subscription, from_slot, to_slot
 from cards.components import escape, t
 from cards.digest import ChangeLine, ProblemLine, build_digest_card
 from cards.okr import status_label
@@ -97,7 +97,7 @@ def run_digest(runtime: Runtime, sub: Subscription, scheduled_for: datetime, dat
                retry: bool = False) -> str | None:
     data = data or RunData(runtime, scheduled_for, label=f"digest {sub.id}")
     last = runtime.store.subscriptions.last_sent_slot(sub.id, before=scheduled_for)
-    since = datetime.strptime(last, "%Y-%m-%dT%H:%M:%SZ").date() if last else None
+    since = from_slot(last).date() if last else None
     message_id = deliver_once(runtime, subscription_id=sub.id, scheduled_for=scheduled_for, recipient=sub.target,
                               build=lambda: plan_digest(data, sub, scheduled_for, since=since), retry=retry)
     runtime.store.usage.add_api_calls(data.api_calls(), at=scheduled_for)

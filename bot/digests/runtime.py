@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.feishu.clients import FeishuClients
@@ -16,6 +17,19 @@ from bot.settings import Settings
 from bot.store import Store
 
 log = logging.getLogger(__name__)
+
+
+class _CommandContext(Protocol):
+    """What `Runtime.for_command` reads from a command's context (bot.commands.base.Context)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def clients(self) -> FeishuClients: ...
+    @property
+    def store(self) -> Store | None: ...
+    @property
+    def now(self) -> datetime: ...
 
 
 @dataclass(frozen=True)
@@ -29,6 +43,15 @@ class Runtime:
     def create(cls, settings: Settings, *, clock: Callable[[], datetime] | None = None) -> Runtime:
         return cls(settings=settings, clients=FeishuClients.create(settings), store=Store(settings.database_url),
                    clock=clock)
+
+    @classmethod
+    def for_command(cls, ctx: _CommandContext) -> Runtime:
+        """The runtime a command (`digest now`, `remind run`) runs a digest with: the command's settings, clients
+        and store, its clock stopped at the command's `now`."""
+        if ctx.store is None:
+            raise RuntimeError("a digest needs a store")
+        now = ctx.now
+        return cls(settings=ctx.settings, clients=ctx.clients, store=ctx.store, clock=lambda: now)
 
     @property
     def outbox(self) -> Outbox:
@@ -62,7 +85,12 @@ class RunData:
     _okrs: dict[str, tuple[Okr, ...]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _person_locks: dict[str, threading.Lock] = field(default_factory=dict)
-    _shared_lock: threading.RLock = field(default_factory=threading.RLock)  # period, roster, attendance
+    # One lock per shared read, so that an OKR read never waits behind the roster's EHR walk or the
+    # attendance reads (those wait on their own limits while the OKR reads wait on theirs).
+    _period_lock: threading.Lock = field(default_factory=threading.Lock)
+    _roster_lock: threading.Lock = field(default_factory=threading.Lock)
+    _leave_lock: threading.Lock = field(default_factory=threading.Lock)
+    _attendance_lock: threading.Lock = field(default_factory=threading.Lock)
     _period: OkrPeriod | None = None
     _period_read: bool = False
     _roster: dict[str, Employee] | None = None
@@ -79,7 +107,9 @@ class RunData:
         return self.runtime.clients
 
     def period(self) -> OkrPeriod | None:
-        with self._shared_lock:
+        if self._period_read:  # every OKR read asks: no lock once known
+            return self._period
+        with self._period_lock:
             if not self._period_read:
                 self._period = current_period(self.clients.okr.list_periods(), self.now)
                 self._period_read = True
@@ -105,7 +135,7 @@ class RunData:
 
     def roster(self) -> dict[str, Employee]:
         """open_id -> roster record (every status), or {} when the roster is unavailable."""
-        with self._shared_lock:
+        with self._roster_lock:
             return self._read_roster()
 
     def _read_roster(self) -> dict[str, Employee]:
@@ -121,7 +151,7 @@ class RunData:
 
     def on_leave(self, employee_ids: list[str], day: date) -> frozenset[str]:
         """Of `employee_ids`, those with approved leave on `day` (each id asked about once per run)."""
-        with self._shared_lock:
+        with self._leave_lock:
             return self._read_on_leave(employee_ids, day)
 
     def _read_on_leave(self, employee_ids: list[str], day: date) -> frozenset[str]:
@@ -138,7 +168,7 @@ class RunData:
 
     def in_attendance_groups(self) -> frozenset[str]:
         """Employee ids that belong to some attendance group."""
-        with self._shared_lock:
+        with self._attendance_lock:
             return self._read_attendance()
 
     def _read_attendance(self) -> frozenset[str]:

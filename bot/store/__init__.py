@@ -25,13 +25,14 @@ from bot.store.subscriptions import (
     SentRow,
     Subscription,
     SubscriptionStore,
+    from_slot,
     to_slot,
 )
 from bot.store.tokens import TokenStore
 from bot.store.usage import UsageStore
 
 __all__ = ["KIND_MANAGER_DIGEST", "KIND_OKR_REMINDER", "SEND_RETRY", "Base", "InboxRow", "SendRetry", "Store",
-           "Subscription", "to_slot"]
+           "Subscription", "from_slot", "to_slot"]
 
 
 class Store:

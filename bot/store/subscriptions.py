@@ -107,9 +107,17 @@ def _to_subscription(row: SubscriptionRow) -> Subscription:
                         active=row.active)
 
 
+SLOT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
 def to_slot(moment: datetime) -> str:
     """A scheduled time as the sent-log's key: UTC, to the second."""
-    return aware(moment).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return aware(moment).astimezone(UTC).strftime(SLOT_FORMAT)
+
+
+def from_slot(slot: str) -> datetime:
+    """The scheduled time a sent-log key stands for (UTC); the inverse of `to_slot`."""
+    return datetime.strptime(slot, SLOT_FORMAT).replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
