@@ -218,16 +218,14 @@ def test_a_send_feishu_would_not_take_is_tried_again_and_goes_out_once(bot, stor
 
 
 def test_a_send_whose_process_died_is_tried_again_without_a_second_message(bot, store, sandbox, admin_settings):
-    from bot.feishu.messenger import to_uuid
-    from bot.store import to_slot
+    from bot.outbox import Key
 
     sub = _reminder(store, sandbox)
     sandbox.state.reset_outbox()
     # The process claimed the send and sent the card, then died before recording that it had.
     assert store.subscriptions.claim_send(sub.id, FRIDAY_1700, sub.target, now=FRIDAY_1700)
-    bot.client.application.extensions["bot"].clients.messenger.send(
-        sub.target, {"schema": "2.0", "body": {"elements": []}},
-        uuid=to_uuid("sub", str(sub.id), to_slot(FRIDAY_1700), sub.target))
+    _runtime_at(bot, store, admin_settings, FRIDAY_1700).outbox.send(
+        sub.target, {"schema": "2.0", "body": {"elements": []}}, Key.scheduled(sub.id, FRIDAY_1700, sub.target))
     assert jobs.retry_sends(_runtime_at(bot, store, admin_settings, FRIDAY_1700 + timedelta(minutes=5))) == 0
     assert jobs.retry_sends(_runtime_at(bot, store, admin_settings, FRIDAY_1700 + timedelta(minutes=11))) == 1
     assert len(sandbox.state.outbox) == 1  # the uuid made Feishu drop the copy

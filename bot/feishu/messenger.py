@@ -4,7 +4,6 @@ Only bot/outbox.py calls these: it owns the idempotency keys and the per-chat li
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from typing import Any
@@ -22,16 +21,6 @@ from bot.feishu.caller import ApiCaller
 from bot.feishu.ratelimit import Limiter
 
 log = logging.getLogger(__name__)
-
-UUID_MAX = 50  # Feishu's limit for the idempotency field
-
-
-def to_uuid(*parts: str) -> str:
-    """A stable idempotency key of at most 50 characters for the given parts."""
-    key = ":".join(parts)
-    if len(key) <= UUID_MAX:
-        return key
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:UUID_MAX]
 
 
 def _raw(method: HttpMethod, uri: str, body: dict[str, Any], queries: list[tuple[str, str]] | None = None):
