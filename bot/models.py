@@ -79,6 +79,18 @@ class OkrPeriod:
         return self.start <= moment < self.end
 
 
+def current_period_index(periods: tuple[OkrPeriod, ...], now: datetime) -> int | None:
+    """Which of `periods` (oldest first) is current: the one containing `now`; else the latest that has
+    started; else the first. None only when there are no periods."""
+    if not periods:
+        return None
+    for index, period in enumerate(periods):
+        if period.contains(now):
+            return index
+    started = [index for index, period in enumerate(periods) if period.start <= now]
+    return started[-1] if started else 0
+
+
 @dataclass(frozen=True, slots=True)
 class KeyResult:
     id: str

@@ -21,6 +21,7 @@ from bot.models import Chat, Mention
 from bot.outbox import Outbox
 from bot.settings import Settings
 from bot.store import Store
+from bot.textfold import fold_word
 from bot.tokens import TokenVault
 from cards import errors as error_cards
 
@@ -133,7 +134,7 @@ class Router:
                 raise ValueError(f"command {command.name!r} registered twice")
             self.commands[command.name] = command
             for alias in (command.name, *command.aliases):
-                folded = unicodedata.normalize("NFKC", alias).casefold()
+                folded = fold_word(alias)
                 if self.aliases.setdefault(folded, command.name) != command.name:
                     raise ValueError(f"alias {alias!r} used by two commands")
         self.clients = clients
@@ -151,7 +152,7 @@ class Router:
 
     def suggest(self, word: str) -> str | None:
         """The closest command name for a mistyped word."""
-        folded = unicodedata.normalize("NFKC", word).casefold()
+        folded = fold_word(word)
         match = difflib.get_close_matches(folded, list(self.aliases), n=1, cutoff=0.6)
         return self.commands[self.aliases[match[0]]].name if match else None
 

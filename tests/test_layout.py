@@ -72,3 +72,19 @@ def test_access_sits_below_the_commands_and_is_admin_is_defined_once():
                for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
                if isinstance(node, ast.FunctionDef) and node.name == "is_admin"]
     assert defined == ["bot/access.py:" + defined[0].split(":")[1]], defined
+
+
+def test_each_helper_is_defined_once():
+    """Folding text, the current OKR period and reading a sent-log slot each have one definition."""
+    wanted = {"fold_word", "fold_name", "fold_spaceless", "current_period_index", "from_slot", "to_slot"}
+    gone = {"_fold", "fold", "current_period", "current_index"}
+    found: dict[str, list[str]] = {}
+    for path in product_files():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef) and node.name in wanted | gone:
+                found.setdefault(node.name, []).append(str(path.relative_to(ROOT)))
+    assert not (set(found) & gone), {name: found[name] for name in set(found) & gone}
+    assert all(len(found.get(name, [])) == 1 for name in wanted), found
+    slot_parsers = [str(p.relative_to(ROOT)) for p in product_files() if "strptime" in p.read_text(encoding="utf-8")
+                    and "%Y-%m-%dT%H:%M:%SZ" in p.read_text(encoding="utf-8")]
+    assert slot_parsers == ["bot/store/subscriptions.py"], slot_parsers

@@ -7,7 +7,6 @@ polite refusal (and no group names). The card goes to the asker alone when asked
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +14,7 @@ from bot.access import has_reports, is_admin, visible_people
 from bot.commands.base import Command, CommandCall, Context, Reply, action_value
 from bot.feishu.errors import FeishuApiError, NotFound
 from bot.models import AttendanceGroup, AttendanceMember, Department
+from bot.textfold import fold_name
 from cards.attendance import Member, build_attendance_card, build_groups_card
 from cards.components import t
 from cards.errors import build_refusal_card
@@ -34,9 +34,6 @@ def parse_args(args: tuple[str, ...]) -> tuple[str, bool]:
     return " ".join(words), today
 
 
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold().strip()
-
 
 def find_group(ctx: Context, query: str) -> tuple[AttendanceGroup | None, tuple[AttendanceGroup, ...]]:
     """The group meant by `query` (an id, an exact name, or the only partial match), and the name matches."""
@@ -46,7 +43,7 @@ def find_group(ctx: Context, query: str) -> tuple[AttendanceGroup | None, tuple[
         if group is not None:
             return group, (group,)
     matches = attendance.find_groups(query)
-    exact = [g for g in matches if _fold(g.name) == _fold(query)]
+    exact = [g for g in matches if fold_name(g.name) == fold_name(query)]
     if len(exact) == 1:
         return exact[0], matches
     if len(matches) == 1:

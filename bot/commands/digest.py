@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from bot.access import has_reports, is_admin
 from bot.commands.base import Command, CommandCall, Context, Reply
 from bot.commands.limits import refuse_during_cooldown, refuse_too_often, same_times
 from bot.store import KIND_MANAGER_DIGEST, Subscription
+from bot.textfold import fold_word
 from bot.timephrase import Schedule, WhenError, parse_when
 from cards.components import escape, t
 from cards.errors import build_refusal_card
@@ -23,9 +22,6 @@ ACTIONS = {
 }
 
 
-def _fold(word: str) -> str:
-    return unicodedata.normalize("NFKC", word).casefold()
-
 
 def _refuse(locale: str) -> Reply:
     reason = t(locale, "团队周报是给有直属下属的负责人的。", "The team digest is for managers with direct reports.")
@@ -35,7 +31,7 @@ def _refuse(locale: str) -> Reply:
 def turn_on(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
     """A manager's own digest is one subscription: `digest on <when>` again changes its time. `digest on all`
     (bot admins) adds one for each manager who has none."""
-    everyone = bool(words) and _fold(words[0]) in ("all", "全部", "所有人")
+    everyone = bool(words) and fold_word(words[0]) in ("all", "全部", "所有人")
     if everyone and not is_admin(ctx):
         reason = t(call.locale, "只有机器人管理员可以为所有负责人开启周报。",
                    "Only a bot admin may turn it on for every manager.")
@@ -148,7 +144,7 @@ def run(call: CommandCall, ctx: Context) -> Reply:
     if ctx.store is None:
         raise RuntimeError("digest needs a store")
     words = list(call.args)
-    action = ACTIONS.get(_fold(words[0])) if words else "log"
+    action = ACTIONS.get(fold_word(words[0])) if words else "log"
     if action == "on":
         return turn_on(call, ctx, words[1:])
     if action == "off":

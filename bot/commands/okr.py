@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import unicodedata
 from zoneinfo import ZoneInfo
 
 from bot.access import may_see_okrs, okr_outsiders
 from bot.commands.base import Command, CommandCall, Context, Reply, action_value
-from bot.models import OkrPeriod
+from bot.models import OkrPeriod, current_period_index
+from bot.textfold import fold_spaceless
 from cards.components import t
 from cards.errors import build_refusal_card
 from cards.okr import build_okr_card, build_periods_card
@@ -17,23 +17,12 @@ NEXT_WORDS = {"next", "下期", "下个周期", "下一周期", "下季度"}
 CURRENT_WORDS = {"current", "this", "本期", "当前", "这期"}
 
 
-def _fold(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
-
-
-def current_index(periods: tuple[OkrPeriod, ...], ctx: Context) -> int:
-    """The period containing now; else the latest that has started; else the first."""
-    for index, period in enumerate(periods):
-        if period.contains(ctx.now):
-            return index
-    started = [i for i, p in enumerate(periods) if p.start <= ctx.now]
-    return started[-1] if started else 0
-
-
 def choose_period(periods: tuple[OkrPeriod, ...], words: str, ctx: Context) -> int | None:
     """Index of the period the person asked for: current by default, last/next, or by name."""
-    here = current_index(periods, ctx)
-    folded = _fold(words)
+    here = current_period_index(periods, ctx.now)
+    if here is None:
+        return None
+    folded = fold_spaceless(words)
     if not folded or folded in CURRENT_WORDS:
         return here
     if folded in PREVIOUS_WORDS:
@@ -41,9 +30,10 @@ def choose_period(periods: tuple[OkrPeriod, ...], words: str, ctx: Context) -> i
     if folded in NEXT_WORDS:
         return min(len(periods) - 1, here + 1)
     for index, period in enumerate(periods):
-        if folded in (_fold(period.zh_name), _fold(period.en_name), period.id):
+        if folded in (fold_spaceless(period.zh_name), fold_spaceless(period.en_name), period.id):
             return index
-    matches = [i for i, p in enumerate(periods) if folded in _fold(p.zh_name) or folded in _fold(p.en_name)]
+    matches = [i for i, p in enumerate(periods)
+               if folded in fold_spaceless(p.zh_name) or folded in fold_spaceless(p.en_name)]
     return matches[-1] if matches else None
 
 

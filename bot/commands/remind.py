@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime
 
 from bot.access import is_admin, manages
 from bot.commands.base import Command, CommandCall, Context, Reply
 from bot.commands.limits import refuse_during_cooldown, refuse_too_often, same_times
 from bot.store import KIND_OKR_REMINDER, Subscription
+from bot.textfold import fold_word
 from bot.timephrase import Schedule, WhenError, parse_when
 from cards.components import escape, t
 from cards.errors import build_refusal_card
@@ -44,9 +44,6 @@ WHY_PRIVATE_HINT = ("原因只告诉这个提醒的订阅人、群主或群管�
                     "The reason goes privately to the reminder's subscriber, the group's owner or managers, "
                     "bot admins and their managers.")
 
-
-def _fold(word: str) -> str:
-    return unicodedata.normalize("NFKC", word).casefold()
 
 
 def describe(sub: Subscription, locale: str) -> str:
@@ -234,7 +231,7 @@ def run_now(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
 
 def run(call: CommandCall, ctx: Context) -> Reply:
     words = list(call.args)
-    action = ACTIONS.get(_fold(words[0])) if words else "list"
+    action = ACTIONS.get(fold_word(words[0])) if words else "list"
     if action is None:
         action, words = "add", ["okr", *words]
     if ctx.chat.chat_type != "group" and action != "why":

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date, timedelta
 
 from bot.access import has_reports, is_admin
 from bot.commands.base import Command, CommandCall, Context, Reply, action_value
 from bot.feishu.roster import ALL_STATUSES
 from bot.models import Department, Employee
+from bot.textfold import fold_name
 from cards.components import t
 from cards.errors import build_refusal_card
 from cards.roster import build_roster_card
@@ -24,9 +24,6 @@ FILTERS = {
 }
 
 
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold().strip()
-
 
 def _titles(kind: str, locale: str, dept_name: str = "") -> str:
     return {
@@ -41,9 +38,10 @@ def _titles(kind: str, locale: str, dept_name: str = "") -> str:
 
 def _department_ids(departments: tuple[Department, ...], query: str) -> tuple[Department | None, set[str]]:
     """The department called `query` (zh or en name, prefix) and the ids of it and everything below it."""
-    folded = _fold(query)
-    match = next((d for d in departments if folded in (_fold(d.name), _fold(d.en_name))), None) or next(
-        (d for d in departments if _fold(d.name).startswith(folded) or _fold(d.en_name).startswith(folded)), None)
+    folded = fold_name(query)
+    match = next((d for d in departments if folded in (fold_name(d.name), fold_name(d.en_name))), None) or next(
+        (d for d in departments if fold_name(d.name).startswith(folded) or fold_name(d.en_name).startswith(folded)),
+        None)
     if match is None or not folded:
         return None, set()
     ids = {match.open_department_id}
@@ -76,7 +74,7 @@ def run(call: CommandCall, ctx: Context) -> Reply:
                    "The roster is open to admins, and to managers for their own reports.")
         return Reply(build_refusal_card(reason=reason, locale=call.locale), refused=True)
     words = list(call.args)
-    kind = FILTERS.get(_fold(words[0]), "") if words else "current"
+    kind = FILTERS.get(fold_name(words[0]), "") if words else "current"
     if not kind:
         kind, words = "dept", ["dept", *words]  # `roster 后端组` means the department
     today = ctx.now.date()

@@ -11,7 +11,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.feishu.clients import FeishuClients
-from bot.models import Employee, Okr, OkrPeriod
+from bot.models import Employee, Okr, OkrPeriod, current_period_index
 from bot.outbox import Outbox
 from bot.settings import Settings
 from bot.store import Store
@@ -66,14 +66,6 @@ class Runtime:
         return self.clock() if self.clock else datetime.now(self.tz)
 
 
-def current_period(periods: tuple[OkrPeriod, ...], now: datetime) -> OkrPeriod | None:
-    for period in periods:
-        if period.contains(now):
-            return period
-    started = [p for p in periods if p.start <= now]
-    return started[-1] if started else (periods[0] if periods else None)
-
-
 @dataclass
 class RunData:
     """Everything one run reads, each person at most once (shared by all subscriptions of the run). OKRs and
@@ -111,7 +103,9 @@ class RunData:
             return self._period
         with self._period_lock:
             if not self._period_read:
-                self._period = current_period(self.clients.okr.list_periods(), self.now)
+                periods = self.clients.okr.list_periods()
+                index = current_period_index(periods, self.now)
+                self._period = None if index is None else periods[index]
                 self._period_read = True
             return self._period
 

@@ -19,7 +19,6 @@ import json
 import secrets
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -52,6 +51,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.db import create_tables, is_memory, open_engine
 from bot.models import Department, Employee, Person
+from bot.textfold import fold_name
 
 KIND_DIRECTORY = "directory"
 BATCH = 500  # rows per insert while a snapshot is written, ids per IN (...) while it is read
@@ -135,16 +135,11 @@ Index("ix_snapshot_employees_department", employees.c.generation, employees.c.de
 DATA_TABLES = (people, names, departments, employees)
 
 
-def fold(text: str) -> str:
-    """How names are compared: Unicode-normalised, case-folded, trimmed."""
-    return unicodedata.normalize("NFKC", text).casefold().strip()
-
-
 def name_terms(person: Person) -> set[tuple[str, int]]:
     """(term, whole) for each of the person's names: the folded name, and each word of it."""
     terms: set[tuple[str, int]] = set()
     for raw in (person.name, person.en_name, person.nickname):
-        folded = fold(raw) if raw else ""
+        folded = fold_name(raw) if raw else ""
         if folded:
             terms.add((folded, 1))
             terms.update((word, 0) for word in folded.split())
@@ -299,7 +294,7 @@ class SnapshotStore:
     def find(self, query: str, *, limit: int) -> tuple[Person, ...]:
         """Name search by prefix: exact names first, then names starting with the query, then names with a
         word starting with it; active people before those who left; directory order within each."""
-        q = fold(query)
+        q = fold_name(query)
         if not q:
             return ()
         rank = func.min(case((and_(names.c.term == q, names.c.whole == 1), 0), (names.c.whole == 1, 1),
