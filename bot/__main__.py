@@ -32,7 +32,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _scheduler(_args: argparse.Namespace) -> int:
-    from bot.schedule import run_scheduler
+    from bot.scheduler import run_scheduler
 
     try:
         run_scheduler(Settings.from_env())

@@ -1,7 +1,7 @@
 """The composition root: `Bot.from_settings()` builds every part of the bot once; `start()` starts its threads.
 
 Every process builds its bot here: the webhook (bot/transports/webhook.py), the long connection
-(bot/transports/longconn.py), the reply worker (bot/worker.py), the scheduler (bot/schedule.py) and the demo.
+(bot/transports/longconn.py), the reply worker (bot/worker.py), the scheduler (bot/scheduler.py) and the demo.
 Building opens no connection and starts no thread (the database file and tables are created); tests pass
 their own parts (Feishu clients pointed at the sandbox, an inline executor, a store, a clock).
 """

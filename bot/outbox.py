@@ -24,7 +24,7 @@ from bot.feishu.errors import FeishuApiError
 from bot.feishu.messenger import Messenger
 from bot.feishu.ratelimit import IM_PER_TARGET_LIMITS, SlidingWindowLimiter, scaled
 from bot.store.subscriptions import to_slot
-from cards import errors as error_cards
+from cards import notices as error_cards
 
 if TYPE_CHECKING:
     from bot.commands.base import Context, Reply

@@ -23,7 +23,7 @@ from bot.settings import Settings
 from bot.store import Store
 from bot.textfold import fold_word
 from bot.tokens import TokenVault
-from cards import errors as error_cards
+from cards import notices as error_cards
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,7 @@
-"""Schedule phrases people type: `fri 17:00`, `周五 17:00`, `weekdays 9:30`, `每天 18:00`, `monthly 1 10:00`, cron.
+"""When a subscription fires, from the phrase people type: `fri 17:00`, `周五 17:00`, `weekdays 9:30`, `每天 18:00`,
+`monthly 1 10:00`, cron.
 
-`parse_when(text, default_tz=...)` turns a phrase into a `Schedule` (APScheduler cron fields plus an IANA time
+`parse_when(text, default_tz=...)` turns a phrase into a `Recurrence` (APScheduler cron fields plus an IANA time
 zone) or raises `WhenError`, whose `message(locale)` says what was not understood and how to write it.
 
 Accepted (case-insensitive, NFKC so full-width digits and colons work, extra spaces and quotes ignored):
@@ -33,7 +34,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from apscheduler.triggers.cron import CronTrigger
 
-__all__ = ["MAX_PHRASE_CHARS", "Schedule", "WhenError", "parse_when"]
+__all__ = ["MAX_PHRASE_CHARS", "Recurrence", "WhenError", "parse_when"]
 
 # A schedule phrase is a few dozen characters (`每个工作日 下午5点半 Asia/Shanghai` is 27): anything longer is refused
 # before it is read, so no message can make the parser work for long.
@@ -174,7 +175,7 @@ def _shorten(text: str, limit: int = 40) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Schedule
+# Recurrence
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,8 +187,9 @@ class _Days:
 
 
 @dataclass(frozen=True, slots=True)
-class Schedule:
-    """When a job fires: APScheduler cron fields (weekdays as names, so no numbering ambiguity) and an IANA zone."""
+class Recurrence:
+    """When something recurs (a subscription's schedule): APScheduler cron fields (weekdays as names, so no
+    numbering ambiguity) and an IANA zone."""
 
     minute: str
     hour: str
@@ -214,11 +216,11 @@ class Schedule:
         return CronTrigger.from_crontab(self.source, timezone=ZoneInfo(self.timezone))
 
     def to_spec(self) -> dict[str, str]:
-        """A JSON-safe dict for storage; `Schedule.from_spec` reads it back."""
+        """A JSON-safe dict for storage; `Recurrence.from_spec` reads it back."""
         return {name: getattr(self, name) for name in (*_CRON_FIELDS, "timezone")}
 
     @classmethod
-    def from_spec(cls, spec: Mapping[str, str]) -> Schedule:
+    def from_spec(cls, spec: Mapping[str, str]) -> Recurrence:
         missing = [name for name in (*_CRON_FIELDS, "timezone") if name not in spec]
         if missing:
             raise ValueError(f"schedule spec is missing {', '.join(missing)}")
@@ -259,7 +261,7 @@ class Schedule:
         return runs
 
 
-def _read_shape(schedule: Schedule) -> tuple[_Days, int, int] | None:
+def _read_shape(schedule: Recurrence) -> tuple[_Days, int, int] | None:
     """The phrase form of a schedule (days, hour, minute), or None when only cron can say it."""
     if not (schedule.minute.isdigit() and schedule.hour.isdigit()) or schedule.month != "*":
         return None
@@ -441,7 +443,7 @@ def _extract_zones(text: str) -> tuple[str, list[str]]:
 # Cron
 
 
-def _parse_cron(words: list[str], zone: str) -> Schedule:
+def _parse_cron(words: list[str], zone: str) -> Recurrence:
     expression = " ".join(words)
     if len(words) != 5:
         raise WhenError("cron_field_count", fragments=(expression,))
@@ -457,7 +459,7 @@ def _parse_cron(words: list[str], zone: str) -> Schedule:
         # Classic cron ORs the two; APScheduler ANDs them. Refuse rather than guess.
         raise WhenError("cron_day_and_weekday", fragments=(expression,))
     try:
-        schedule = Schedule(**fields, timezone=zone)  # validated with CronTrigger.from_crontab
+        schedule = Recurrence(**fields, timezone=zone)  # validated with CronTrigger.from_crontab
     except ValueError:
         raise WhenError("cron_field_count", fragments=(expression,)) from None
     if not _fires_some_month(schedule.to_trigger()):
@@ -880,7 +882,7 @@ def _is_cron(words: list[str]) -> bool:
     )
 
 
-def parse_when(text: str, *, default_tz: str, default: str | None = None) -> Schedule:
+def parse_when(text: str, *, default_tz: str, default: str | None = None) -> Recurrence:
     """Read a schedule phrase (see module doc) in `default_tz` unless it names a zone.
 
     An empty phrase reads `default` instead (e.g. `mon 09:00` for `digest on`), or raises WhenError("empty").
@@ -916,7 +918,7 @@ def parse_when(text: str, *, default_tz: str, default: str | None = None) -> Sch
 
     days, hour, minute = _parse_phrase(" ".join(words), zones)
     zone = _check_zones(zones, zone)
-    return Schedule(
+    return Recurrence(
         minute=str(minute),
         hour=str(hour),
         day="*" if days.day_of_month is None else "last" if days.day_of_month == _LAST else str(days.day_of_month),

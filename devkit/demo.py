@@ -213,7 +213,7 @@ class DemoScheduler:
                  ) -> None:
         from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
 
-        from bot.schedule import start_scheduler
+        from bot.scheduler import start_scheduler
 
         self._results: dict[str, dict[str, Any] | None] = {}
         self._changed = threading.Condition()

@@ -10,8 +10,8 @@ from bot.feishu.errors import FeishuApiError, RateLimited, Unavailable
 from bot.models import Department, Person
 from bot.router import to_error_card
 from cards.components import escape
-from cards.errors import build_api_error_card, build_internal_error_card, build_refusal_card, build_sent_privately_card
 from cards.help import HelpEntry, build_help_card
+from cards.notices import build_api_error_card, build_internal_error_card, build_refusal_card, build_sent_privately_card
 from cards.people import build_not_found_card, build_person_card, build_pick_card, build_team_card, build_usage_card
 from cards.welcome import build_welcome_card
 from devkit.cardcheck import assert_valid_card

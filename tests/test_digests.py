@@ -16,7 +16,7 @@ from bot.digests.jobs import run_at
 from bot.digests.runtime import Runtime
 from bot.feishu.clients import FeishuClients
 from bot.inbound import InlineExecutor
-from bot.schedule import configure_scheduler
+from bot.scheduler import configure_scheduler
 from bot.store import KIND_MANAGER_DIGEST, KIND_OKR_REMINDER, Store
 from bot.transports.webhook import create_app
 from devkit.cardcheck import assert_valid_card
@@ -278,7 +278,7 @@ def test_the_scheduler_keeps_plain_jobs_in_its_job_store_and_its_own_jobs_in_mem
     """A subscription's job is an importable function and the subscription's id (in the SQLAlchemy store), and
     runs with the Runtime the process registered; the sync and retry jobs live in memory and are handed the
     runtime and scheduler; a sync job an earlier version left in the job store is taken out."""
-    from bot.schedule import start_scheduler
+    from bot.scheduler import start_scheduler
 
     bot.say("陈立", "提醒 OKR 周五 17:00", group="eng_weekly")
     [sub] = store.subscriptions.find()

@@ -88,3 +88,18 @@ def test_each_helper_is_defined_once():
     slot_parsers = [str(p.relative_to(ROOT)) for p in product_files() if "strptime" in p.read_text(encoding="utf-8")
                     and "%Y-%m-%dT%H:%M:%SZ" in p.read_text(encoding="utf-8")]
     assert slot_parsers == ["bot/store/subscriptions.py"], slot_parsers
+
+
+# A topic may have a module in each layer (commands/okr.py asks feishu/okr.py and builds with cards/okr.py); any
+# other file name is a job, and names one module only. `base` is each package's shared types.
+TOPICS = {"attendance", "auth", "base", "digest", "help", "okr", "roster", "subscriptions", "tokens"}
+
+
+def test_no_two_product_modules_share_a_name_for_different_jobs():
+    seen: dict[str, list[str]] = {}
+    for path in product_files():
+        if path.name not in ("__init__.py", "__main__.py"):
+            seen.setdefault(path.stem, []).append(str(path.relative_to(ROOT)))
+    shared = {name: paths for name, paths in seen.items() if len(paths) > 1 and name not in TOPICS}
+    assert not shared, shared
+    assert "schedule" not in seen, "the scheduler process is bot/scheduler.py"

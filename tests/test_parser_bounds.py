@@ -24,7 +24,7 @@ from bot.commands.remind import _pick, _stale_days
 from bot.models import Chat, Mention, OkrPeriod
 from bot.router import MAX_COMMAND_CHARS, parse_command
 from bot.store import KIND_OKR_REMINDER, Store
-from bot.timephrase import _ZONE_PATH, MAX_PHRASE_CHARS, Schedule, WhenError, parse_when
+from bot.timephrase import _ZONE_PATH, MAX_PHRASE_CHARS, Recurrence, WhenError, parse_when
 from tests.conftest import NOW, card_title
 from tests.test_digests import admin_settings, bot, store  # noqa: F401  (fixtures: a group, its owner, a store)
 
@@ -85,7 +85,7 @@ def test_what_follows_the_cap_is_ignored_even_a_mention_or_text_nfkc_lengthens()
     assert widened.name == "whois" and len(widened.text) <= MAX_COMMAND_CHARS
 
 
-# -- the schedule parser refuses a long phrase before reading it, and answers WhenError or a Schedule ----------
+# -- the schedule parser refuses a long phrase before reading it, and answers WhenError or a Recurrence ----------
 
 @PROPERTY
 @given(text=SHAPES)
@@ -101,7 +101,7 @@ def test_a_schedule_phrase_is_read_only_when_short_and_answers_a_schedule_or_a_w
             assert exc.message("zh_cn") and exc.message("en_us")
         else:
             assert len(phrase) <= MAX_PHRASE_CHARS
-            assert isinstance(result, Schedule)
+            assert isinstance(result, Recurrence)
 
 
 @pytest.mark.parametrize(

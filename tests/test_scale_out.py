@@ -108,7 +108,7 @@ def test_the_store_and_job_store_work_on_postgresql(admin_settings_pg, sandbox):
     from apscheduler.schedulers.background import BackgroundScheduler
 
     from bot.digests import jobs
-    from bot.schedule import configure_scheduler
+    from bot.scheduler import configure_scheduler
 
     store = Store(admin_settings_pg.database_url)
     sub = store.subscriptions.add(kind=KIND_OKR_REMINDER, target="oc_x", created_by="ou_x",

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.timephrase import Schedule, WhenError, parse_when
+from bot.timephrase import Recurrence, WhenError, parse_when
 
 TZ = "Asia/Shanghai"
 SHANGHAI = ZoneInfo(TZ)
@@ -136,7 +136,7 @@ def test_spec_round_trip(phrase: str, source: str) -> None:
     schedule = parse_when(phrase, default_tz=TZ)
     spec = schedule.to_spec()
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in spec.items())
-    assert Schedule.from_spec(spec) == schedule
+    assert Recurrence.from_spec(spec) == schedule
 
 
 @pytest.mark.parametrize(
@@ -345,4 +345,4 @@ def test_unknown_default_time_zone_is_refused() -> None:
 )
 def test_from_spec_refuses_broken_rows(spec: dict[str, str]) -> None:
     with pytest.raises(ValueError):
-        Schedule.from_spec(spec)
+        Recurrence.from_spec(spec)

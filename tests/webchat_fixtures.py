@@ -28,7 +28,7 @@ from bot.router import to_error_card
 from cards.attendance import build_attendance_card, build_groups_card
 from cards.auth import build_confirm_update_card, build_login_card, build_logout_card
 from cards.digest import ChangeLine, ProblemLine, build_digest_card, build_nudge_card
-from cards.errors import build_internal_error_card, build_refusal_card
+from cards.notices import build_internal_error_card, build_refusal_card
 from cards.okr import build_okr_card, build_periods_card
 from cards.people import build_not_found_card, build_person_card, build_pick_card, build_team_card
 from cards.reminder import RiskLine, StaleLine, build_reminder_card

@@ -17,7 +17,7 @@ from bot.models import AttendanceGroup, AttendanceMember, Department
 from bot.textfold import fold_name
 from cards.attendance import Member, build_attendance_card, build_groups_card
 from cards.components import t
-from cards.errors import build_refusal_card
+from cards.notices import build_refusal_card
 from cards.people import build_usage_card
 
 PAGE_SIZE = 20  # people per card page

@@ -7,9 +7,9 @@ from bot.commands.base import Command, CommandCall, Context, Reply
 from bot.commands.limits import refuse_during_cooldown, refuse_too_often, same_times
 from bot.store import KIND_MANAGER_DIGEST, Subscription
 from bot.textfold import fold_word
-from bot.timephrase import Schedule, WhenError, parse_when
+from bot.timephrase import Recurrence, WhenError, parse_when
 from cards.components import escape, t
-from cards.errors import build_refusal_card
+from cards.notices import build_refusal_card
 from cards.subscriptions import SubscriptionLine, build_confirmation_card, build_list_card
 
 DEFAULT_WHEN = "mon 09:00"
@@ -61,14 +61,14 @@ def turn_on(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
                                          locale=call.locale, ok=bool(added)))
 
 
-def _add_one(ctx: Context, manager: str, schedule: Schedule, locale: str) -> Subscription | None:
+def _add_one(ctx: Context, manager: str, schedule: Recurrence, locale: str) -> Subscription | None:
     """Add `manager`'s digest; should another request have added one at the same moment, the older stays."""
     ctx.store.subscriptions.add(kind=KIND_MANAGER_DIGEST, target=manager, created_by=ctx.sender_open_id,
                                schedule=schedule.to_spec(), locale=locale)
     return ctx.store.subscriptions.keep_first(kind=KIND_MANAGER_DIGEST, target=manager)
 
 
-def _turn_on_mine(call: CommandCall, ctx: Context, schedule: Schedule) -> Reply:
+def _turn_on_mine(call: CommandCall, ctx: Context, schedule: Recurrence) -> Reply:
     when = schedule.describe(call.locale)
     mine = ctx.store.subscriptions.keep_first(kind=KIND_MANAGER_DIGEST, target=ctx.sender_open_id)
     if mine is None:
@@ -79,7 +79,7 @@ def _turn_on_mine(call: CommandCall, ctx: Context, schedule: Schedule) -> Reply:
         text = t(call.locale, f"你的周报已经是 {when}。", f"Your digest is already on: {when}.")
     else:
         try:
-            before = Schedule.from_spec(mine.schedule).describe(call.locale)
+            before = Recurrence.from_spec(mine.schedule).describe(call.locale)
         except ValueError:
             before = "—"
         ctx.store.subscriptions.reschedule(mine.id, schedule.to_spec(), locale=call.locale)

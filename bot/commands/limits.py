@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.commands.base import Context, Reply
-from bot.timephrase import Schedule
+from bot.timephrase import Recurrence
 from cards.components import t
 from cards.subscriptions import build_confirmation_card
 
@@ -17,16 +17,16 @@ GAP_RUNS = 100
 SAME_TIMES_RUNS = 20  # fire times compared to call two schedules the same
 
 
-def same_times(spec: dict[str, str], schedule: Schedule, now: datetime) -> bool:
+def same_times(spec: dict[str, str], schedule: Recurrence, now: datetime) -> bool:
     """Whether the stored schedule `spec` fires exactly when `schedule` does (however each was written)."""
     try:
-        theirs = Schedule.from_spec(spec)
+        theirs = Recurrence.from_spec(spec)
     except ValueError:
         return False
     return theirs.next_runs(now, SAME_TIMES_RUNS) == schedule.next_runs(now, SAME_TIMES_RUNS)
 
 
-def shortest_gap(schedule: Schedule, now: datetime, *, runs: int = GAP_RUNS) -> timedelta | None:
+def shortest_gap(schedule: Recurrence, now: datetime, *, runs: int = GAP_RUNS) -> timedelta | None:
     """The shortest real time between two consecutive runs of `schedule` after `now` (None: fires once or never)."""
     times = [moment.astimezone(UTC) for moment in schedule.next_runs(now, runs)]
     return min((later - earlier for earlier, later in zip(times, times[1:], strict=False)), default=None)
@@ -36,7 +36,7 @@ def _minutes(value: float) -> str:
     return f"{value:g}"
 
 
-def refuse_too_often(schedule: Schedule, ctx: Context, locale: str, *, example: tuple[str, str]) -> Reply | None:
+def refuse_too_often(schedule: Recurrence, ctx: Context, locale: str, *, example: tuple[str, str]) -> Reply | None:
     """A correction card when `schedule` fires more often than BOT_MIN_SCHEDULE_MINUTES allows, else None."""
     minimum = ctx.settings.min_schedule_minutes
     gap = shortest_gap(schedule, ctx.now)

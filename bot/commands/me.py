@@ -6,7 +6,7 @@ from bot.commands.base import Command, CommandCall, Context, Reply, action_value
 from bot.feishu.user_api import EDITABLE_FIELDS
 from cards.auth import build_confirm_update_card
 from cards.components import t
-from cards.errors import build_refusal_card
+from cards.notices import build_refusal_card
 from cards.people import build_person_card
 
 FIELD_WORDS = {"city": "city", "城市": "city"}

@@ -9,7 +9,7 @@ from bot.commands.base import Command, CommandCall, Context, Reply, action_value
 from bot.models import OkrPeriod, current_period_index
 from bot.textfold import fold_spaceless
 from cards.components import t
-from cards.errors import build_refusal_card
+from cards.notices import build_refusal_card
 from cards.okr import build_okr_card, build_periods_card
 
 PREVIOUS_WORDS = {"last", "previous", "prev", "上期", "上个周期", "上一周期", "上季度"}

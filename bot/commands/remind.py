@@ -10,9 +10,9 @@ from bot.commands.base import Command, CommandCall, Context, Reply
 from bot.commands.limits import refuse_during_cooldown, refuse_too_often, same_times
 from bot.store import KIND_OKR_REMINDER, Subscription
 from bot.textfold import fold_word
-from bot.timephrase import Schedule, WhenError, parse_when
+from bot.timephrase import Recurrence, WhenError, parse_when
 from cards.components import escape, t
-from cards.errors import build_refusal_card
+from cards.notices import build_refusal_card
 from cards.subscriptions import SubscriptionLine, build_confirmation_card, build_list_card, build_why_card
 
 DEFAULT_STALE_DAYS = 7
@@ -47,11 +47,11 @@ WHY_PRIVATE_HINT = ("原因只告诉这个提醒的订阅人、群主或群管�
 
 
 def describe(sub: Subscription, locale: str) -> str:
-    return Schedule.from_spec(sub.schedule).describe(locale)
+    return Recurrence.from_spec(sub.schedule).describe(locale)
 
 
 def next_run(sub: Subscription, now: datetime, locale: str) -> str:
-    runs = Schedule.from_spec(sub.schedule).next_runs(now, 1)
+    runs = Recurrence.from_spec(sub.schedule).next_runs(now, 1)
     return runs[0].strftime("%Y-%m-%d %H:%M %Z") if runs else t(locale, "无", "none")
 
 
@@ -110,7 +110,7 @@ def add(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
                                          locale=call.locale))
 
 
-def _refuse_crowded(call: CommandCall, ctx: Context, schedule: Schedule) -> Reply | None:
+def _refuse_crowded(call: CommandCall, ctx: Context, schedule: Recurrence) -> Reply | None:
     """No second reminder at the same times in a group, and at most BOT_MAX_GROUP_REMINDERS in a group."""
     locale = call.locale
     subs = ctx.store.subscriptions.find(kind=KIND_OKR_REMINDER, target=ctx.chat.chat_id)

@@ -10,7 +10,7 @@ from bot.feishu.roster import ALL_STATUSES
 from bot.models import Department, Employee
 from bot.textfold import fold_name
 from cards.components import t
-from cards.errors import build_refusal_card
+from cards.notices import build_refusal_card
 from cards.roster import build_roster_card
 
 WINDOW_DAYS = 30

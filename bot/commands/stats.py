@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.access import is_admin
 from bot.commands.base import Command, CommandCall, Context, Reply
 from cards.components import t
-from cards.errors import build_refusal_card
+from cards.notices import build_refusal_card
 from cards.subscriptions import build_stats_card
 
 

@@ -19,7 +19,7 @@ from bot.digests.manager_digest import run_digest
 from bot.digests.okr_reminder import run_reminder
 from bot.digests.runtime import RunData, Runtime, previous_fire_time
 from bot.store import KIND_OKR_REMINDER, SEND_RETRY, Subscription, from_slot, to_slot
-from bot.timephrase import Schedule
+from bot.timephrase import Recurrence
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def run_subscription(subscription_id: int) -> str | None:
         log.info("subscription %s is gone; nothing to do", subscription_id)
         return None
     now = runtime.now()
-    scheduled_for = previous_fire_time(Schedule.from_spec(sub.schedule).to_trigger(), now) or now
+    scheduled_for = previous_fire_time(Recurrence.from_spec(sub.schedule).to_trigger(), now) or now
     return run_at(runtime, sub, scheduled_for, shared_run(runtime, scheduled_for))
 
 
@@ -106,7 +106,7 @@ def sync_jobs(runtime: Runtime, scheduler: BaseScheduler) -> int:
             job.remove()
             log.info("removed job %s", job.id)
     for job_id, sub in wanted.items():
-        trigger = Schedule.from_spec(sub.schedule).to_trigger()
+        trigger = Recurrence.from_spec(sub.schedule).to_trigger()
         job = scheduler.get_job(job_id)
         if job is not None and str(job.trigger) == str(trigger):
             continue

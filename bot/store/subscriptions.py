@@ -37,7 +37,7 @@ class SubscriptionRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     target: Mapped[str] = mapped_column(String(64), index=True)  # chat_id (reminder) or open_id (digest)
     created_by: Mapped[str] = mapped_column(String(64))
-    schedule: Mapped[str] = mapped_column(Text)  # JSON spec from bot.timephrase.Schedule.to_spec()
+    schedule: Mapped[str] = mapped_column(Text)  # JSON spec from bot.timephrase.Recurrence.to_spec()
     stale_days: Mapped[int] = mapped_column(Integer, default=7)
     locale: Mapped[str] = mapped_column(String(8), default="zh_cn")
     active: Mapped[bool] = mapped_column(Boolean, default=True)

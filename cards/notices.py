@@ -1,4 +1,5 @@
-"""Cards for things that went wrong: a readable sentence first, Feishu's code in small print."""
+"""Notice cards: something went wrong (a readable sentence first, Feishu's code in small print), a polite no,
+and "sent to you privately"."""
 
 from __future__ import annotations
 
