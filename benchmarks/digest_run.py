@@ -58,7 +58,7 @@ def main() -> None:
             for m in managers]
     subs.append(runtime.store.subscriptions.add(kind=KIND_OKR_REMINDER, target=seed.chat("all_hands").chat_id,
                                                created_by=seed.ceo.open_id, schedule=SPEC))
-    mark = len(state.requests_log)
+    mark = len(state.requests.entries())
     window = 60.0 / args.scale
     time.sleep(window)  # setup used none of the OKR budget; start the measurement on a fresh window
 
@@ -68,7 +68,7 @@ def main() -> None:
         sent = list(pool.map(lambda sub: run_at(runtime, sub, monday, data), subs))
     elapsed = time.perf_counter() - start
 
-    calls = state.requests_log[mark:]
+    calls = state.requests.entries()[mark:]
     families = Counter(r["path"].split("/")[2] for r in calls)
     okr_calls = sum(1 for r in calls if r["path"].startswith("/open-apis/okr/"))
     limited = sum(1 for r in calls if r["status"] == 429)

@@ -54,7 +54,7 @@ def main() -> None:
                                                             fresh=True), range(args.reads - 1)))
     elapsed = time.perf_counter() - start
 
-    okr_calls = [r for r in state.requests_log if r["path"].startswith("/open-apis/okr/")]
+    okr_calls = [r for r in state.requests.entries() if r["path"].startswith("/open-apis/okr/")]
     limited = [r for r in okr_calls if r["status"] == 429]
     floor = (math.ceil(args.reads / LIMIT) - 1) * window
     print(f"{args.reads} OKR reads with {args.threads} threads, limit {LIMIT}/{window:g}s (scale {args.scale:g}): "

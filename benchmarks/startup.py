@@ -57,7 +57,7 @@ def main() -> None:
             except requests.ConnectionError:
                 pass
         acks.append(time.perf_counter() - start)
-        state.wait_for_outbox(1, 30, since=before)
+        state.outbox.wait_for(1, 30, since=before)
         replies.append(time.perf_counter() - start)
         proc.kill()
         proc.wait()

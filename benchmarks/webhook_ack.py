@@ -49,7 +49,7 @@ def main() -> None:
                                               chat_type="p2p", text=text)
             acks.append(time.perf_counter() - start)
             assert status == 200
-            session.state.wait_for_outbox(1, 10.0, since=before)
+            session.state.outbox.wait_for(1, 10.0, since=before)
             trips.append(time.perf_counter() - start)
             time.sleep(max(0.0, 1 / args.pace - (time.perf_counter() - start)))  # pacing, not synchronisation
         print(f"{text!r:14} ack median {statistics.median(acks) * 1000:.2f} ms, p99 {percentile(acks, 99) * 1000:.2f}"

@@ -98,10 +98,10 @@ class DemoSession:
         payload = message_event(sender_open_id=person.open_id, chat_id=chat_id, chat_type=chat_type, text=body,
                                 mentions=ats, token=self.sender.token, app_id=self.sender.app_id)
         message = payload["event"]["message"]
-        self.state.register_inbound_message(sender_open_id=person.open_id, chat_id=chat_id, chat_type=chat_type,
+        self.state.messages.register_inbound(sender_open_id=person.open_id, chat_id=chat_id, chat_type=chat_type,
                                             msg_type="text", content=message["content"],
                                             message_id=message["message_id"])
-        self.state.update_message(message["message_id"], mentions=message["mentions"])
+        self.state.messages.update(message["message_id"], mentions=message["mentions"])
         status, answer = self.sender.deliver("/webhook/event", payload)
         if status != 200:
             raise RuntimeError(f"the webhook answered HTTP {status}: {answer!r}")
@@ -114,7 +114,7 @@ class DemoSession:
         message_id = payload["event"]["message"]["message_id"]
         count = 1
         while True:
-            entries = self.state.wait_for_outbox(count, REPLY_TIMEOUT, since=before)
+            entries = self.state.outbox.wait_for(count, REPLY_TIMEOUT, since=before)
             if len(entries) < count or any(e.get("reply_to") == message_id for e in entries):
                 return entries
             count += 1
@@ -135,7 +135,7 @@ class DemoSession:
             raise RuntimeError(f"the webhook answered HTTP {status}: {body[:200]!r}")
         card = (answer.get("card") or {}).get("data")
         if isinstance(card, dict):
-            self.state.apply_callback_card(message_id, card)
+            self.state.messages.apply_callback_card(message_id, card)
         return answer
 
     def run_due_jobs(self, timeout: float = 60.0) -> list[dict[str, Any]]:
@@ -168,7 +168,7 @@ class DemoSession:
             self.last_card = card
             return render_text(card, self.names)
         toast = (answer.get("toast") or {}).get("content", "")
-        later = [e for e in self.state.wait_for_outbox(1, REPLY_TIMEOUT, since=before)
+        later = [e for e in self.state.outbox.wait_for(1, REPLY_TIMEOUT, since=before)
                  if e.get("kind") != "callback_update"]
         if later:
             self.last_card = later[-1]["content"]
@@ -186,9 +186,9 @@ class DemoSession:
             return "No authorisation link on the last card; send `login` first."
         before = len(self.state.outbox)
         response = requests.get(link + "&auto_approve=" + self.person.open_id, timeout=10)
-        self.state.wait_for_outbox(1, REPLY_TIMEOUT, since=before)
+        self.state.outbox.wait_for(1, REPLY_TIMEOUT, since=before)
         return f"The authorisation page answered: HTTP {response.status_code}.\n" + self.show(
-            self.state.outbox_since(before))
+            self.state.outbox.since(before))
 
     def show(self, entries: list[dict[str, Any]]) -> str:
         out = []
@@ -322,7 +322,7 @@ def _command(session: DemoSession, line: str) -> str | None:
         runs = session.run_due_jobs()
         lines = [f"  {run['name']}: {run['status']}" for run in runs] or [
             "  no subscriptions yet: try `digest on`, or in a group `remind okr fri 17:00`"]
-        return "\n".join(lines) + "\n" + session.show(session.state.outbox_since(before))
+        return "\n".join(lines) + "\n" + session.show(session.state.outbox.since(before))
     if word == "/click":
         return session.click(int(rest)) if rest.isdigit() else "Usage: /click N"
     return HELP

@@ -61,7 +61,7 @@ def _collect_requests(request: pytest.FixtureRequest, state: Any) -> None:
     if request.module.__name__.rpartition(".")[2].startswith("test_sandbox"):
         return  # the emulator's own tests call every endpoint it has, not just the bot's
     seen = request.config.stash.setdefault(SUITE_REQUESTS, set())
-    seen.update((r["method"], r["path"].split("?")[0]) for r in state.requests_log)
+    seen.update((r["method"], r["path"].split("?")[0]) for r in state.requests.entries())
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -87,7 +87,7 @@ def clean_sandbox(request: pytest.FixtureRequest) -> Iterator[None]:
     state.reset()  # outbox, faults, remembered uuids, request log, page cap: each test starts clean
     yield
     _collect_requests(request, state)
-    state.clear_faults()
+    state.faults.clear()
 
 
 @pytest.fixture
@@ -161,7 +161,7 @@ class Chat:
                                                 text=text, mentions=ats, **kwargs)
         assert status == 200, body
         self.last_payload = payload
-        return list(self.sandbox.state.outbox[before:])
+        return list(self.sandbox.state.outbox.entries()[before:])
 
     def text_of(self, entry: dict[str, Any]) -> str:
         return render_text(entry["content"], self.names)

@@ -43,11 +43,11 @@ def say_help(sender: EventSender, people: Iterable, acknowledged: list[str]) -> 
 def wait_for_replies(sandbox, acknowledged: list[str], *, timeout: float = 30) -> None:
     """Wait (on the sandbox outbox's condition) until every acknowledged command has its reply."""
     while True:
-        replied = {e["reply_to"] for e in sandbox.state.outbox}
+        replied = {e["reply_to"] for e in sandbox.state.outbox.entries()}
         if set(acknowledged) <= replied:
             return
         seen = len(sandbox.state.outbox)
-        got = sandbox.state.wait_for_outbox(seen + 1, timeout=timeout)
+        got = sandbox.state.outbox.wait_for(seen + 1, timeout=timeout)
         assert len(got) > seen, f"missing replies: {set(acknowledged) - replied}"
 
 

@@ -35,11 +35,11 @@ def _group(sandbox, key: str) -> Any:
 
 
 def _mark(sandbox) -> int:
-    return len(sandbox.state.requests_log)
+    return len(sandbox.state.requests.entries())
 
 
 def _requests_since(sandbox, mark: int, path: str) -> list[dict[str, Any]]:
-    return [r for r in sandbox.state.requests_matching(path) if r["seq"] >= mark]
+    return [r for r in sandbox.state.requests.matching(path) if r["seq"] >= mark]
 
 
 def _plain(markdown: str) -> str:
@@ -219,13 +219,13 @@ def test_a_manager_may_ask_for_today_and_gets_their_reports_only(chat, sandbox):
 # -- buttons are re-checked against the clicker ------------------------------------------------------
 def test_next_page_clicked_by_someone_who_may_not_see_it_answers_with_a_toast(chat, sandbox):
     [entry] = chat.say(ADMIN, "考勤组 总部考勤组")
-    before = sandbox.state.message_content(entry["message_id"])
+    before = sandbox.state.messages.content(entry["message_id"])
     assert "第 1/3 页" in chat.text_of(entry)
 
     status, answer = chat.click(NOBODY, entry, "下一页")
     assert status == 200
     assert "card" not in answer and answer["toast"]["content"]
-    assert sandbox.state.message_content(entry["message_id"]) == before
+    assert sandbox.state.messages.content(entry["message_id"]) == before
 
     status, answer = chat.click(ADMIN, entry, "下一页")
     assert status == 200
@@ -266,7 +266,7 @@ def test_no_argument_lists_the_groups_for_a_manager(chat, sandbox):
 
 
 def test_a_missing_attendance_permission_reads_well(chat, sandbox):
-    sandbox.state.inject_fault("/open-apis/attendance/v1/groups/search", times=5, http_status=400, code=1220006,
+    sandbox.state.faults.inject("/open-apis/attendance/v1/groups/search", times=5, http_status=400, code=1220006,
                                msg="enterprise tenant app has no privilege")
     [entry] = chat.say(ADMIN, "考勤组 总部考勤组")
     assert_valid_card(entry["content"])

@@ -123,7 +123,7 @@ def test_group_message_without_bot_mention_is_ignored(chat):
 
 
 def test_api_error_becomes_a_readable_error_card(chat, sandbox):
-    sandbox.state.inject_fault("/open-apis/contact/v3/users/find_by_department", times=10, http_status=403,
+    sandbox.state.faults.inject("/open-apis/contact/v3/users/find_by_department", times=10, http_status=403,
                                code=40004, msg="no dept authority error")
     [entry] = chat.say("刘芳", "团队")
     assert_valid_card(entry["content"])
@@ -134,17 +134,17 @@ def test_api_error_becomes_a_readable_error_card(chat, sandbox):
 
 
 def test_rate_limit_and_5xx_answers_are_retried(chat, sandbox):
-    sandbox.state.inject_fault("/open-apis/contact/v3/users/find_by_department", times=1, http_status=429,
+    sandbox.state.faults.inject("/open-apis/contact/v3/users/find_by_department", times=1, http_status=429,
                                code=99991400, msg="request trigger frequency limit",
                                headers={"x-ogw-ratelimit-reset": "0"})
-    sandbox.state.inject_fault("/open-apis/contact/v3/departments", times=1, http_status=500, code=1, msg="boom")
+    sandbox.state.faults.inject("/open-apis/contact/v3/departments", times=1, http_status=500, code=1, msg="boom")
     [entry] = chat.say("刘芳", "团队")
     assert card_title(entry) == "团队：后端组"
 
 
 def test_revoked_tenant_token_is_fetched_again(chat, sandbox):
     chat.say("刘芳", "团队")  # token cached by lark-oapi
-    sandbox.state.revoke_tokens()
+    sandbox.state.tokens.revoke()
     [entry] = chat.say("刘芳", "帮助")
     assert card_title(entry) == "我能做什么"
     [entry] = chat.say("刘芳", "团队")

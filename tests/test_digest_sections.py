@@ -39,7 +39,7 @@ def _digest_at(clients, store, sandbox, sub, moment) -> dict:
     settings, feishu = clients
     runtime = Runtime(settings=settings, clients=feishu, store=store, clock=lambda: moment)
     assert run_at(runtime, sub, moment)
-    return [e for e in sandbox.state.outbox if e.get("receive_id") == sub.target][-1]["content"]
+    return [e for e in sandbox.state.outbox.entries() if e.get("receive_id") == sub.target][-1]["content"]
 
 
 def _section(card: dict, zh_heading: str) -> str:

@@ -139,10 +139,10 @@ def _seed_has_risk(sandbox, person, period_id):
 def test_reminder_mentions_exactly_the_stale_and_at_risk(bot, runtime, store, sandbox):
     bot.say("陈立", "提醒 OKR 周五 17:00", group="eng_weekly")
     [sub] = store.subscriptions.find()
-    sandbox.state.reset_outbox()
+    sandbox.state.outbox.clear()
     message_id = run_at(runtime, sub, ANCHOR_1700)
     assert message_id
-    [entry] = sandbox.state.outbox
+    [entry] = sandbox.state.outbox.entries()
     card = entry["content"]
     assert_valid_card(card)
     assert entry["receive_id"] == sub.target
@@ -173,7 +173,7 @@ def test_the_same_scheduled_time_twice_sends_once(runtime, store, sandbox, bot):
     sub = store.subscriptions.add(kind=KIND_OKR_REMINDER, target=sandbox.seed.chat("eng_weekly").chat_id,
                                  created_by="ou_x", schedule={"minute": "0", "hour": "17", "day": "*", "month": "*",
                                                              "day_of_week": "fri", "timezone": "Asia/Shanghai"})
-    sandbox.state.reset_outbox()
+    sandbox.state.outbox.clear()
     assert run_at(runtime, sub, FRIDAY_1700)
     assert run_at(runtime, sub, FRIDAY_1700) is None
     assert len(sandbox.state.outbox) == 1
@@ -186,7 +186,7 @@ def test_two_schedulers_on_one_database_send_once(admin_settings, sandbox, tmp_p
     second = Runtime(settings=admin_settings, clients=FeishuClients.create(admin_settings), store=Store(url))
     sub = first.store.subscriptions.add(kind=KIND_OKR_REMINDER, target=sandbox.seed.chat("eng_weekly").chat_id,
                                        created_by="ou_x", schedule={})
-    sandbox.state.reset_outbox()
+    sandbox.state.outbox.clear()
     results = run_at_once((first, second), sub, FRIDAY_1700)
     assert results.count(None) == 1 and len([r for r in results if r]) == 1
     assert len(sandbox.state.outbox) == 1
@@ -204,16 +204,16 @@ def _reminder(store, sandbox):
 
 def test_a_send_feishu_would_not_take_is_tried_again_and_goes_out_once(bot, store, sandbox, admin_settings):
     sub = _reminder(store, sandbox)
-    sandbox.state.reset_outbox()
-    sandbox.state.inject_fault("/open-apis/im/v1/messages", times=None, http_status=503, code=1, msg="down",
+    sandbox.state.outbox.clear()
+    sandbox.state.faults.inject("/open-apis/im/v1/messages", times=None, http_status=503, code=1, msg="down",
                                method="POST")
     assert run_at(_runtime_at(bot, store, admin_settings, FRIDAY_1700), sub, FRIDAY_1700) is None
     assert [s["status"] for s in store.subscriptions.sends(sub.id)] == ["retry"]
     assert jobs.retry_sends(_runtime_at(bot, store, admin_settings, FRIDAY_1700 + timedelta(minutes=5))) == 0
-    sandbox.state.clear_faults()  # Feishu is back
+    sandbox.state.faults.clear()  # Feishu is back
     assert jobs.retry_sends(_runtime_at(bot, store, admin_settings, FRIDAY_1700 + timedelta(minutes=10))) == 1
     assert jobs.retry_sends(_runtime_at(bot, store, admin_settings, FRIDAY_1700 + timedelta(minutes=15))) == 0
-    assert [e["receive_id"] for e in sandbox.state.outbox] == [sub.target]
+    assert [e["receive_id"] for e in sandbox.state.outbox.entries()] == [sub.target]
     assert [s["status"] for s in store.subscriptions.sends(sub.id)] == ["sent"]
 
 
@@ -221,7 +221,7 @@ def test_a_send_whose_process_died_is_tried_again_without_a_second_message(bot, 
     from bot.outbox import Key
 
     sub = _reminder(store, sandbox)
-    sandbox.state.reset_outbox()
+    sandbox.state.outbox.clear()
     # The process claimed the send and sent the card, then died before recording that it had.
     assert store.subscriptions.claim_send(sub.id, FRIDAY_1700, sub.target, now=FRIDAY_1700)
     _runtime_at(bot, store, admin_settings, FRIDAY_1700).outbox.send(
@@ -234,19 +234,19 @@ def test_a_send_whose_process_died_is_tried_again_without_a_second_message(bot, 
 
 def test_sends_are_given_up_after_the_uuid_window_or_when_feishu_refuses(bot, store, sandbox, admin_settings):
     outage, refused = _reminder(store, sandbox), _reminder(store, sandbox)
-    sandbox.state.reset_outbox()
-    sandbox.state.inject_fault("/open-apis/im/v1/messages", times=1, http_status=400, code=230002,
+    sandbox.state.outbox.clear()
+    sandbox.state.faults.inject("/open-apis/im/v1/messages", times=1, http_status=400, code=230002,
                                msg="Bot is not in the chat", method="POST")
     assert run_at(_runtime_at(bot, store, admin_settings, FRIDAY_1700), refused, FRIDAY_1700) is None
     assert [s["status"] for s in store.subscriptions.sends(refused.id)] == ["failed"]  # no use trying again
-    sandbox.state.inject_fault("/open-apis/im/v1/messages", times=None, http_status=503, code=1, msg="down",
+    sandbox.state.faults.inject("/open-apis/im/v1/messages", times=None, http_status=503, code=1, msg="down",
                                method="POST")
     assert run_at(_runtime_at(bot, store, admin_settings, FRIDAY_1700), outage, FRIDAY_1700) is None
     for minutes in (5, 10, 15):  # three more attempts: four in all
         assert jobs.retry_sends(_runtime_at(bot, store, admin_settings, FRIDAY_1700 + timedelta(minutes=minutes))) == 0
-    sandbox.state.clear_faults()
+    sandbox.state.faults.clear()
     assert jobs.retry_sends(_runtime_at(bot, store, admin_settings, FRIDAY_1700 + timedelta(minutes=20))) == 0
-    assert sandbox.state.outbox == []
+    assert sandbox.state.outbox.entries() == []
     [given_up] = store.subscriptions.sends(outage.id)
     assert given_up["status"] == "failed" and given_up["error"].endswith("(given up)")
     assert [s["status"] for s in store.subscriptions.sends(refused.id)] == ["failed"]
@@ -295,9 +295,9 @@ def test_the_scheduler_keeps_plain_jobs_in_its_job_store_and_its_own_jobs_in_mem
         sync = scheduler.get_job("sync-subscriptions", jobstore="memory")
         retry = scheduler.get_job("retry-sends", jobstore="memory")
         assert sync.args == (runtime, scheduler) and retry.args == (runtime,)
-        sandbox.state.reset_outbox()
+        sandbox.state.outbox.clear()
         assert job.func(*job.args)  # the registered runtime, at the scheduled Friday 17:00
-        assert len(sandbox.state.requests_matching("/im/v1/messages", "POST")) >= 1
+        assert len(sandbox.state.requests.matching("/im/v1/messages", "POST")) >= 1
     finally:
         scheduler.shutdown()
 
@@ -305,15 +305,15 @@ def test_the_scheduler_keeps_plain_jobs_in_its_job_store_and_its_own_jobs_in_mem
 def test_snooze_skips_the_clicker_until_tomorrow(bot, runtime, store, sandbox):
     bot.say("陈立", "提醒 OKR 周五 17:00", group="eng_weekly")
     [sub] = store.subscriptions.find()
-    sandbox.state.reset_outbox()
+    sandbox.state.outbox.clear()
     run_at(runtime, sub, ANCHOR_1700)
-    [entry] = sandbox.state.outbox
+    [entry] = sandbox.state.outbox.entries()
     someone = next(iter(mentioned(entry["content"])))
     name = sandbox.seed.person_by_id(someone).name
     status, answer = bot.click(name, entry, "明天再提醒我")
     assert answer == {"toast": {"type": "success", "content": "好的，明天再提醒你。"}}
     run_at(runtime, sub, ANCHOR_1700 + timedelta(hours=1))
-    assert someone not in mentioned(sandbox.state.outbox[-1]["content"])
+    assert someone not in mentioned(sandbox.state.outbox.entries()[-1]["content"])
     _, decisions = store.subscriptions.last_decisions(sub.id)
     assert decisions[someone] == "skipped_snoozed"
 
@@ -359,7 +359,7 @@ def test_nudge_sends_once_and_only_for_the_manager(bot, sandbox):
     assert answer["toast"]["type"] == "warning"
     status, answer = bot.click("王磊", digest, "Nudge")
     assert answer["toast"]["content"].startswith("Nudged")
-    dm = sandbox.state.outbox[before:]
+    dm = sandbox.state.outbox.entries()[before:]
     assert [e["receive_id"] for e in dm] == [target]
     assert "OKR" in card_title(dm[0])
     status, answer = bot.click("王磊", digest, "Nudge")
@@ -385,7 +385,7 @@ def test_scheduled_digest_goes_out_once_and_is_logged(bot, runtime, store, sandb
     bot.say("王磊", "digest on mon 09:00")
     [sub] = store.subscriptions.find(kind=KIND_MANAGER_DIGEST)
     monday = datetime(2026, 11, 30, 9, 0, tzinfo=TZ)
-    sandbox.state.reset_outbox()
+    sandbox.state.outbox.clear()
     assert run_at(runtime, sub, monday)
     assert run_at(runtime, sub, monday) is None
     assert len(sandbox.state.outbox) == 1

@@ -14,7 +14,7 @@ def test_sigkill_mid_burst_loses_nothing_and_sends_nothing_twice(sandbox, tmp_pa
     db_url = f"sqlite:///{tmp_path}/bot.db"
     people = sandbox.seed.active_people[:20]
     # Replies are slow, so when the process dies most acknowledged commands are still waiting.
-    sandbox.state.inject_fault("/open-apis/im/v1/messages/", times=None, delay=1.0, method="POST")
+    sandbox.state.faults.inject("/open-apis/im/v1/messages/", times=None, delay=1.0, method="POST")
     proc, sender = serve(sandbox, db_url, tmp_path, BOT_WORKERS="2")
     acknowledged: list[str] = []
     try:
@@ -22,10 +22,10 @@ def test_sigkill_mid_burst_loses_nothing_and_sends_nothing_twice(sandbox, tmp_pa
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
-    replied_before = {e["reply_to"] for e in sandbox.state.outbox}
+    replied_before = {e["reply_to"] for e in sandbox.state.outbox.entries()}
     assert len(replied_before) < len(acknowledged)  # the kill really interrupted work
 
-    sandbox.state.clear_faults()
+    sandbox.state.faults.clear()
     proc, sender = serve(sandbox, db_url, tmp_path, BOT_WORKERS="2")  # resumes what was acknowledged, unfinished
     try:
         say_help(sender, people[12:], acknowledged)
@@ -33,13 +33,13 @@ def test_sigkill_mid_burst_loses_nothing_and_sends_nothing_twice(sandbox, tmp_pa
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)
-    counts = Counter(e["reply_to"] for e in sandbox.state.outbox)
+    counts = Counter(e["reply_to"] for e in sandbox.state.outbox.entries())
     assert set(counts) == set(acknowledged)
     assert set(counts.values()) == {1}, counts
     # What was SENT: a reply in flight when the process died is sent again after the restart, always under
     # the same uuid (so Feishu, within its hour, keeps one); a finished reply is never sent again.
     uuids: dict[str, set] = {}
-    for r in sandbox.state.requests_matching("/im/v1/messages/", "POST"):
+    for r in sandbox.state.requests.matching("/im/v1/messages/", "POST"):
         uuids.setdefault(r["path"].split("/")[-2], set()).add(r["body"]["uuid"])
     assert set(uuids) == set(acknowledged)
     assert all(len(u) == 1 for u in uuids.values()), uuids
@@ -52,7 +52,7 @@ def test_replies_feishu_would_not_take_are_kept_and_sent_later(settings, sandbox
 
     app = create_app(settings, executor=InlineExecutor(), clock=lambda: NOW, retry_interval=None)
     chat = Chat(app.test_client(), sandbox, settings)
-    sandbox.state.inject_fault("/open-apis/im/v1/messages/", times=None, http_status=503, code=1, msg="down",
+    sandbox.state.faults.inject("/open-apis/im/v1/messages/", times=None, http_status=503, code=1, msg="down",
                                method="POST")
     assert chat.say("陈立", "帮助") == []  # acknowledged, but Feishu is down: nothing sent, nothing lost
     message_id = chat.last_payload["event"]["message"]["message_id"]
@@ -60,10 +60,10 @@ def test_replies_feishu_would_not_take_are_kept_and_sent_later(settings, sandbox
     store = app.extensions["bot"].router.store
     assert [m["message_id"] for m in store.inbox.unfinished(statuses=("failed",))] == [message_id]
     assert any(r.levelname == "ERROR" and event_id in r.getMessage() for r in caplog.records)  # logged, with its id
-    sandbox.state.clear_faults()
+    sandbox.state.faults.clear()
     assert app.extensions["bot"].pipeline.resume(statuses=("failed",)) == 1  # what the retry loop does each minute
-    assert [e["reply_to"] for e in sandbox.state.outbox] == [message_id]
-    assert len([r for r in sandbox.state.requests_matching("/im/v1/messages/", "POST") if r["status"] == 200]) == 1
+    assert [e["reply_to"] for e in sandbox.state.outbox.entries()] == [message_id]
+    assert len([r for r in sandbox.state.requests.matching("/im/v1/messages/", "POST") if r["status"] == 200]) == 1
     assert store.inbox.unfinished() == []
 
 
@@ -84,14 +84,14 @@ def test_when_the_inbox_cannot_record_feishu_is_asked_to_retry_and_the_retry_is_
     status, body, payload = chat.sender.say(sender_open_id=person.open_id, chat_id=p2p_chat_id(person.open_id),
                                             chat_type="p2p", text="帮助")
     assert status == 503 and b"Traceback" not in body  # Feishu retries a non-2xx answer
-    assert sandbox.state.outbox == []
+    assert sandbox.state.outbox.entries() == []
     Base.metadata.create_all(store.engine)  # the database is back; Feishu's retry arrives
     status, _, _ = chat.sender.say(sender_open_id=person.open_id, chat_id=p2p_chat_id(person.open_id),
                                    chat_type="p2p", text="帮助", message_id=payload["event"]["message"]["message_id"],
                                    event_id=payload["header"]["event_id"])
     assert status == 200
-    assert [e["reply_to"] for e in sandbox.state.outbox] == [payload["event"]["message"]["message_id"]]
-    assert len(sandbox.state.requests_matching("/im/v1/messages/", "POST")) == 1
+    assert [e["reply_to"] for e in sandbox.state.outbox.entries()] == [payload["event"]["message"]["message_id"]]
+    assert len(sandbox.state.requests.matching("/im/v1/messages/", "POST")) == 1
 
 
 def test_answered_messages_are_deleted_after_the_retention(settings, sandbox, caplog, tmp_path):

@@ -23,7 +23,7 @@ from bot.store import KIND_MANAGER_DIGEST, KIND_OKR_REMINDER, Store
 from bot.transports.webhook import create_app
 from devkit.cardtext import buttons_of, callback_value
 from devkit.sandbox.event_push import card_action_event
-from devkit.sandbox.state import UUID_TTL
+from devkit.sandbox.messages import UUID_TTL
 from tests.conftest import NOW, Chat
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -34,7 +34,7 @@ MONDAY_0900 = datetime(2026, 11, 30, 9, 0, tzinfo=TZ)
 def sent(sandbox: Any) -> list[dict[str, Any]]:
     """Every send and reply the bot asked Feishu for, duplicates included: {to, reply_to, uuid, status}."""
     found = []
-    for r in sandbox.state.requests_matching("/im/v1/messages", "POST"):
+    for r in sandbox.state.requests.matching("/im/v1/messages", "POST"):
         path = r["path"].removeprefix("/open-apis")
         body = r["body"] if isinstance(r["body"], dict) else {}
         reply_to = path.split("/")[-2] if path.endswith("/reply") else None
@@ -86,7 +86,7 @@ def test_a_redelivery_after_the_uuid_hour_sends_no_second_reply(chat, sandbox, s
     chat.say("周星河", "help", event_id="evt-once-3a", message_id="om_once_c")
     [first] = replies_to(sandbox, "om_once_c")
     sandbox_clock["t"] += UUID_TTL + 60  # Feishu's 1 h retry: its uuid dedup has forgotten the reply
-    assert sandbox.state.uuid_hit(first["uuid"]) is None  # so a second send would reach the person
+    assert sandbox.state.uuids.hit(first["uuid"]) is None  # so a second send would reach the person
     chat.say("周星河", "help", event_id="evt-once-3b", message_id="om_once_c")
     chat.say("周星河", "help", event_id="evt-once-3a", message_id="om_once_c")
     assert len(replies_to(sandbox, "om_once_c")) == 1
@@ -123,9 +123,9 @@ def test_a_click_delivered_twice_runs_once(db_settings, sandbox):
     admin = _chat(db_settings, sandbox)
     [entry] = admin.say("郭芳", "花名册 全部")
     assert "card" in _next_page_click(admin, sandbox, entry, event_id="evt-click-1")
-    mark = len(sandbox.state.requests_log)
+    mark = len(sandbox.state.requests.entries())
     assert "card" not in _next_page_click(admin, sandbox, entry, event_id="evt-click-1")
-    assert [r["path"] for r in sandbox.state.requests_log[mark:]] == []  # nothing re-read, nothing sent
+    assert [r["path"] for r in sandbox.state.requests.entries()[mark:]] == []  # nothing re-read, nothing sent
 
 
 def test_a_click_replayed_after_the_app_is_rebuilt_on_the_same_database_runs_once(db_settings, sandbox):
@@ -133,9 +133,9 @@ def test_a_click_replayed_after_the_app_is_rebuilt_on_the_same_database_runs_onc
     [entry] = admin.say("郭芳", "花名册 全部")
     assert "card" in _next_page_click(admin, sandbox, entry, event_id="evt-click-2")
     restarted = _chat(db_settings, sandbox)  # a restart, or another instance behind the load balancer
-    mark = len(sandbox.state.requests_log)
+    mark = len(sandbox.state.requests.entries())
     assert "card" not in _next_page_click(restarted, sandbox, entry, event_id="evt-click-2")
-    assert [r["path"] for r in sandbox.state.requests_log[mark:]] == []
+    assert [r["path"] for r in sandbox.state.requests.entries()[mark:]] == []
 
 
 def test_a_nudge_clicked_again_after_a_restart_sends_one_dm(db_settings, sandbox):

@@ -58,7 +58,7 @@ def sends(sandbox, since: int) -> list[tuple[str, str]]:
     """(to, raw content) of every message the bot sent or updated since request number `since`. A reply
     answers the message it replies to: in these tests always a message in a group, so `to` is "reply"."""
     out = []
-    for request in sandbox.state.requests_log[since:]:
+    for request in sandbox.state.requests.entries()[since:]:
         if request["method"] not in ("POST", "PATCH", "PUT") or not request["path"].startswith(SEND_PATHS):
             continue
         body = request["body"] if isinstance(request["body"], dict) else {}
@@ -100,7 +100,7 @@ def _subscribe(store, sandbox, group: str, created_by: str):
 
 
 def _ask_why(bot, sandbox, asker: str, group: str, about: str | None):
-    start = len(sandbox.state.requests_log)
+    start = len(sandbox.state.requests.entries())
     if about:
         bot.say(asker, "提醒 为什么 {0}", group=group, mentions=(about,))
     else:
@@ -175,7 +175,7 @@ def test_restricted_reminder_card_has_names_and_counts_and_each_person_gets_thei
     sub = _subscribe(store, sandbox, "eng_weekly", "cto")
     seed = sandbox.seed
     chat = seed.chat("eng_weekly")
-    start = len(sandbox.state.requests_log)
+    start = len(sandbox.state.requests.entries())
     assert run_at(runtime, sub, ANCHOR_1700)
     sent = sends(sandbox, start)
     [group_card] = to_group(sent, chat.chat_id)
@@ -191,7 +191,7 @@ def test_restricted_reminder_card_has_names_and_counts_and_each_person_gets_thei
         assert any(text in dm for text in okr_texts(sandbox, open_id)), seed.person_by_id(open_id).name
         assert f"<at id={open_id}></at>" in group_card
     # Run again for the same time: nothing more goes out, to the group or to anyone.
-    again = len(sandbox.state.requests_log)
+    again = len(sandbox.state.requests.entries())
     run_at(runtime, sub, ANCHOR_1700)
     assert sends(sandbox, again) == []
 
@@ -199,7 +199,7 @@ def test_restricted_reminder_card_has_names_and_counts_and_each_person_gets_thei
 def test_reminder_under_visibility_all_keeps_the_items_on_the_group_card(bot, store, sandbox, settings, tmp_path):
     sub = _subscribe(store, sandbox, "eng_weekly", "cto")
     chat = sandbox.seed.chat("eng_weekly")
-    start = len(sandbox.state.requests_log)
+    start = len(sandbox.state.requests.entries())
     run_at(_runtime(bot, store, _settings(settings, sandbox, tmp_path)), sub, ANCHOR_1700)
     sent = sends(sandbox, start)
     assert [to for to, _ in sent] == [chat.chat_id]  # no private cards
@@ -226,7 +226,7 @@ def test_a_private_card_whose_process_died_is_sent_by_the_retry_job_once(setting
     sub = _subscribe(store, sandbox, "eng_weekly", "cto")
     # A process claimed this person's card, then died before sending it.
     assert store.subscriptions.claim_send(sub.id, ANCHOR_1700, person, now=ANCHOR_1700)
-    start = len(sandbox.state.requests_log)
+    start = len(sandbox.state.requests.entries())
     run_at(at(ANCHOR_1700), sub, ANCHOR_1700)
     assert to_person(sends(sandbox, start), person) == []
     retry_sends(at(ANCHOR_1700 + timedelta(minutes=11)))
@@ -243,7 +243,7 @@ def test_okr_of_a_teammate_in_a_group_with_outsiders_is_answered_privately(setti
     bot = _bot(_settings(settings, sandbox, tmp_path, okr_visibility="team"), sandbox, store)
     seed = sandbox.seed
     chat_id = seed.chat("eng_weekly").chat_id
-    start = len(sandbox.state.requests_log)
+    start = len(sandbox.state.requests.entries())
     entries = bot.say("刘芳", "okr {0}", group="eng_weekly", mentions=("杨帆",))  # same team; frontend may not
     sent = sends(sandbox, start)
     [dm] = to_person(sent, seed.person("liufang").open_id)
@@ -253,17 +253,17 @@ def test_okr_of_a_teammate_in_a_group_with_outsiders_is_answered_privately(setti
         assert text not in note
     # Its buttons work in the private chat and post nothing anywhere else.
     private_card = next(e for e in entries if e["receive_id"] == seed.person("liufang").open_id)
-    start = len(sandbox.state.requests_log)
+    start = len(sandbox.state.requests.entries())
     status, answer = bot.click("刘芳", private_card, "◀ Previous period")
     assert status == 200 and card_title({"content": answer["card"]["data"]}) == "Fan Yang's OKRs"
     assert sends(sandbox, start) == []
     # The card says it is private, so the click does not list any chat's members.
-    assert not [r for r in sandbox.state.requests_log[start:] if r["path"].startswith("/open-apis/im/v1/chats")]
+    assert not [r for r in sandbox.state.requests.entries()[start:] if r["path"].startswith("/open-apis/im/v1/chats")]
 
 
 def test_okr_that_every_member_may_see_stays_in_the_group(settings, sandbox, store, tmp_path):
     bot = _bot(_settings(settings, sandbox, tmp_path, okr_visibility="team"), sandbox, store)
-    start = len(sandbox.state.requests_log)
+    start = len(sandbox.state.requests.entries())
     [entry] = bot.say("刘芳", "okr {0}", group="eng_weekly", mentions=("陈立",))  # everyone's line leads to the CTO
     assert card_title(entry) == "Li Chen's OKRs"
     assert [to for to, _ in sends(sandbox, start)] == ["reply"]  # in the group, not privately

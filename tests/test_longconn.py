@@ -65,7 +65,7 @@ def clean_channel(channel):
 
 def replies_to(sandbox, message_id: str) -> list[dict[str, Any]]:
     """The replies the bot SENT to a message (POST /im/v1/messages/{id}/reply), duplicates included."""
-    return [r for r in sandbox.state.requests_matching("/im/v1/messages", "POST")
+    return [r for r in sandbox.state.requests.matching("/im/v1/messages", "POST")
             if r["path"].endswith(f"/{message_id}/reply")]
 
 
@@ -73,12 +73,12 @@ def wait_for_reply(sandbox, bot: RunningBot, message_id: str) -> dict[str, Any]:
     """The outbox entry of the bot's reply to `message_id` (waited for on the outbox's condition)."""
     seen = 0
     while True:
-        entries = sandbox.state.outbox
+        entries = sandbox.state.outbox.entries()
         found = [e for e in entries if e.get("reply_to") == message_id]
         if found:
             return found[0]
         seen = len(entries)
-        assert len(sandbox.state.wait_for_outbox(seen + 1, WAIT)) > seen, f"no reply to {message_id}\n{bot.log()}"
+        assert len(sandbox.state.outbox.wait_for(seen + 1, WAIT)) > seen, f"no reply to {message_id}\n{bot.log()}"
 
 
 def ack_of(channel: LongConnection, bot: RunningBot, frame_id: str):
@@ -213,7 +213,7 @@ def test_after_the_sandbox_drops_the_connection_the_client_reconnects_and_the_ne
         bot, channel, sandbox):
     reconnect(channel, bot)
     # the URL is single use: the client asked the endpoint for a new one
-    assert sandbox.state.count_requests(ENDPOINT_PATH, "POST") >= 1
+    assert sandbox.state.requests.count(ENDPOINT_PATH, "POST") >= 1
     frame_id, payload = channel.push_message("吴桐", "查人 吴桐")
     assert ack_of(channel, bot, frame_id).connection == channel.connections[-1]["number"]
     wait_for_reply(sandbox, bot, message_id_of(payload))
@@ -239,7 +239,7 @@ def test_a_click_sent_as_an_event_frame_gets_the_new_card_in_the_ack(bot, channe
     assert card["type"] == "raw" and card["data"]["header"]["title"]["content"] == "张伟"
     assert_valid_card(card["data"])
     # Feishu shows the answered card at once
-    assert sandbox.state.message_content(entry["message_id"])["header"]["title"]["content"] == "张伟"
+    assert sandbox.state.messages.content(entry["message_id"])["header"]["title"]["content"] == "张伟"
 
 
 def test_a_click_sent_as_a_card_frame_is_dropped_by_the_sdk_without_an_answer(bot, channel, sandbox):
@@ -247,14 +247,14 @@ def test_a_click_sent_as_a_card_frame_is_dropped_by_the_sdk_without_an_answer(bo
     ack (oapi-sdk-python issue #126): the bot never sees the click, and Feishu would show the person error
     200340 after 3 s. Feishu must send card callbacks as "event" frames for the long connection to answer them."""
     entry, button = _pick_list(channel, bot, sandbox)
-    before = sandbox.state.message_content(entry["message_id"])
-    mark = len(sandbox.state.requests_log)
+    before = sandbox.state.messages.content(entry["message_id"])
+    mark = len(sandbox.state.requests.entries())
     frame_id, _ = channel.push_click("陈立", entry["message_id"], callback_value(button), frame_type="card")
     marker_id, marker = channel.push_message("吴桐", "帮助")  # frames are handled in order: the card one first
     ack_of(channel, bot, marker_id)
     wait_for_reply(sandbox, bot, message_id_of(marker))
     assert channel.acks_for(frame_id) == []
     assert channel.client_frames("card") == []
-    assert sandbox.state.message_content(entry["message_id"]) == before
-    asked = [(r["method"], r["path"]) for r in sandbox.state.requests_log[mark:]]
+    assert sandbox.state.messages.content(entry["message_id"]) == before
+    asked = [(r["method"], r["path"]) for r in sandbox.state.requests.entries()[mark:]]
     assert not [a for a in asked if "/interactive/" in a[1] or a[0] == "PATCH"], asked

@@ -74,11 +74,11 @@ def test_buttons_switch_periods_in_place_and_refresh_reads_again(chat, sandbox):
     entry_prev = {**entry, "content": card}
     status, answer = chat.click("王磊", entry_prev, "下一周期 ▶")
     assert _subtitle(answer["card"]["data"]) == CURRENT
-    before = len(sandbox.state.requests_matching("/open-apis/okr/v1/users/"))
+    before = len(sandbox.state.requests.matching("/open-apis/okr/v1/users/"))
     chat.click("王磊", entry, "刷新")
-    assert len(sandbox.state.requests_matching("/open-apis/okr/v1/users/")) == before + 1  # cache bypassed
+    assert len(sandbox.state.requests.matching("/open-apis/okr/v1/users/")) == before + 1  # cache bypassed
     chat.click("王磊", {**entry, "content": answer["card"]["data"]}, "◀ 上一周期")
-    assert len(sandbox.state.requests_matching("/open-apis/okr/v1/users/")) == before + 1  # cached
+    assert len(sandbox.state.requests.matching("/open-apis/okr/v1/users/")) == before + 1  # cached
 
 
 def test_next_period_without_okrs_says_so(chat):
@@ -146,7 +146,7 @@ def test_a_click_by_someone_who_may_not_see_gets_a_toast_and_the_card_stays(sett
 
 
 def test_okr_grant_missing_gives_the_admin_a_clear_instruction(chat, sandbox):
-    sandbox.state.inject_fault("/open-apis/okr/v1/users/", times=None, http_status=400, code=1001002,
+    sandbox.state.faults.inject("/open-apis/okr/v1/users/", times=None, http_status=400, code=1001002,
                                msg="No permission.")
     [entry] = chat.say("王磊", "我的OKR")
     text = chat.text_of(entry)
@@ -155,14 +155,14 @@ def test_okr_grant_missing_gives_the_admin_a_clear_instruction(chat, sandbox):
 
 
 def test_okr_user_not_found(chat, sandbox):
-    sandbox.state.inject_fault("/open-apis/okr/v1/users/", times=None, http_status=400, code=1001003,
+    sandbox.state.faults.inject("/open-apis/okr/v1/users/", times=None, http_status=400, code=1001003,
                                msg="User not found.")
     [entry] = chat.say("王磊", "我的OKR")
     assert "OKR 系统里找不到这个用户" in chat.text_of(entry)
 
 
 def test_rate_limit_answers_are_waited_out_and_retried(chat, sandbox):
-    sandbox.state.inject_fault("/open-apis/okr/v1/users/", times=2, http_status=429, code=99991400,
+    sandbox.state.faults.inject("/open-apis/okr/v1/users/", times=2, http_status=429, code=99991400,
                                msg="request trigger frequency limit", headers={"x-ogw-ratelimit-reset": "0"})
     [entry] = chat.say("王磊", "我的OKR")
     assert card_title(entry) == "王磊 的 OKR"
@@ -172,10 +172,10 @@ def test_client_reads_every_page_with_limit_at_most_10(settings, sandbox):
     sandbox.state.page_cap = 1  # Feishu may answer fewer items than asked for
     clients = FeishuClients.create(settings)
     person = sandbox.seed.person("wanglei")
-    mark = len(sandbox.state.requests_log)
+    mark = len(sandbox.state.requests.entries())
     okrs = clients.okr.list_user_okrs(person.open_id, fresh=True)
     assert len(okrs) == len(sandbox.seed.okrs_of(person)) >= 2
-    requests = [r for r in sandbox.state.requests_log[mark:] if r["path"].endswith("/okrs")]
+    requests = [r for r in sandbox.state.requests.entries()[mark:] if r["path"].endswith("/okrs")]
     assert len(requests) == len(okrs)
     assert [r["query"]["offset"] for r in requests] == [[str(i)] for i in range(len(okrs))]
     assert all(int(r["query"]["limit"][0]) <= 10 for r in requests)
@@ -195,16 +195,16 @@ def test_a_slow_click_answers_with_a_toast_and_updates_the_card_later(settings, 
     with ThreadPoolExecutor(2) as pool:
         app = create_app(settings.with_(callback_budget=0.05), executor=pool, clock=lambda: NOW)
         chat = Chat(app.test_client(), sandbox, settings)
-        sandbox.state.reset_outbox()
+        sandbox.state.outbox.clear()
         status, _, _ = chat.sender.say(sender_open_id=sandbox.seed.person("wanglei").open_id,
                                        chat_id="oc_slow", chat_type="p2p", text="我的OKR")
-        [entry] = sandbox.state.wait_for_outbox(1, 10.0)
+        [entry] = sandbox.state.outbox.wait_for(1, 10.0)
         # OKR reads hang until the fault is cleared: the answer cannot be ready within the budget
-        sandbox.state.inject_fault("/open-apis/okr/v1/users/", times=1, delay=60.0)
+        sandbox.state.faults.inject("/open-apis/okr/v1/users/", times=1, delay=60.0)
         status, answer = chat.click("王磊", entry, "刷新")
         assert status == 200
         assert answer == {"toast": {"type": "info", "content": "正在更新…"}}
-        sandbox.state.clear_faults()  # the read completes now
-        [update] = sandbox.state.wait_for_outbox(1, 10.0, since=1)
+        sandbox.state.faults.clear()  # the read completes now
+        [update] = sandbox.state.outbox.wait_for(1, 10.0, since=1)
     assert update["kind"] == "delayed_update"
     assert _subtitle(update["content"]) == CURRENT

@@ -116,7 +116,7 @@ def bot(settings, sandbox, tmp_path):
 
 
 def _posts_to(sandbox, receive_id: str) -> list[dict]:
-    return [r for r in sandbox.state.requests_matching("/im/v1/messages", "POST")
+    return [r for r in sandbox.state.requests.matching("/im/v1/messages", "POST")
             if isinstance(r["body"], dict) and r["body"].get("receive_id") == receive_id]
 
 
@@ -132,7 +132,7 @@ def test_a_nudge_is_sent_once_through_the_outbox_with_its_key(bot, sandbox):
     assert "card" not in answer  # the digest stays as it is; the nudge went to the report
     [post] = _posts_to(sandbox, target)
     assert post["body"]["uuid"] == Key.nudge(f"{value.get('sub')}:{value.get('slot')}:{target}").uuid
-    assert "OKR" in card_title(next(e for e in sandbox.state.outbox if e["receive_id"] == target))
+    assert "OKR" in card_title(next(e for e in sandbox.state.outbox.entries() if e["receive_id"] == target))
 
     status, answer = bot.click("王磊", digest, "Nudge")
     assert answer["toast"]["content"] == "Already nudged."
@@ -146,12 +146,12 @@ def test_a_burst_to_one_chat_stays_under_feishus_per_chat_limit(bot, sandbox):
     refuse it (time compressed 5 times on both sides: 5 per 200 ms)."""
     outbox = Outbox(bot.client.application.extensions["bot"].clients.messenger, scale=5.0)
     chat = sandbox.seed.chats[0].chat_id
-    sandbox.state.set_rate_scale(5.0)
+    sandbox.state.limiter.set_scale(5.0)
     try:
         for i in range(12):
             outbox.send(chat, {"schema": "2.0", "body": {"elements": []}}, Key.welcome(f"{chat}-{i}"))
     finally:
-        sandbox.state.set_rate_scale(None)
+        sandbox.state.limiter.set_scale(None)
     posts = _posts_to(sandbox, chat)
     assert len(posts) == 12
     assert [p["status"] for p in posts] == [200] * 12  # never refused for the rate: nothing was retried

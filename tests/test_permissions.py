@@ -39,7 +39,7 @@ def bot(bot_settings, sandbox, store) -> Chat:
 
 def sent_to(sandbox: Any, receive_id: str) -> list[dict[str, Any]]:
     """Every new message the bot asked Feishu to send to `receive_id` (a chat or a person), duplicates included."""
-    return [r for r in sandbox.state.requests_matching("/im/v1/messages", "POST")
+    return [r for r in sandbox.state.requests.matching("/im/v1/messages", "POST")
             if isinstance(r["body"], dict) and r["body"].get("receive_id") == receive_id]
 
 
@@ -70,10 +70,10 @@ ASKS = [
 
 @pytest.mark.parametrize(("text", "refused_person", "allowed_person", "allowed_title"), ASKS)
 def test_admin_and_manager_commands_both_ways(bot, sandbox, text, refused_person, allowed_person, allowed_title):
-    mark = len(sandbox.state.requests_log)
+    mark = len(sandbox.state.requests.entries())
     entries = bot.say(refused_person, text)
     assert refused(entries), [card_title(e) for e in entries]
-    reads = [r["path"] for r in sandbox.state.requests_log[mark:]
+    reads = [r["path"] for r in sandbox.state.requests.entries()[mark:]
              if r["path"].startswith(("/open-apis/ehr", "/open-apis/attendance"))]
     assert reads == []  # refused before any roster or attendance data was read
     [entry] = [e for e in bot.say(allowed_person, text) if e.get("receive_id") != group_id(sandbox)]
@@ -157,10 +157,10 @@ def test_nudge_is_for_the_reports_managers_only(bot, sandbox):
 
 def test_a_roster_page_clicked_by_someone_not_allowed_keeps_the_card(bot, sandbox):
     [entry] = bot.say("郭芳", "花名册 全部")
-    mark = len(sandbox.state.requests_log)
+    mark = len(sandbox.state.requests.entries())
     status, answer = bot.click("刘芳", entry, "下一页")
     assert "card" not in answer and answer["toast"]["type"] == "warning"
-    assert [r["path"] for r in sandbox.state.requests_log[mark:] if r["path"].startswith("/open-apis/ehr")] == []
+    assert [r["path"] for r in sandbox.state.requests.entries()[mark:] if r["path"].startswith("/open-apis/ehr")] == []
     status, answer = bot.click("郭芳", entry, "下一页")
     assert "第 2/3 页" in str(answer["card"]["data"])
 
@@ -188,11 +188,11 @@ def test_a_profile_change_is_confirmed_by_its_owner_only(settings, sandbox, tmp_
     [entry] = bot.say("杨帆", "我 设置 城市 杭州")
     status, answer = bot.click("邵华", entry, "确认修改")
     assert "card" not in answer and answer["toast"]["type"] == "warning"
-    assert sandbox.state.profile_changes(open_id(sandbox, "yangfan")) == {}
-    assert sandbox.state.profile_changes(open_id(sandbox, "shaohua")) == {}
-    assert sandbox.state.requests_matching("/contact/v3/users", "PATCH") == []
+    assert sandbox.state.profiles.of(open_id(sandbox, "yangfan")) == {}
+    assert sandbox.state.profiles.of(open_id(sandbox, "shaohua")) == {}
+    assert sandbox.state.requests.matching("/contact/v3/users", "PATCH") == []
     status, answer = bot.click("杨帆", entry, "确认修改")
-    assert sandbox.state.profile_changes(open_id(sandbox, "yangfan"))["city"] == "杭州"
+    assert sandbox.state.profiles.of(open_id(sandbox, "yangfan"))["city"] == "杭州"
 
 
 # -- OKR visibility -----------------------------------------------------------------------------------------
@@ -210,7 +210,7 @@ def test_okr_of_someone_else_by_policy_both_ways(bot_settings, sandbox, store, p
                sandbox, configured)
     entries = bot.say(refused_person, "okr {0}", mentions=("刘芳",))
     assert refused(entries)
-    assert "Objective" not in str(entries) and sandbox.state.requests_matching("/okr/v1/users") == []
+    assert "Objective" not in str(entries) and sandbox.state.requests.matching("/okr/v1/users") == []
     [entry] = bot.say(allowed_person, "okr {0}", mentions=("刘芳",))
     assert card_title(entry) not in REFUSED_TITLES
-    assert sandbox.state.requests_matching("/okr/v1/users")  # the OKRs were read for the allowed asker only
+    assert sandbox.state.requests.matching("/okr/v1/users")  # the OKRs were read for the allowed asker only

@@ -70,7 +70,7 @@ def test_jobs_due_together_all_send_and_count_every_call_once(db_url, settings, 
     before = runtime.clients.caller.call_counts
     results = at_once(len(subs), lambda i: run_at(runtime, subs[i], MONDAY_0900, shared_run(runtime, MONDAY_0900)))
     assert [r for r in results if not isinstance(r, str)] == []  # every job sent its card, none crashed
-    assert len(sandbox.state.requests_matching("/im/v1/messages", "POST")) == len(subs)
+    assert len(sandbox.state.requests.matching("/im/v1/messages", "POST")) == len(subs)
     made = Counter(runtime.clients.caller.call_counts) - Counter(before)
     assert runtime.store.usage.api_calls("2026-11") == dict(made)  # each call counted once, none lost
 
@@ -186,12 +186,12 @@ def test_remind_run_cools_down_per_group_across_processes(bot, store, sandbox, q
     bot.say("郭芳", "remind okr fri 17:00", group="all_hands")
     assert answer(bot, "陈立", "remind run", group="eng_weekly")[0] == "Reminder run"
     moment[0] = NOW + timedelta(minutes=3)
-    mark, sends = len(sandbox.state.requests_log), len(sandbox.state.requests_matching("/im/v1/messages", "POST"))
+    mark, sends = len(sandbox.state.requests.entries()), len(sandbox.state.requests.matching("/im/v1/messages", "POST"))
     another_process = make_bot(quota_settings, sandbox, Store(quota_settings.database_url), moment)
     title, text = answer(another_process, "陈立", "remind run", group="eng_weekly")
     assert title == "Try again later"
     assert "at most once every 10 minutes in each group" in text and "after 10:10" in text
-    assert len(sandbox.state.requests_matching("/im/v1/messages", "POST")) == sends + 1  # the refusal alone
+    assert len(sandbox.state.requests.matching("/im/v1/messages", "POST")) == sends + 1  # the refusal alone
     assert reads(sandbox, mark) == Counter()  # nobody's OKRs read, no roster walked
     assert answer(bot, "郭芳", "remind run", group="all_hands")[0] == "Reminder run"  # another group may
     moment[0] = NOW + timedelta(minutes=10)
@@ -222,7 +222,7 @@ def test_the_cooldown_is_one_winner_when_asked_at_once(db_url):
 def reads(sandbox, mark: int) -> Counter:
     """EHR and OKR reads the bot made since `mark` in the request log."""
     kinds = Counter()
-    for request in sandbox.state.requests_log[mark:]:
+    for request in sandbox.state.requests.entries()[mark:]:
         if "/ehr/v1/employees" in request["path"]:
             kinds["ehr"] += 1
         elif "/okr/v1/users/" in request["path"]:
@@ -234,12 +234,12 @@ def test_remind_runs_and_a_scheduled_run_minutes_apart_reuse_roster_and_okr_read
                                                                                   quota_settings):
     bot.say("陈立", "remind okr fri 17:00", group="eng_weekly")
     bot.say("郭芳", "remind okr fri 17:00", group="product_design")
-    mark = len(sandbox.state.requests_log)
+    mark = len(sandbox.state.requests.entries())
     assert answer(bot, "陈立", "remind run", group="eng_weekly")[0] == "Reminder run"
     first = reads(sandbox, mark)
     assert first["ehr"] >= 1 and first["okr"] >= 1
     moment[0] = NOW + timedelta(minutes=3)
-    mark = len(sandbox.state.requests_log)
+    mark = len(sandbox.state.requests.entries())
     assert answer(bot, "郭芳", "remind run", group="product_design")[0] == "Reminder run"
     assert reads(sandbox, mark)["ehr"] == 0  # the roster read 3 minutes ago, not walked again
     # The scheduler's job right after, on the same clients: everyone was read minutes ago.
@@ -247,7 +247,7 @@ def test_remind_runs_and_a_scheduled_run_minutes_apart_reuse_roster_and_okr_read
     clients = bot.client.application.extensions["bot"].clients
     scheduled = NOW + timedelta(minutes=5)
     runtime = Runtime(settings=quota_settings, clients=clients, store=store, clock=lambda: scheduled)
-    mark = len(sandbox.state.requests_log)
+    mark = len(sandbox.state.requests.entries())
     assert run_at(runtime, sub, scheduled, jobs.shared_run(runtime, scheduled))
     assert reads(sandbox, mark) == Counter()
 

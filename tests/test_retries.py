@@ -42,12 +42,12 @@ def _okr(settings, *, attempts=4, base_delay=0.001, max_delay=30.0, limiter=None
 
 
 def _calls(sandbox):
-    return [r for r in sandbox.state.requests_log if r["path"].startswith(OKR)]
+    return [r for r in sandbox.state.requests.entries() if r["path"].startswith(OKR)]
 
 
 def test_the_reset_header_wins_over_a_shorter_backoff_and_pauses_the_family(settings, sandbox):
     okr, _, caller_time, limiter_time = _okr(settings)
-    sandbox.state.inject_fault(OKR, times=1, headers={"x-ogw-ratelimit-reset": "7"}, **RATE_LIMITED)
+    sandbox.state.faults.inject(OKR, times=1, headers={"x-ogw-ratelimit-reset": "7"}, **RATE_LIMITED)
     assert okr.list_periods()
     assert caller_time.slept == [7.0]  # not the backoff's 0.5–1 ms
     assert limiter_time.slept == [7.0]  # every caller of the OKR family waits out Feishu's window
@@ -56,14 +56,14 @@ def test_the_reset_header_wins_over_a_shorter_backoff_and_pauses_the_family(sett
 
 def test_the_reset_header_is_capped_by_the_longest_retry_delay(settings, sandbox):
     okr, _, caller_time, _ = _okr(settings, max_delay=2.0)
-    sandbox.state.inject_fault(OKR, times=1, headers={"x-ogw-ratelimit-reset": "60"}, **RATE_LIMITED)
+    sandbox.state.faults.inject(OKR, times=1, headers={"x-ogw-ratelimit-reset": "60"}, **RATE_LIMITED)
     assert okr.list_periods()
     assert caller_time.slept == [2.0]
 
 
 def test_without_a_reset_header_the_backoff_doubles_with_jitter(settings, sandbox):
     okr, _, caller_time, limiter_time = _okr(settings, base_delay=0.1)
-    sandbox.state.inject_fault(OKR, times=3, http_status=500, code=1, msg="boom")
+    sandbox.state.faults.inject(OKR, times=3, http_status=500, code=1, msg="boom")
     assert okr.list_periods()
     first, second, third = caller_time.slept
     assert 0.05 <= first <= 0.1 and 0.1 <= second <= 0.2 and 0.2 <= third <= 0.4
@@ -72,7 +72,7 @@ def test_without_a_reset_header_the_backoff_doubles_with_jitter(settings, sandbo
 
 def test_a_4xx_answer_other_than_429_is_never_retried(settings, sandbox):
     okr, caller, caller_time, _ = _okr(settings)
-    sandbox.state.inject_fault(OKR, times=1, http_status=400, code=1001003, msg="User not found.")
+    sandbox.state.faults.inject(OKR, times=1, http_status=400, code=1001003, msg="User not found.")
     with pytest.raises(NotFound):
         okr.list_periods()
     assert len(_calls(sandbox)) == 1 and caller_time.slept == []
@@ -85,7 +85,7 @@ def test_a_4xx_answer_other_than_429_is_never_retried(settings, sandbox):
 ])
 def test_retries_stop_after_the_attempts_with_a_typed_error(settings, sandbox, fault, error):
     okr, caller, caller_time, _ = _okr(settings, attempts=3)
-    sandbox.state.inject_fault(OKR, times=None, **fault)
+    sandbox.state.faults.inject(OKR, times=None, **fault)
     with pytest.raises(error) as raised:
         okr.list_periods()
     assert type(raised.value) is error and raised.value.api == "okr.period.list"
@@ -95,10 +95,10 @@ def test_retries_stop_after_the_attempts_with_a_typed_error(settings, sandbox, f
 
 def test_a_network_timeout_is_retried(settings, sandbox):
     okr, _, caller_time, _ = _okr(settings.with_(http_timeout=0.2))
-    sandbox.state.inject_fault(OKR, times=1, delay=30.0)  # held past the client's timeout
+    sandbox.state.faults.inject(OKR, times=1, delay=30.0)  # held past the client's timeout
     assert okr.list_periods()
     assert len(caller_time.slept) == 1
-    sandbox.state.clear_faults()  # lets the held request finish, so that it is logged in this test, not the next
+    sandbox.state.faults.clear()  # lets the held request finish, so that it is logged in this test, not the next
     deadline = time.monotonic() + 10
     while len(_calls(sandbox)) < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -107,7 +107,7 @@ def test_a_network_timeout_is_retried(settings, sandbox):
 
 def test_an_invalid_tenant_token_is_fetched_again_once_without_using_an_attempt(settings, sandbox):
     okr, caller, caller_time, _ = _okr(settings, attempts=1)
-    sandbox.state.inject_fault(OKR, times=2, http_status=400, code=99991663, msg="Invalid access token")
+    sandbox.state.faults.inject(OKR, times=2, http_status=400, code=99991663, msg="Invalid access token")
     with pytest.raises(FeishuApiError) as raised:
         okr.list_periods()
     assert raised.value.code == 99991663

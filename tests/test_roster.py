@@ -100,16 +100,16 @@ def test_paging_buttons_and_a_click_by_someone_not_allowed(hr_chat, sandbox):
 
 def test_ehr_pages_are_all_read(hr_chat, sandbox):
     sandbox.state.page_cap = 7
-    mark = len(sandbox.state.requests_log)
+    mark = len(sandbox.state.requests.entries())
     [entry] = hr_chat.say("郭芳", "花名册 全部")
-    pages = [r for r in sandbox.state.requests_log[mark:] if r["path"] == "/open-apis/ehr/v1/employees"]
+    pages = [r for r in sandbox.state.requests.entries()[mark:] if r["path"] == "/open-apis/ehr/v1/employees"]
     assert len(pages) == -(-len(sandbox.seed.employees) // 7)
     assert all(int(r["query"]["page_size"][0]) <= 100 for r in pages)
     assert f"共 {len(sandbox.seed.employees)} 人" in hr_chat.text_of(entry)
 
 
 def test_ehr_not_enabled_is_explained(hr_chat, sandbox):
-    sandbox.state.inject_fault("/open-apis/ehr/v1/employees", times=None, http_status=400, code=1241004,
+    sandbox.state.faults.inject("/open-apis/ehr/v1/employees", times=None, http_status=400, code=1241004,
                                msg="not enabled")
     [entry] = hr_chat.say("郭芳", "花名册")
     assert "飞书人事（标准版）" in hr_chat.text_of(entry) and "1241004" in hr_chat.text_of(entry)

@@ -79,7 +79,7 @@ class Running:
         )
 
     def stop(self) -> None:
-        self.state.clear_faults()
+        self.state.faults.clear()
         self.server.shutdown()
         self.thread.join(timeout=5)
 
@@ -118,8 +118,8 @@ def limited() -> Iterator[tuple[Running, ManualClock]]:
 def _fresh(request: pytest.FixtureRequest) -> Iterator[None]:
     if "sandbox" in request.fixturenames:
         state = request.getfixturevalue("sandbox").state
-        state.clear_faults()
-        state.reset_outbox()
+        state.faults.clear()
+        state.outbox.clear()
     yield
 
 
@@ -250,7 +250,7 @@ def test_revoked_token_answers_99991663_until_fetched_again(sandbox: Running, cl
     request = ListPeriodRequest.builder().page_size(10).build()
     assert client.okr.v1.period.list(request).success()
     old_token = TokenManager.cache.get(f"self_tenant_token:{APP_ID}")
-    sandbox.state.revoke_tokens()
+    sandbox.state.tokens.revoke()
     revoked = client.okr.v1.period.list(request)
     assert revoked.code == 99991663 and revoked.raw.status_code == 400
     _drop_cached_token(APP_ID)
@@ -282,7 +282,7 @@ def test_find_by_department_pages_through_direct_members(sandbox: Running, clien
     expected = {p.open_id for p in SEED.members_of("backend")}
     assert pages == 4 and len(seen) == len(expected) == 15 and set(seen) == expected
     assert SEED.person("heping").open_id not in seen  # resigned
-    calls = sandbox.state.requests_matching("/contact/v3/users/find_by_department")
+    calls = sandbox.state.requests.matching("/contact/v3/users/find_by_department")
     assert [c["query"]["page_size"] for c in calls] == [["4"]] * 4
     root = client.contact.v3.user.find_by_department(
         FindByDepartmentUserRequest.builder().department_id("0").page_size(50).build()
@@ -415,10 +415,10 @@ def test_ehr_page_token_paging_filters_and_views(sandbox: Running, client: lark.
         token = page.data.page_token
     active = [r for r in SEED.employees if r["system_fields"]["status"] in (2, 4)]  # type: ignore[index]
     assert len(collected) == len(active) and {e.system_fields.status for e in collected} == {2, 4}
-    assert sandbox.state.count_requests("/ehr/v1/employees") == -(-len(active) // 20)
+    assert sandbox.state.requests.count("/ehr/v1/employees") == -(-len(active) // 20)
     leaving = next(e for e in collected if e.system_fields.status == 4)
     assert leaving.system_fields.last_day and leaving.system_fields.departure_type == 1
-    raw = sandbox.state.requests_log[-1]
+    raw = sandbox.state.requests.entries()[-1]
     assert raw["query"]["status"] == ["2", "4"]
     full_fields = json.loads(
         client.ehr.v1.employee.list(
@@ -438,7 +438,7 @@ def test_ehr_page_token_paging_filters_and_views(sandbox: Running, client: lark.
 
     too_big = client.ehr.v1.employee.list(ListEmployeeRequest.builder().page_size(101).build())
     assert (too_big.code, too_big.raw.status_code) == (1241002, 400)
-    sandbox.state.inject_fault("/open-apis/ehr/v1/employees", code=1241004, msg="EHR not enabled")
+    sandbox.state.faults.inject("/open-apis/ehr/v1/employees", code=1241004, msg="EHR not enabled")
     assert client.ehr.v1.employee.list(ListEmployeeRequest.builder().build()).code == 1241004
 
 
@@ -526,7 +526,7 @@ def test_message_create_uuid_idempotency_and_outbox(sandbox: Running, client: la
     again = _send(client, wu.open_id, _card("hello"), uuid="same-uuid-1")
     assert first.success() and again.data.message_id == first.data.message_id
     assert first.data.chat_id == p2p_chat_id(wu.open_id) and first.data.sender.id_type == "app_id"
-    [entry] = sandbox.state.outbox
+    [entry] = sandbox.state.outbox.entries()
     assert entry["kind"] == "send" and entry["receive_id"] == wu.open_id and entry["open_id"] == wu.open_id
     assert entry["content"]["body"]["elements"][0]["content"] == "hello" and entry["uuid"] == "same-uuid-1"
     assert (
@@ -540,7 +540,7 @@ def test_message_create_uuid_idempotency_and_outbox(sandbox: Running, client: la
     assert _send(client, wu.open_id, _card("<at id=all></at>")).code == 230027
     group = SEED.chat("eng_weekly").chat_id
     assert _send(client, group, json.dumps({"text": "hi"}), id_type="chat_id", msg_type="text").success()
-    assert [e["chat_id"] for e in sandbox.state.outbox_since(2)] == [group]
+    assert [e["chat_id"] for e in sandbox.state.outbox.since(2)] == [group]
 
 
 def test_reply_patch_and_wait_for_outbox(sandbox: Running, client: lark.Client) -> None:
@@ -565,7 +565,7 @@ def test_reply_patch_and_wait_for_outbox(sandbox: Running, client: lark.Client) 
 
     worker = threading.Thread(target=reply)
     worker.start()
-    [entry] = sandbox.state.wait_for_outbox(1, timeout=5)
+    [entry] = sandbox.state.outbox.wait_for(1, timeout=5)
     worker.join()
     assert entry["kind"] == "reply" and entry["reply_to"] == message["message_id"]
     assert entry["chat_id"] == SEED.chat("eng_weekly").chat_id
@@ -576,9 +576,9 @@ def test_reply_patch_and_wait_for_outbox(sandbox: Running, client: lark.Client) 
         .build()
     )
     assert patch.success()
-    assert sandbox.state.outbox[-1]["kind"] == "update"
-    assert sandbox.state.message_content(replies[0].data.message_id)["body"]["elements"][0]["content"] == "v2"
-    assert sandbox.state.wait_for_outbox(5, timeout=0.01) == sandbox.state.outbox  # short on timeout
+    assert sandbox.state.outbox.entries()[-1]["kind"] == "update"
+    assert sandbox.state.messages.content(replies[0].data.message_id)["body"]["elements"][0]["content"] == "v2"
+    assert sandbox.state.outbox.wait_for(5, timeout=0.01) == sandbox.state.outbox.entries()  # short on timeout
 
 
 def test_ephemeral_and_delayed_update_tokens(sandbox: Running, client: lark.Client) -> None:
@@ -620,10 +620,10 @@ def test_ephemeral_and_delayed_update_tokens(sandbox: Running, client: lark.Clie
         )["code"]
         == 300040
     )
-    kinds = [e["kind"] for e in sandbox.state.outbox]
+    kinds = [e["kind"] for e in sandbox.state.outbox.entries()]
     assert kinds == ["ephemeral", "send", "delayed_update", "delayed_update"]
-    assert sandbox.state.outbox[0]["open_id"] == person.open_id
-    assert sandbox.state.outbox[-1]["message_id"] == card_message
+    assert sandbox.state.outbox.entries()[0]["open_id"] == person.open_id
+    assert sandbox.state.outbox.entries()[-1]["message_id"] == card_message
 
 
 def test_chat_members_paging(client: lark.Client) -> None:
@@ -668,7 +668,7 @@ def test_rate_limit_429_with_reset_header_on_a_fake_clock(limited: tuple[Running
     sends = [_send(client, someone, _card(str(i))) for i in range(6)]
     assert [s.code for s in sends] == [0] * 5 + [230020]
 
-    running.state.set_rate_scale(10.0)  # attendance: 50 per 0.1 s
+    running.state.limiter.set_scale(10.0)  # attendance: 50 per 0.1 s
     clock.advance(0.025)
     listing = ListGroupRequest.builder().page_size(10).build()
     answers = [client.attendance.v1.group.list(listing) for _ in range(51)]
@@ -678,7 +678,7 @@ def test_rate_limit_429_with_reset_header_on_a_fake_clock(limited: tuple[Running
 
 def test_fault_injection_python_and_http(sandbox: Running, client: lark.Client) -> None:
     request = ListPeriodRequest.builder().build()
-    sandbox.state.inject_fault("/okr/v1/periods", times=2, http_status=500, code=1009999, msg="Unknown error")
+    sandbox.state.faults.inject("/okr/v1/periods", times=2, http_status=500, code=1009999, msg="Unknown error")
     first, second, third = (client.okr.v1.period.list(request) for _ in range(3))
     assert (first.raw.status_code, first.code, second.code, third.code) == (500, 1009999, 1009999, 0)
     assert first.get_log_id() and json.loads(first.raw.content)["error"]["log_id"] == first.get_log_id()
@@ -700,13 +700,13 @@ def test_fault_injection_python_and_http(sandbox: Running, client: lark.Client) 
     assert limited.code == 99991400 and limited.raw.headers["x-ogw-ratelimit-reset"] == "3"
     assert _okrs(client, SEED.ceo.open_id, "0", "1").success()
 
-    sandbox.state.inject_fault("/okr/v1/periods", delay=0.01)  # delay only: answered normally afterwards
+    sandbox.state.faults.inject("/okr/v1/periods", delay=0.01)  # delay only: answered normally afterwards
     assert client.okr.v1.period.list(request).success()
-    sandbox.state.inject_fault("/okr/v1/periods", times=None, code=1009999)
+    sandbox.state.faults.inject("/okr/v1/periods", times=None, code=1009999)
     assert client.okr.v1.period.list(request).code == 1009999
     assert requests.delete(sandbox.url + "/_sandbox/faults", timeout=5).json()["ok"]
     assert client.okr.v1.period.list(request).success()
-    statuses = [r["status"] for r in sandbox.state.requests_matching("/okr/v1/periods")][-6:]
+    statuses = [r["status"] for r in sandbox.state.requests.matching("/okr/v1/periods")][-6:]
     assert statuses == [500, 500, 200, 200, 400, 200]
 
 
@@ -730,4 +730,4 @@ def test_control_endpoints(sandbox: Running, client: lark.Client) -> None:
     ).json()["event"]
     assert inbound["event"]["message"]["chat_id"] == p2p_chat_id(SEED.find_person("Alex Johnson").open_id)
     assert requests.post(sandbox.url + "/_sandbox/reset", timeout=5).json()["ok"]
-    assert sandbox.state.outbox == [] and sandbox.state.requests_log == []
+    assert sandbox.state.outbox.entries() == [] and sandbox.state.requests.entries() == []

@@ -119,7 +119,7 @@ def _refresh(client: lark.Client, refresh_token: str) -> Any:
 
 
 def _token(sandbox: Running, person: Any) -> str:
-    return str(sandbox.state.issue_user_token(person.open_id)["access_token"])
+    return str(sandbox.state.user_auth.issue_tokens(person.open_id)["access_token"])
 
 
 def _whoami(client: lark.Client, token: str) -> Any:
@@ -251,17 +251,17 @@ def test_auto_approve_answers_the_redirect_at_once(sandbox: Running, client: lar
 def test_codes_are_single_use_expire_after_five_minutes_and_need_the_app_token(
     sandbox: Running, client: lark.Client
 ) -> None:
-    code = sandbox.state.issue_auth_code(ENGINEER.open_id)
+    code = sandbox.state.user_auth.issue_code(ENGINEER.open_id)
     assert _exchange(client, code).success()
     again = _exchange(client, code)
     assert again.code == 20065  # used
     assert _exchange(client, "not-a-code").code == 20003
 
-    stale = sandbox.state.issue_auth_code(ENGINEER.open_id)
+    stale = sandbox.state.user_auth.issue_code(ENGINEER.open_id)
     sandbox.clock.advance(AUTH_CODE_TTL + 1)
     assert _exchange(client, stale).code == 20004
 
-    fresh = sandbox.state.issue_auth_code(ENGINEER.open_id)
+    fresh = sandbox.state.user_auth.issue_code(ENGINEER.open_id)
     url = sandbox.url + "/open-apis/authen/v1/oidc/access_token"
     with_tenant = requests.post(url, json={"grant_type": "authorization_code", "code": fresh}, timeout=5,
                                 headers={"Authorization": f"Bearer {_tenant_token(sandbox)}"})
@@ -277,20 +277,20 @@ def test_codes_are_single_use_expire_after_five_minutes_and_need_the_app_token(
 def test_refresh_rotates_both_tokens_and_the_old_refresh_token_stops_working(
     sandbox: Running, client: lark.Client
 ) -> None:
-    first = sandbox.state.issue_user_token(FINANCE.open_id)
-    before = sandbox.state.user_token_refreshes(FINANCE.open_id)
+    first = sandbox.state.user_auth.issue_tokens(FINANCE.open_id)
+    before = sandbox.state.user_auth.refreshes(FINANCE.open_id)
     second = _refresh(client, first["refresh_token"])
     assert second.success(), (second.code, second.msg)
     assert second.data.access_token != first["access_token"] and second.data.refresh_token != first["refresh_token"]
     assert second.data.expires_in == 7200 and second.data.refresh_expires_in == 2592000
-    assert sandbox.state.user_token_refreshes(FINANCE.open_id) == before + 1
+    assert sandbox.state.user_auth.refreshes(FINANCE.open_id) == before + 1
     assert _whoami(client, second.data.access_token).data.open_id == FINANCE.open_id
 
     assert _refresh(client, first["refresh_token"]).code == 20073  # single use
     assert _refresh(client, "ur-unknown").code == 20026
-    assert sandbox.state.revoke_refresh_tokens(FINANCE.open_id) >= 1
+    assert sandbox.state.user_auth.revoke_refresh(FINANCE.open_id) >= 1
     assert _refresh(client, second.data.refresh_token).code == 20064
-    assert sandbox.state.user_token_refreshes(FINANCE.open_id) == before + 1
+    assert sandbox.state.user_auth.refreshes(FINANCE.open_id) == before + 1
 
 
 def test_expired_or_unknown_user_tokens_are_refused(sandbox: Running, client: lark.Client) -> None:
@@ -302,7 +302,7 @@ def test_expired_or_unknown_user_tokens_are_refused(sandbox: Running, client: la
     assert me.data.tenant_key == SEED.tenant_key and me.data.avatar_url
 
     other = _token(sandbox, HR)
-    assert sandbox.state.expire_user_tokens(ENGINEER.open_id) >= 1
+    assert sandbox.state.user_auth.expire(ENGINEER.open_id) >= 1
     expired = _whoami(client, token)
     assert expired.code == 99991677 and expired.raw.status_code == 400
     assert _whoami(client, other).success()  # only that person's tokens expired
@@ -386,7 +386,7 @@ def test_patch_own_city_shows_everywhere_and_nothing_else_may_change(sandbox: Ru
     changed = _patch(client, token, ENGINEER.open_id, User.builder().city("上海").description("on call").build())
     assert changed.success(), (changed.code, changed.msg)
     assert changed.data.user.city == "上海" and changed.data.user.description == "on call"
-    assert sandbox.state.profile_changes(ENGINEER.open_id) == {"city": "上海", "description": "on call"}
+    assert sandbox.state.profiles.of(ENGINEER.open_id) == {"city": "上海", "description": "on call"}
     assert _get_user(client, ENGINEER.open_id).data.user.city == "上海"  # tenant token
     assert _get_user(client, ENGINEER.open_id, _token(sandbox, HR)).data.user.city == "上海"
     backend = SEED.department("backend")

@@ -55,7 +55,7 @@ def test_two_instances_sharing_redis_answer_an_event_once(settings, sandbox, cle
     assert first.client.post("/webhook/event", data=body, headers=headers).status_code == 200
     assert second.client.post("/webhook/event", data=body, headers=headers).status_code == 200
     assert len(sandbox.state.outbox) == 1
-    assert len(sandbox.state.requests_matching("/im/v1/messages", "POST")) == 1  # sent once, not just kept once
+    assert len(sandbox.state.requests.matching("/im/v1/messages", "POST")) == 1  # sent once, not just kept once
 
 
 def test_instances_share_the_rate_limit(settings, sandbox, clean_redis):
@@ -63,20 +63,20 @@ def test_instances_share_the_rate_limit(settings, sandbox, clean_redis):
     # 100 a minute becomes 100 in 2.4 s: the client's 3% margin (72 ms) then exceeds the delay a loaded
     # machine adds between the limiter and the sandbox (at ×100 the margin was 18 ms, and the test flaked)
     scale = 25.0
-    sandbox.state.set_rate_scale(scale)
+    sandbox.state.limiter.set_scale(scale)
     try:
         shared = settings.with_(redis_url=clean_redis, rate_limit_scale=scale)
         instances = [FeishuClients.create(shared), FeishuClients.create(shared)]
         people = [p.open_id for p in sandbox.seed.active_people]
-        mark = len(sandbox.state.requests_log)
+        mark = len(sandbox.state.requests.entries())
         with ThreadPoolExecutor(6) as pool:
             list(pool.map(lambda n: instances[n % 2].okr.list_user_okrs(people[n % len(people)], fresh=True),
                           range(150)))
-        okr = [r for r in sandbox.state.requests_log[mark:] if r["path"].startswith("/open-apis/okr/")]
+        okr = [r for r in sandbox.state.requests.entries()[mark:] if r["path"].startswith("/open-apis/okr/")]
         assert len(okr) >= 150
         assert [r for r in okr if r["status"] == 429] == []
     finally:
-        sandbox.state.set_rate_scale(None)
+        sandbox.state.limiter.set_scale(None)
 
 
 def test_exactly_once_digest_on_postgresql(admin_settings_pg, sandbox):
@@ -89,7 +89,7 @@ def test_exactly_once_digest_on_postgresql(admin_settings_pg, sandbox):
     assert results.count(None) == 1
     assert len(sandbox.state.outbox) == 1
     assert run_at(first, sub, FRIDAY_1700) is None  # and the same time again
-    assert len(sandbox.state.requests_matching("/im/v1/messages", "POST")) == 1  # sent once, not just kept once
+    assert len(sandbox.state.requests.matching("/im/v1/messages", "POST")) == 1  # sent once, not just kept once
     assert [s["status"] for s in second.store.subscriptions.sends(sub.id)] == ["sent"]
 
 

@@ -101,7 +101,7 @@ def db_url(tmp_path):
 def _store_token_as_the_old_release(sandbox, db_url, secret_key) -> tuple[str, str]:
     """A live sandbox token for 杨帆, stored exactly as the previous release stored it."""
     open_id = sandbox.seed.find_people(NAME)[0].open_id
-    pair = sandbox.state.issue_user_token(open_id)
+    pair = sandbox.state.user_auth.issue_tokens(open_id)
     secret = json.dumps({"access": pair["access_token"], "refresh": pair["refresh_token"]}).encode()
     Store(db_url).tokens.save(open_id, _old_release_fernet(secret_key).encrypt(secret).decode(),
                                   expires_at=NOW + timedelta(hours=2), refresh_expires_at=NOW + timedelta(days=30))
@@ -163,7 +163,7 @@ def test_new_tokens_use_hkdf_not_the_old_sha256_derivation(settings, sandbox, db
     chat = _chat(settings, sandbox, db_url, secret_key=key)
     vault = chat.client.application.extensions["bot"].router.vault
     open_id = sandbox.seed.find_people(NAME)[0].open_id
-    pair = sandbox.state.issue_user_token(open_id)
+    pair = sandbox.state.user_auth.issue_tokens(open_id)
     vault.save(open_id, TokenSet(pair["access_token"], pair["refresh_token"], NOW + timedelta(hours=2),
                                  NOW + timedelta(days=30)))
     [(_, ciphertext)] = Store(db_url).tokens.ciphertexts()
@@ -193,7 +193,7 @@ def admin_chat(settings, sandbox, tmp_path):
                                 public_url="http://bot.example.test")
     app = create_app(configured, executor=InlineExecutor(), clock=lambda: NOW)
     open_id = sandbox.seed.find_people(NAME)[0].open_id
-    pair = sandbox.state.issue_user_token(open_id)
+    pair = sandbox.state.user_auth.issue_tokens(open_id)
     app.extensions["bot"].router.vault.save(open_id, TokenSet(pair["access_token"], pair["refresh_token"],
                                                               NOW + timedelta(hours=2), NOW + timedelta(days=30)))
     return Chat(app.test_client(), sandbox, configured)

@@ -35,7 +35,7 @@ def test_serve_command_answers_through_any_emulator_at_feishu_domain(sandbox, tm
         status, body, payload = sender.say(sender_open_id=person.open_id, chat_id=p2p_chat_id(person.open_id),
                                            chat_type="p2p", text="查人 吴桐")
         assert status == 200, body
-        [entry] = sandbox.state.wait_for_outbox(1, 10.0)
+        [entry] = sandbox.state.outbox.wait_for(1, 10.0)
         assert entry["reply_to"] == payload["event"]["message"]["message_id"]
         assert entry["content"]["header"]["title"]["content"] == "吴桐"
     finally:

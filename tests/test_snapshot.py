@@ -155,19 +155,19 @@ def test_commands_answer_right_past_the_bound(big_chat, big):
 
 def test_a_second_process_uses_the_snapshot_without_walking_the_api_again(big, big_settings):
     first, second = FeishuClients.create(big_settings), FeishuClients.create(big_settings)
-    mark = len(big.state.requests_log)
+    mark = len(big.state.requests.entries())
     first.contact.directory()
     first.roster.list_employees()
-    walk = big.state.requests_log[mark:]
+    walk = big.state.requests.entries()[mark:]
     contact_pages = [r for r in walk if r["path"].startswith("/open-apis/contact/")]
     ehr_pages = [r for r in walk if r["path"].startswith("/open-apis/ehr/")]
     assert len(ehr_pages) == -(-len(big.seed.employees) // 100)  # one call per page, as before
     assert contact_pages
 
-    mark = len(big.state.requests_log)
+    mark = len(big.state.requests.entries())
     assert len(second.contact.directory()) == len(first.contact.directory())
     assert second.roster.count() == len(big.seed.employees)
-    assert not [r for r in big.state.requests_log[mark:] if "/contact/" in r["path"] or "/ehr/" in r["path"]]
+    assert not [r for r in big.state.requests.entries()[mark:] if "/contact/" in r["path"] or "/ehr/" in r["path"]]
     second.contact.directory(fresh=True)  # a refresh walks again, once
-    again = [r for r in big.state.requests_log[mark:] if r["path"].startswith("/open-apis/contact/")]
+    again = [r for r in big.state.requests.entries()[mark:] if r["path"].startswith("/open-apis/contact/")]
     assert len(again) == len(contact_pages)

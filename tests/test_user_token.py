@@ -78,7 +78,7 @@ def _note(entry):
 def test_login_then_whois_searches_as_you_and_logout_falls_back(bot, sandbox):
     status, page = login(bot, "杨帆")
     assert status == 200 and "授权成功" in page
-    assert card_title(sandbox.state.outbox[-1]) == "授权成功"  # told in chat too
+    assert card_title(sandbox.state.outbox.entries()[-1]) == "授权成功"  # told in chat too
     [entry] = bot.say("杨帆", "查人 吴桐")
     assert card_title(entry) == "吴桐" and "按你的飞书可见范围搜索" in _note(entry)
     [entry] = bot.say("杨帆", "取消授权")
@@ -142,7 +142,7 @@ def test_token_is_refreshed_before_it_expires(bot, sandbox, clock):
 
 def test_a_failed_refresh_deletes_the_token_and_falls_back(bot, sandbox, clock):
     login(bot, "杨帆")
-    sandbox.state.revoke_refresh_tokens(bot.person("杨帆").open_id)
+    sandbox.state.user_auth.revoke_refresh(bot.person("杨帆").open_id)
     clock.now = NOW + timedelta(hours=2)
     [entry] = bot.say("杨帆", "查人 吴桐")
     assert "按公司通讯录搜索" in _note(entry)
@@ -160,20 +160,20 @@ def test_two_processes_refreshing_one_token_at_once_keep_it(bot, settings, sandb
     first = bot.client.application.extensions["bot"].router.vault
     second = create_app(configured, executor=InlineExecutor(), clock=clock).extensions["bot"].router.vault
     clock.now = NOW + timedelta(hours=1, minutes=57)  # both see a token about to expire
-    refreshes = sandbox.state.user_token_refreshes(open_id)
-    held = sandbox.state.inject_fault("/open-apis/authen/v1/oidc/refresh_access_token", delay=600.0)
+    refreshes = sandbox.state.user_auth.refreshes(open_id)
+    held = sandbox.state.faults.inject("/open-apis/authen/v1/oidc/refresh_access_token", delay=600.0)
     answers: dict[str, str | None] = {}
     racing = threading.Thread(target=lambda: answers.update(first=first.access_token(open_id, now=clock())))
     racing.start()
     try:
-        assert sandbox.state.wait_for_fault(held) == 1  # the first process read the token; its refresh is held
+        assert sandbox.state.faults.wait_for(held) == 1  # the first process read the token; its refresh is held
         won = second.access_token(open_id, now=clock())  # the second refreshes with the same refresh token
         assert won and won.startswith("u-")
     finally:
-        sandbox.state.clear_faults()  # the held refresh now reaches Feishu, with a refresh token already used
+        sandbox.state.faults.clear()  # the held refresh now reaches Feishu, with a refresh token already used
         racing.join(timeout=30)
     assert answers == {"first": won}
-    assert first.has_token(open_id) and sandbox.state.user_token_refreshes(open_id) == refreshes + 1
+    assert first.has_token(open_id) and sandbox.state.user_auth.refreshes(open_id) == refreshes + 1
     [entry] = bot.say("杨帆", "查人 吴桐")
     assert "按你的飞书可见范围搜索" in _note(entry)
 
@@ -212,11 +212,11 @@ def test_profile_change_needs_the_owners_confirmation(bot, sandbox):
     assert card_title(entry) == "确认修改"
     status, answer = bot.click("邵华", entry, "确认修改")
     assert "card" not in answer and answer["toast"]["type"] == "warning"
-    assert sandbox.state.profile_changes(bot.person("杨帆").open_id) in (None, {})
+    assert sandbox.state.profiles.of(bot.person("杨帆").open_id) in (None, {})
     status, answer = bot.click("杨帆", entry, "确认修改")
     assert answer["toast"]["content"] == "已修改。"
     assert answer["card"]["data"]["config"]["enable_forward"] is False  # one's own profile stays private
-    assert sandbox.state.profile_changes(bot.person("杨帆").open_id)["city"] == "杭州"
+    assert sandbox.state.profiles.of(bot.person("杨帆").open_id)["city"] == "杭州"
     [entry] = bot.say("杨帆", "我")
     assert "杭州" in bot.text_of(entry)
 

@@ -54,7 +54,7 @@ def test_okr_card_and_next_period_updates_it_in_place(chat, demo):
     new_header = updated.locator(".fc-header").inner_text()
     assert new_header != header and person.en_name in new_header
     # The sandbox holds the card the page shows: the update came from the bot's answer to the callback.
-    stored = demo.state.message_content(message_id)["header"]
+    stored = demo.state.messages.content(message_id)["header"]
     assert stored["subtitle"]["content"] in new_header and stored["subtitle"]["content"] not in header
 
 
@@ -68,7 +68,7 @@ def test_group_remind_list(chat, demo):
     assert "17:00" in text
     # It went to the group, where everyone in it sees it, not to the CTO's direct chat.
     chat_id = demo.seed.chat("eng_weekly").chat_id
-    assert demo.state.message(listed.get_attribute("data-message-id"))["chat_id"] == chat_id
+    assert demo.state.messages.get(listed.get_attribute("data-message-id"))["chat_id"] == chat_id
 
 
 def test_mention_picker_resolves_the_picked_person(chat, demo):
@@ -106,7 +106,7 @@ def test_run_due_jobs_delivers_the_manager_digest_with_a_chart(chat, demo):
     assert chart.get_attribute("data-chart") == "rendered"  # VChart drew it once the box had a size
     assert chart.locator("canvas").count() >= 1
     digest_id = chart.evaluate("c => c.closest('.msg').dataset.messageId")
-    assert demo.state.message(digest_id)["chat_id"] == demo.chat_of(manager)[0]
+    assert demo.state.messages.get(digest_id)["chat_id"] == demo.chat_of(manager)[0]
 
 
 # ---- the page's JSON API ----------------------------------------------------------------------------------
@@ -158,7 +158,7 @@ def test_messages_long_poll_returns_at_once_when_something_was_sent(api, demo):
     chat_id = demo.chat_of(demo.seed.ceo)[0]
     cursor = api.get(f"/api/messages?chat_id={chat_id}").get_json()["cursor"]
     payload = demo.post(demo.seed.ceo, "help")
-    demo.state.wait_for_outbox(1, 10, since=cursor)
+    demo.state.outbox.wait_for(1, 10, since=cursor)
     data = api.get(f"/api/messages?chat_id={chat_id}&after={cursor}&wait=25").get_json()
     assert data["cursor"] > cursor
     ids = [m["message_id"] for m in data["messages"]]
@@ -184,7 +184,7 @@ def test_terminal_demo_runs_due_jobs_too(demo):
     out = _command(demo, "/jobs")
     assert f"Manager digest → {manager.name}: sent" in out
     assert "error" not in out
-    digests = [m for m in demo.state.messages_in(demo.chat_of(manager)[0]) if m.get("msg_type") == "interactive"]
+    digests = [m for m in demo.state.messages.in_chat(demo.chat_of(manager)[0]) if m.get("msg_type") == "interactive"]
     assert len(digests) >= 2  # the answer to `digest on`, then the digest itself
 
 

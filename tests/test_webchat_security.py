@@ -34,8 +34,8 @@ def api(demo: Any) -> Any:
 
 def sent(demo: Any) -> int:
     """What the bot has sent so far: every send, reply and card update it asked the sandbox for."""
-    return sum(demo.state.count_requests("/im/v1/messages", method) for method in ("POST", "PATCH", "PUT")) + \
-        demo.state.count_requests("/interactive/v1/card/update", "POST")
+    return sum(demo.state.requests.count("/im/v1/messages", method) for method in ("POST", "PATCH", "PUT")) + \
+        demo.state.requests.count("/interactive/v1/card/update", "POST")
 
 
 def say(api: Any, demo: Any, person: Any, text: str) -> dict[str, Any]:
@@ -47,7 +47,7 @@ def say(api: Any, demo: Any, person: Any, text: str) -> dict[str, Any]:
     asked = response.get_json()["message_id"]
     count = 1
     while True:
-        entries = demo.state.wait_for_outbox(count, 15, since=before)
+        entries = demo.state.outbox.wait_for(count, 15, since=before)
         assert len(entries) >= count, f"no reply to {text!r}"
         reply = next((e for e in entries if e.get("reply_to") == asked), None)
         if reply is not None:
@@ -141,7 +141,7 @@ def test_a_click_with_a_value_not_on_the_card_is_refused_and_never_reaches_the_b
         assert response.status_code == 400, value
         assert "not one a control on this card sends" in response.get_json()["error"]
     assert len(demo.state.outbox) == before_outbox and sent(demo) == before_sent
-    assert demo.state.message_content(card["message_id"]) == card["content"]  # the card did not change
+    assert demo.state.messages.content(card["message_id"]) == card["content"]  # the card did not change
 
 
 def test_a_click_on_a_real_button_of_the_card_is_accepted(api, demo):
@@ -154,7 +154,7 @@ def test_a_click_on_a_real_button_of_the_card_is_accepted(api, demo):
                                             "value": reordered}, headers={"Origin": "http://localhost"})
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["card_updated"] is True
-    assert demo.state.message_content(card["message_id"]) != card["content"]
+    assert demo.state.messages.content(card["message_id"]) != card["content"]
 
 
 def test_a_click_on_a_card_in_a_chat_the_person_is_not_in_is_refused(api, demo):
@@ -176,7 +176,7 @@ def test_a_form_submit_with_its_values_still_reaches_the_bot(api, demo):
         {"tag": "input", "name": "city"},
         {"tag": "button", "name": "save", "form_action_type": "submit", "text": {"tag": "plain_text", "content": "OK"}},
     ]}]}}
-    message = demo.state.register_inbound_message(sender_open_id=demo.seed.bot_open_id, chat_id=demo.chat_of(ceo)[0],
+    message = demo.state.messages.register_inbound(sender_open_id=demo.seed.bot_open_id, chat_id=demo.chat_of(ceo)[0],
                                                   chat_type="p2p", msg_type="interactive", content=json.dumps(card))
     response = api.post("/api/click", json={"open_id": ceo.open_id, "message_id": message["message_id"], "value": {},
                                             "form_value": {"city": "杭州"}, "name": "save"})

@@ -51,7 +51,7 @@ def test_forged_signature_is_rejected_and_nothing_processed(chat, sandbox):
     response = chat.client.post("/webhook/event", data=body, headers=headers)
     assert response.status_code == 401
     assert response.get_json() == {"msg": "invalid signature"}
-    assert sandbox.state.outbox == []
+    assert sandbox.state.outbox.entries() == []
 
 
 def test_missing_signature_headers_are_rejected(chat, sandbox):
@@ -65,7 +65,7 @@ def test_missing_signature_headers_are_rejected(chat, sandbox):
         headers.pop(name)
     response = chat.client.post("/webhook/event", data=body, headers=headers)
     assert response.status_code == 401
-    assert sandbox.state.outbox == []
+    assert sandbox.state.outbox.entries() == []
 
 
 def test_wrong_verification_token_is_rejected(app, sandbox):
@@ -75,7 +75,7 @@ def test_wrong_verification_token_is_rejected(app, sandbox):
                                  chat_type="p2p", text="help")
     assert status == 401
     assert json.loads(body) == {"msg": "invalid verification token"}
-    assert sandbox.state.outbox == []
+    assert sandbox.state.outbox.entries() == []
 
 
 def test_body_encrypted_with_another_key_is_a_4xx(app, sandbox):
@@ -85,7 +85,7 @@ def test_body_encrypted_with_another_key_is_a_4xx(app, sandbox):
                                  chat_type="p2p", text="help")
     assert 400 <= status < 500
     assert b"Traceback" not in body
-    assert sandbox.state.outbox == []
+    assert sandbox.state.outbox.entries() == []
 
 
 def test_non_json_and_oversized_bodies_get_short_4xx(app):
@@ -116,9 +116,9 @@ def test_webhook_answers_before_any_work_is_done(settings, sandbox):
                                  chat_type="p2p", text="帮助")
     assert status == 200
     assert json.loads(body) == {"msg": "success"}
-    assert sandbox.state.outbox == []  # acknowledged; nothing sent yet
+    assert sandbox.state.outbox.entries() == []  # acknowledged; nothing sent yet
     assert executor.run_all() == 1
-    assert [card_title(e) for e in sandbox.state.outbox] == ["我能做什么"]
+    assert [card_title(e) for e in sandbox.state.outbox.entries()] == ["我能做什么"]
 
 
 def test_same_event_delivered_twice_is_answered_once(chat, sandbox):
@@ -126,7 +126,7 @@ def test_same_event_delivered_twice_is_answered_once(chat, sandbox):
     second = chat.say("周星河", "help", event_id="evt-dup-1", message_id="om_dup_a")
     assert len(first) == 1
     assert second == []
-    assert len(sandbox.state.requests_matching("/im/v1/messages", "POST")) == 1  # sent once, not just kept once
+    assert len(sandbox.state.requests.matching("/im/v1/messages", "POST")) == 1  # sent once, not just kept once
 
 
 def test_same_message_under_a_new_event_id_is_answered_once(chat, sandbox):
@@ -134,7 +134,7 @@ def test_same_message_under_a_new_event_id_is_answered_once(chat, sandbox):
     second = chat.say("周星河", "help", event_id="evt-m-2", message_id="om_same_message")
     assert len(first) == 1
     assert second == []
-    assert len(sandbox.state.requests_matching("/im/v1/messages", "POST")) == 1
+    assert len(sandbox.state.requests.matching("/im/v1/messages", "POST")) == 1
 
 
 def test_reply_carries_an_idempotency_uuid_from_the_message_id(chat):
@@ -155,7 +155,7 @@ def test_messages_from_bots_are_dropped(chat, sandbox):
                           sender_type="app")
     status, _ = chat.sender.deliver("/webhook/event", event)
     assert status == 200
-    assert sandbox.state.outbox == []
+    assert sandbox.state.outbox.entries() == []
 
 
 def test_bot_added_to_group_greets_once(chat, sandbox):
@@ -166,8 +166,8 @@ def test_bot_added_to_group_greets_once(chat, sandbox):
             token=VERIFICATION_TOKEN, app_id="cli_sandbox_app", event_id=event_id))
         assert status == 200
     assert len(sandbox.state.outbox) == 1
-    assert len(sandbox.state.requests_matching("/im/v1/messages", "POST")) == 1
-    entry = sandbox.state.outbox[0]
+    assert len(sandbox.state.requests.matching("/im/v1/messages", "POST")) == 1
+    entry = sandbox.state.outbox.entries()[0]
     assert entry["receive_id"] == group.chat_id
     assert "OKR 助手" in card_title(entry)
 
@@ -179,7 +179,7 @@ def test_person_opening_a_chat_is_greeted(chat, sandbox):
         {"chat_id": p2p_chat_id(person.open_id), "operator_id": {"open_id": person.open_id}},
         token=VERIFICATION_TOKEN, app_id="cli_sandbox_app"))
     assert status == 200
-    assert [e["receive_id"] for e in sandbox.state.outbox] == [person.open_id]
+    assert [e["receive_id"] for e in sandbox.state.outbox.entries()] == [person.open_id]
 
 
 def test_healthz(app):
@@ -209,7 +209,7 @@ def test_a_replay_older_than_the_dedup_window_is_refused(chat, sandbox):
     body, headers = _resigned(chat.sender, event, int(time.time()) + 3600)
     response = chat.client.post("/webhook/event", data=body, headers=headers)
     assert response.status_code == 401 and response.get_json() == {"msg": "timestamp in the future"}
-    assert sandbox.state.outbox == []
+    assert sandbox.state.outbox.entries() == []
     body, headers = _resigned(chat.sender, event, int(time.time()) - 60)  # a normal retry a minute later
     assert chat.client.post("/webhook/event", data=body, headers=headers).status_code == 200
     assert len(sandbox.state.outbox) == 1

@@ -74,10 +74,10 @@ def test_an_unsigned_event_older_than_the_dedup_window_is_refused(settings, sand
     undated = event(now_ms)
     del undated["header"]["create_time"]
     assert _post(client, "/webhook/event", undated)[0] == 401
-    assert sandbox.state.count_requests("/im/v1/messages") == 0  # nothing sent for any of them
+    assert sandbox.state.requests.count("/im/v1/messages") == 0  # nothing sent for any of them
     # Feishu's last retry comes ~7 h after the event: still answered (once)
     assert _post(client, "/webhook/event", event(now_ms - 7 * 3600 * 1000))[0] == 200
-    assert sandbox.state.count_requests("/im/v1/messages", "POST") == 1
+    assert sandbox.state.requests.count("/im/v1/messages", "POST") == 1
 
 
 def test_a_plain_json_card_click_without_the_token_gets_nothing(settings, sandbox):
@@ -89,7 +89,7 @@ def test_a_plain_json_card_click_without_the_token_gets_nothing(settings, sandbo
     del click["header"]["token"]
     status, answer = _post(client, "/webhook/card", click)
     assert status == 401 and "card" not in answer
-    assert sandbox.state.count_requests("/ehr/") == 0  # the roster was never even read
+    assert sandbox.state.requests.count("/ehr/") == 0  # the roster was never even read
     click["header"]["token"] = "guessed"
     assert _post(client, "/webhook/card", click)[0] == 401
 
@@ -112,11 +112,11 @@ def test_a_replayed_card_click_runs_once_even_after_a_restart(settings, sandbox,
 
     first = deliver(create_app(settings, executor=InlineExecutor(), clock=lambda: NOW))
     assert "card" in first
-    okr_reads = sandbox.state.count_requests("/okr/")
+    okr_reads = sandbox.state.requests.count("/okr/")
     assert okr_reads > 0
     again = deliver(create_app(settings, executor=InlineExecutor(), clock=lambda: NOW))  # a restarted process
     assert "card" not in again
-    assert sandbox.state.count_requests("/okr/") == okr_reads  # the command did not run again
+    assert sandbox.state.requests.count("/okr/") == okr_reads  # the command did not run again
 
 
 def test_deeply_nested_json_is_a_short_400_before_anything_else(app, settings):

@@ -141,7 +141,7 @@ def test_in_separate_mode_the_webhook_only_records_and_the_worker_answers(settin
     message_id = chat.last_payload["event"]["message"]["message_id"]
     worker = create_worker(separate, executor=InlineExecutor(), clock=lambda: NOW)
     assert worker.run_once() == 1
-    assert [e["reply_to"] for e in sandbox.state.outbox] == [message_id]
+    assert [e["reply_to"] for e in sandbox.state.outbox.entries()] == [message_id]
     assert worker.run_once() == 0  # done: never answered twice
     assert worker.store.inbox.unfinished() == []
     with worker.store.engine.begin() as conn:  # received at NOW (the store writes UTC)
@@ -192,7 +192,7 @@ def test_a_restarted_worker_takes_back_what_it_held_even_when_the_database_fails
         assert not ended, "the worker died of a database failure at start"
         with store.engine.begin() as conn:
             conn.execute(text("ALTER TABLE inbox_away RENAME TO inbox"))
-        replies = sandbox.state.wait_for_outbox(2, timeout=30)  # the claims came back well within the claim timeout
+        replies = sandbox.state.outbox.wait_for(2, timeout=30)  # the claims came back well within the claim timeout
     finally:
         worker.stop()
         thread.join(timeout=30)
@@ -225,7 +225,7 @@ def test_worker_killed_mid_burst_loses_nothing_and_sends_nothing_twice(sandbox, 
     db_url = f"sqlite:///{tmp_path}/bot.db"
     people = sandbox.seed.active_people[:20]
     # Feishu holds every reply until the faults are cleared, so the worker is killed in the middle of sending.
-    sandbox.state.inject_fault("/open-apis/im/v1/messages/", times=None, delay=600.0, method="POST")
+    sandbox.state.faults.inject("/open-apis/im/v1/messages/", times=None, delay=600.0, method="POST")
     web, sender = serve(sandbox, db_url, tmp_path, BOT_REPLY_WORKER="separate")
     acknowledged: list[str] = []
 
@@ -244,11 +244,11 @@ def test_worker_killed_mid_burst_loses_nothing_and_sends_nothing_twice(sandbox, 
             pytest.fail("the worker never started sending")
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
-        assert sandbox.state.outbox == []  # the kill really interrupted work: nothing answered yet
+        assert sandbox.state.outbox.entries() == []  # the kill really interrupted work: nothing answered yet
         burst(people[8:14])  # the web process keeps acknowledging while no worker runs
-        (held,) = [f["hits"] for f in sandbox.state.faults]
-        sandbox.state.clear_faults()  # the sends the dead worker had made now reach Feishu…
-        assert len(sandbox.state.wait_for_outbox(held, timeout=30)) >= held
+        (held,) = [f["hits"] for f in sandbox.state.faults.describe()]
+        sandbox.state.faults.clear()  # the sends the dead worker had made now reach Feishu…
+        assert len(sandbox.state.outbox.wait_for(held, timeout=30)) >= held
         worker = _worker(sandbox, db_url, tmp_path, log_level="DEBUG", log_to=tmp_path / "worker.log")
         try:  # it takes back its claims at once
             burst(people[14:])
@@ -263,7 +263,7 @@ def test_worker_killed_mid_burst_loses_nothing_and_sends_nothing_twice(sandbox, 
     finally:
         web.send_signal(signal.SIGTERM)
         web.wait(timeout=10)
-    counts = Counter(e["reply_to"] for e in sandbox.state.outbox)
+    counts = Counter(e["reply_to"] for e in sandbox.state.outbox.entries())
     assert set(counts) == set(acknowledged) and len(acknowledged) == 20
     assert set(counts.values()) == {1}, counts
     assert Store(db_url).inbox.unfinished() == []

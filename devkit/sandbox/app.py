@@ -95,14 +95,14 @@ def _authenticate(kinds: tuple[str, ...]) -> None:
     token = token.strip()
     state = _state()
     if scheme.lower() == "bearer":
-        if "tenant" in kinds and state.token_valid(token, "t"):
+        if "tenant" in kinds and state.tokens.is_valid(token, "t"):
             g.sandbox_token_kind = "tenant"
             return
-        if "app" in kinds and state.token_valid(token, "a"):
+        if "app" in kinds and state.tokens.is_valid(token, "a"):
             g.sandbox_token_kind = "app"
             return
         if "user" in kinds and token.startswith("u-"):
-            g.sandbox_user = state.user_for_token(token)
+            g.sandbox_user = state.user_auth.person_for(token)
             g.sandbox_token_kind = "user"
             return
     if kinds == ("user",):
@@ -112,15 +112,15 @@ def _authenticate(kinds: tuple[str, ...]) -> None:
 
 def _before_request() -> ResponseReturnValue | None:
     state = _state()
-    g.sandbox_log_id = state.next_log_id()
+    g.sandbox_log_id = state.requests.next_log_id()
     if request.path.startswith(CONTROL_PREFIX):
         return None
-    fault = state.take_fault(request.method, request.path)
+    fault = state.faults.take(request.method, request.path)
     if fault is not None:
         if fault.delay > 0:
             # Feishu has the whole request before its answer is late: one whose sender dies meanwhile still counts
             request.get_data(cache=True)
-        state.sleep(fault.delay)
+        state.faults.sleep(fault.delay)
         if fault.answers:
             response = jsonify(fault.body(g.sandbox_log_id))
             response.status_code = fault.http_status or 500
@@ -158,7 +158,7 @@ def _after_request(response: Response) -> Response:
         except ValueError:
             body = request.data.decode("utf-8", "replace")
     payload = response.get_json(silent=True) if response.is_json else None
-    _state().log_request(
+    _state().requests.add(
         {
             "method": request.method,
             "path": request.path,
@@ -168,7 +168,7 @@ def _after_request(response: Response) -> Response:
             "status": response.status_code,
             "code": payload.get("code") if isinstance(payload, dict) else None,
             "log_id": log_id,
-            "time": _state().now(),
+            "time": _state().clock.now(),
         }
     )
     return response

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import re
+import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 OPEN_APIS = "/open-apis"
@@ -65,3 +68,94 @@ def compile_pattern(pattern: str | re.Pattern[str], regex: bool | None = None) -
     if regex or (regex is None and pattern.startswith("^")):
         return re.compile(pattern)
     return pattern
+
+
+class Faults:
+    """The faults injected into one sandbox instance. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._taken = threading.Condition(self._lock)
+        self._faults: list[Fault] = []
+        self._seq = 0
+        self._hits: dict[int, int] = {}  # fault id -> requests it caught, kept after it is used up
+        self._cancel_delays = threading.Event()
+
+    def inject(
+        self,
+        path_prefix_or_regex: str | re.Pattern[str],
+        *,
+        times: int | None = 1,
+        http_status: int | None = None,
+        code: int | None = None,
+        msg: str | None = None,
+        delay: float = 0.0,
+        headers: Mapping[str, str] | None = None,
+        method: str | None = None,
+        regex: bool | None = None,
+    ) -> int:
+        """Answer the next `times` matching requests with an error (or just delay them).
+
+        The pattern is a path prefix ("/okr/v1" or "/open-apis/okr/v1") or a regex (an re.Pattern, a string
+        starting with "^", or regex=True). With only `delay` set the request is delayed, then served normally;
+        with `code`/`http_status` it is answered with that error (after the delay). Neither set = HTTP 500,
+        code 1. `times=None` keeps the fault until clear(). Returns the fault id.
+        """
+        with self._lock:
+            self._seq += 1
+            status = http_status
+            if status is None and (code is not None or delay <= 0):
+                status = 400 if code is not None else 500
+            fault = Fault(
+                id=self._seq,
+                pattern=compile_pattern(path_prefix_or_regex, regex),
+                remaining=times,
+                http_status=status,
+                code=code,
+                msg=msg,
+                delay=delay,
+                headers=dict(headers or {}),
+                method=method,
+            )
+            self._faults.append(fault)
+            self._cancel_delays.clear()
+            return fault.id
+
+    def describe(self) -> list[dict[str, object]]:
+        """The faults still active, as the control endpoint lists them."""
+        with self._lock:
+            return [f.describe() for f in self._faults]
+
+    def take(self, method: str, path: str) -> Fault | None:
+        """The first fault matching the request (counted as a hit and used once), or None."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.matches(method, path):
+                    fault.hits += 1
+                    self._hits[fault.id] = fault.hits
+                    self._taken.notify_all()
+                    if fault.remaining is not None:
+                        fault.remaining -= 1
+                        if fault.remaining <= 0:
+                            self._faults.remove(fault)
+                    return copy.copy(fault)
+            return None
+
+    def wait_for(self, fault_id: int, hits: int = 1, timeout: float = 10.0) -> int:
+        """Block (on a Condition) until the fault has caught `hits` requests; how many it caught."""
+        with self._taken:
+            self._taken.wait_for(lambda: self._hits.get(fault_id, 0) >= hits, timeout)
+            return self._hits.get(fault_id, 0)
+
+    def sleep(self, seconds: float) -> None:
+        """Server-side delay for delay faults; cut short by clear()."""
+        if seconds > 0:
+            self._cancel_delays.wait(seconds)
+
+    def clear(self, *, hits: bool = False) -> None:
+        """Remove every fault and cut short the delays still sleeping; `hits=True` also forgets hit counts."""
+        with self._lock:
+            self._faults.clear()
+            if hits:
+                self._hits.clear()
+            self._cancel_delays.set()

@@ -269,7 +269,7 @@ class LongConnection:
         card = answer.get("card") or {}
         context = (pushed.payload.get("event") or {}).get("context") or {}
         if isinstance(card, dict) and card.get("type") == "raw" and isinstance(card.get("data"), dict):
-            self.state.apply_callback_card(context.get("open_message_id", ""), card["data"])
+            self.state.messages.apply_callback_card(context.get("open_message_id", ""), card["data"])
 
     def _send(self, conn: _Connection, frame: Frame) -> None:
         with conn.lock:

@@ -35,7 +35,7 @@ def _person(state: SandboxState, who: Person | str) -> Person:
 
 
 def _event_id(state: SandboxState) -> str:
-    return "sbx-" + ids.short_hex(f"event:{state.app_id}:{next(_event_seq)}:{state.now()}", 28)
+    return "sbx-" + ids.short_hex(f"event:{state.app_id}:{next(_event_seq)}:{state.clock.now()}", 28)
 
 
 def _at(person: Person) -> At:
@@ -75,7 +75,7 @@ def user_message_event(
     if content is None:
         prefix = [f"@_user_{i + 1}" for i in range(len(ats))]
         content = {"text": " ".join([*prefix, text or ""]).strip() if prefix else (text or "")}
-    stored = state.register_inbound_message(
+    stored = state.messages.register_inbound(
         sender_open_id=person.open_id,
         chat_id=chat_id,
         chat_type=chat_type,
@@ -107,7 +107,7 @@ def card_action_event(
 ) -> dict[str, Any]:
     """A card.action.trigger envelope for a click on the card `message_id` (issues a fresh "c-" token)."""
     person = _person(state, operator)
-    message = state.message(message_id)
+    message = state.messages.get(message_id)
     action: dict[str, Any] = {"tag": tag, "timezone": "Asia/Shanghai"}
     extras = {"name": name, "form_value": dict(form_value) if form_value is not None else None,
               "input_value": input_value, "option": option}
@@ -115,7 +115,7 @@ def card_action_event(
     return card_action_event_for(
         operator_open_id=person.open_id, operator=_at(person), value=dict(value or {}), message_id=message_id,
         chat_id=message["chat_id"] if message else ids.p2p_chat_id(person.open_id),
-        card_token=state.issue_card_token(message_id, person.open_id), action=action,
-        token=verification_token, app_id=state.app_id, event_id=_event_id(state), create_time_ms=state.now_ms(),
+        card_token=state.card_tokens.issue(message_id, person.open_id), action=action,
+        token=verification_token, app_id=state.app_id, event_id=_event_id(state), create_time_ms=state.clock.now_ms(),
         tenant_key=state.seed.tenant_key,
     )

@@ -66,7 +66,7 @@ class SandboxServer:
 
     def stop(self) -> None:
         if self._started:
-            self.state.clear_faults()  # cut short any delay faults still sleeping
+            self.state.faults.clear()  # cut short any delay faults still sleeping
             self._server.shutdown()
             self._thread.join(timeout=5)
             self._started = False

@@ -140,9 +140,9 @@ def create_webchat(session: Any) -> Flask:
         after = request.args.get("after", type=int, default=-1)
         wait = min(max(request.args.get("wait", type=float, default=MAX_WAIT), 0.0), MAX_WAIT)
         if after >= 0 and wait > 0:
-            state.wait_for_outbox(1, wait, since=after)  # returns at once when something new was sent
+            state.outbox.wait_for(1, wait, since=after)  # returns at once when something new was sent
         cursor = len(state.outbox)
-        return jsonify(cursor=cursor, messages=[_message_json(m) for m in state.messages_in(chat_id)])
+        return jsonify(cursor=cursor, messages=[_message_json(m) for m in state.messages.in_chat(chat_id)])
 
     @app.post("/api/say")
     def say():  # type: ignore[no-untyped-def]
@@ -162,7 +162,7 @@ def create_webchat(session: Any) -> Flask:
         data = body()
         who = person(data.get("open_id"))
         message_id, value = data.get("message_id"), data.get("value")
-        message = state.message(message_id) if isinstance(message_id, str) else None
+        message = state.messages.get(message_id) if isinstance(message_id, str) else None
         if message is None:
             abort(400, "unknown message")
         chat_for(who, message.get("chat_id"))  # only someone who sees the chat can press its cards

@@ -14,7 +14,7 @@ bp = Blueprint("sandbox_auth", __name__)
 @public
 def tenant_access_token() -> ResponseReturnValue:
     body = json_body()
-    token, expire = state().issue_token(body.get("app_id"), body.get("app_secret"), "t")
+    token, expire = state().tokens.issue(body.get("app_id"), body.get("app_secret"), "t")
     return jsonify({"code": 0, "msg": "ok", "tenant_access_token": token, "expire": expire})
 
 
@@ -22,8 +22,8 @@ def tenant_access_token() -> ResponseReturnValue:
 @public
 def app_access_token() -> ResponseReturnValue:
     body = json_body()
-    app_token, expire = state().issue_token(body.get("app_id"), body.get("app_secret"), "a")
-    tenant_token, _ = state().issue_token(body.get("app_id"), body.get("app_secret"), "t")
+    app_token, expire = state().tokens.issue(body.get("app_id"), body.get("app_secret"), "a")
+    tenant_token, _ = state().tokens.issue(body.get("app_id"), body.get("app_secret"), "t")
     return jsonify(
         {
             "code": 0,

@@ -62,7 +62,7 @@ def _params() -> dict[str, str]:
 def _approve(open_id: str, params: dict[str, str]) -> ResponseReturnValue:
     redirect_uri = params["redirect_uri"]
     try:
-        code = state().issue_auth_code(
+        code = state().user_auth.issue_code(
             open_id, scope=params.get("scope") or None, redirect_uri=redirect_uri
         )
     except KeyError:

@@ -88,7 +88,7 @@ def _visible(person: Person) -> bool:
 
 def render_user(person: Person, id_type: str, department_id_type: str) -> dict[str, Any]:
     seed = state().seed
-    changes = state().profile_changes(person.open_id)
+    changes = state().profiles.of(person.open_id)
     if "city" in changes:
         person = replace(person, city=changes["city"])
     leader = seed.leader_of(person)
@@ -236,7 +236,7 @@ def patch_user(user_id: str) -> ResponseReturnValue:
     for key, value in body.items():
         if not isinstance(value, str):
             raise field_validation(f"{key} must be a string")
-    state().update_profile(person.open_id, body)
+    state().profiles.update(person.open_id, body)
     return ok({"user": render_user(person, id_type, department_id_type)})
 
 

@@ -29,19 +29,19 @@ def _since() -> int:
 
 @bp.get("/outbox")
 def outbox() -> ResponseReturnValue:
-    items = state().outbox_since(_since())
+    items = state().outbox.since(_since())
     return jsonify({"items": items, "next": _since() + len(items)})
 
 
 @bp.delete("/outbox")
 def clear_outbox() -> ResponseReturnValue:
-    state().reset_outbox()
+    state().outbox.clear()
     return jsonify({"ok": True})
 
 
 @bp.get("/faults")
 def list_faults() -> ResponseReturnValue:
-    return jsonify({"items": state().faults})
+    return jsonify({"items": state().faults.describe()})
 
 
 @bp.post("/faults")
@@ -50,7 +50,7 @@ def add_fault() -> ResponseReturnValue:
     pattern = body.get("path") or body.get("pattern") or body.get("path_prefix_or_regex")
     if not isinstance(pattern, str) or not pattern:
         return jsonify({"ok": False, "error": "path (prefix or ^regex) is required"}), 400
-    fault_id = state().inject_fault(
+    fault_id = state().faults.inject(
         pattern,
         times=body.get("times", 1),
         http_status=body.get("http_status"),
@@ -66,7 +66,7 @@ def add_fault() -> ResponseReturnValue:
 
 @bp.delete("/faults")
 def clear_faults() -> ResponseReturnValue:
-    state().clear_faults()
+    state().faults.clear()
     return jsonify({"ok": True})
 
 
@@ -78,14 +78,14 @@ def reset() -> ResponseReturnValue:
 
 @bp.post("/revoke_tokens")
 def revoke_tokens() -> ResponseReturnValue:
-    state().revoke_tokens()
+    state().tokens.revoke()
     return jsonify({"ok": True})
 
 
 @bp.post("/rate_scale")
 def rate_scale() -> ResponseReturnValue:
     scale = json_body().get("scale")
-    state().set_rate_scale(float(scale) if scale is not None else None)
+    state().limiter.set_scale(float(scale) if scale is not None else None)
     return jsonify({"ok": True, "scale": scale})
 
 
@@ -106,7 +106,7 @@ def chats() -> ResponseReturnValue:
 
 @bp.get("/requests")
 def requests_log() -> ResponseReturnValue:
-    items = state().requests_log[_since() :]
+    items = state().requests.entries()[_since() :]
     return jsonify({"items": items, "next": _since() + len(items)})
 
 
@@ -196,7 +196,7 @@ def user_token() -> ResponseReturnValue:
         return jsonify({"ok": False, "error": "person (open_id, seed key or name) is required"}), 400
     try:
         person = state().seed.find_person(who)
-        tokens = state().issue_user_token(person.open_id, body.get("scope"))
+        tokens = state().user_auth.issue_tokens(person.open_id, body.get("scope"))
     except KeyError:
         return jsonify({"ok": False, "error": f"no active person {who!r}"}), 404
     return jsonify({"ok": True, "open_id": person.open_id, **tokens})
@@ -205,12 +205,12 @@ def user_token() -> ResponseReturnValue:
 @bp.post("/expire_user_tokens")
 def expire_user_tokens() -> ResponseReturnValue:
     """{open_id?}: that person's user access tokens (or everyone's) answer 99991677 from now on."""
-    count = state().expire_user_tokens(json_body().get("open_id"))
+    count = state().user_auth.expire(json_body().get("open_id"))
     return jsonify({"ok": True, "expired": count})
 
 
 @bp.post("/revoke_refresh_tokens")
 def revoke_refresh_tokens() -> ResponseReturnValue:
     """{open_id?}: that person's refresh tokens (or everyone's) answer 20064 from now on."""
-    count = state().revoke_refresh_tokens(json_body().get("open_id"))
-    return jsonify({"ok": True, "revoked": count, "refreshes": state().user_token_refreshes()})
+    count = state().user_auth.revoke_refresh(json_body().get("open_id"))
+    return jsonify({"ok": True, "revoked": count, "refreshes": state().user_auth.refreshes()})

@@ -149,9 +149,9 @@ def _new_bot_message(
     thread_id: str = "",
     ephemeral: bool = False,
 ) -> dict[str, Any]:
-    now_ms = state().now_ms()
+    now_ms = state().clock.now_ms()
     message = {
-        "message_id": state().next_message_id(),
+        "message_id": state().messages.next_id(),
         "root_id": root_id,
         "parent_id": parent_id,
         "thread_id": thread_id,
@@ -168,9 +168,9 @@ def _new_bot_message(
         "parsed": parsed,
         "origin": "bot",
         "ephemeral": ephemeral,
-        "sent_at": state().now(),
+        "sent_at": state().clock.now(),
     }
-    state().store_message(message)
+    state().messages.store(message)
     return message
 
 
@@ -191,7 +191,7 @@ def create_message() -> ResponseReturnValue:
         raise field_validation(f"receive_id_type {receive_id_type!r} is invalid")
     body = json_body()
     uuid = _uuid(body)
-    cached = state().uuid_hit(uuid)
+    cached = state().uuids.hit(uuid)
     if cached is not None:
         return ok(cached)
     receive_id = body.get("receive_id")
@@ -203,8 +203,8 @@ def create_message() -> ResponseReturnValue:
     _limit(f"im-receiver:{target.chat_id}", PER_RECEIVER)
     message = _new_bot_message(target, str(msg_type), str(content), parsed)
     data = public_message(message)
-    state().remember_uuid(uuid, data)
-    state().record(
+    state().uuids.remember(uuid, data)
+    state().outbox.record(
         {
             "message_id": message["message_id"],
             "kind": "send",
@@ -227,10 +227,10 @@ def create_message() -> ResponseReturnValue:
 def reply_message(message_id: str) -> ResponseReturnValue:
     body = json_body()
     uuid = _uuid(body)
-    cached = state().uuid_hit(uuid)
+    cached = state().uuids.hit(uuid)
     if cached is not None:
         return ok(cached)
-    parent = state().message(message_id)
+    parent = state().messages.get(message_id)
     if parent is None and _unseen_inbound(message_id):
         parent = {"message_id": message_id, "chat_id": None, "root_id": "", "thread_id": ""}
     if parent is None or parent.get("ephemeral"):
@@ -259,8 +259,8 @@ def reply_message(message_id: str) -> ResponseReturnValue:
         thread_id=thread_id,
     )
     data = public_message(message)
-    state().remember_uuid(uuid, data)
-    state().record(
+    state().uuids.remember(uuid, data)
+    state().outbox.record(
         {
             "message_id": message["message_id"],
             "kind": "reply",
@@ -283,7 +283,7 @@ def reply_message(message_id: str) -> ResponseReturnValue:
 @rate_family("im")
 def patch_message(message_id: str) -> ResponseReturnValue:
     body = json_body()
-    message = state().message(message_id)
+    message = state().messages.get(message_id)
     if message is None or message.get("origin") != "bot" or message.get("ephemeral"):
         raise _invalid_message_id()
     if message["msg_type"] != "interactive":
@@ -293,7 +293,7 @@ def patch_message(message_id: str) -> ResponseReturnValue:
             "(interactive messages) can be updated",
             400,
         )
-    if state().now() - float(message["sent_at"]) > PATCH_MAX_AGE:
+    if state().clock.now() - float(message["sent_at"]) > PATCH_MAX_AGE:
         raise ApiError(errors.IM_UPDATE_TOO_OLD, "The message can only be updated within 14 days.", 400)
     content = body.get("content")
     parsed = _validate("interactive", content)
@@ -305,11 +305,11 @@ def patch_message(message_id: str) -> ResponseReturnValue:
             400,
         )
     _limit(f"im-patch:{message_id}", PER_MESSAGE_UPDATE)
-    state().update_message(
-        message_id, body={"content": content}, parsed=parsed, updated=True, update_time=str(state().now_ms())
+    state().messages.update(
+        message_id, body={"content": content}, parsed=parsed, updated=True, update_time=str(state().clock.now_ms())
     )
     owner = _p2p_owner(message["chat_id"])
-    state().record(
+    state().outbox.record(
         {
             "message_id": message_id,
             "kind": "update",
@@ -330,7 +330,7 @@ def patch_message(message_id: str) -> ResponseReturnValue:
 @bp.get("/open-apis/im/v1/messages/<message_id>")
 @rate_family("im")
 def get_message(message_id: str) -> ResponseReturnValue:
-    message = state().message(message_id)
+    message = state().messages.get(message_id)
     if message is None or message.get("ephemeral"):
         raise _invalid_message_id()
     return ok({"items": [public_message(message)]})
@@ -373,7 +373,7 @@ def send_ephemeral() -> ResponseReturnValue:
     message = _new_bot_message(
         target, "interactive", json.dumps(card, ensure_ascii=False), card, ephemeral=True
     )
-    state().record(
+    state().outbox.record(
         {
             "message_id": message["message_id"],
             "kind": "ephemeral",
@@ -400,17 +400,17 @@ def delayed_card_update() -> ResponseReturnValue:
     card_size_ok(card)
     if state().strict_cards:
         check_mentions("interactive", card, _known_ids())
-    token = state().use_card_token(body.get("token"))
-    message = state().message(token.message_id) if token.message_id else None
+    token = state().card_tokens.use(body.get("token"))
+    message = state().messages.get(token.message_id) if token.message_id else None
     if message is not None:
-        state().update_message(
+        state().messages.update(
             message["message_id"],
             parsed=card,
             updated=True,
-            update_time=str(state().now_ms()),
+            update_time=str(state().clock.now_ms()),
             body={"content": json.dumps(card, ensure_ascii=False)},
         )
-    state().record(
+    state().outbox.record(
         {
             "message_id": token.message_id,
             "kind": "delayed_update",
