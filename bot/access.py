@@ -37,11 +37,6 @@ def manages(ctx: Asking, target_open_id: str) -> bool:
     return ctx.sender_open_id in directory.manager_chain(target_open_id)
 
 
-def may_see_people_data(ctx: Asking, target_open_id: str) -> bool:
-    """Roster and attendance data: admins, and a manager for their direct and indirect reports."""
-    return is_admin(ctx) or manages(ctx, target_open_id)
-
-
 def visible_people(ctx: Asking, people: list[Person] | tuple[Person, ...]) -> list[Person]:
     """The subset of `people` whose roster/attendance data the asker may see."""
     if is_admin(ctx):

@@ -7,7 +7,6 @@ from typing import Any
 Card = dict[str, Any]
 Element = dict[str, Any]
 
-ZH = "zh_cn"
 EN = "en_us"
 
 # Characters that Feishu markdown would read as syntax, with their HTML entities

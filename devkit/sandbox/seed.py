@@ -178,12 +178,6 @@ class Seed:
                 return group
         return None
 
-    def group_of(self, person: Person) -> AttendanceGroup | None:
-        for group in self.groups:
-            if any(m.person_key == person.key for m in group.members):
-                return group
-        return None
-
     def period(self, key: str) -> Period:
         """Period by relative key ("older", "previous", "current", "next") or id."""
         for period in self.periods:
@@ -201,10 +195,6 @@ class Seed:
     def current_period(self) -> Period:
         """The period containing the anchor date (use SandboxState.current_period() for the live clock)."""
         return self.period("current")
-
-    @property
-    def previous_period(self) -> Period:
-        return self.period("previous")
 
     def okrs_of(self, person: Person | str) -> tuple[dict[str, object], ...]:
         open_id = person.open_id if isinstance(person, Person) else person

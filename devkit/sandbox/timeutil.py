@@ -23,10 +23,6 @@ def day_ms(day: date, hour: int = 0, minute: int = 0) -> int:
     return epoch_ms(at(day, hour, minute))
 
 
-def parse_day(text: str) -> date:
-    return date.fromisoformat(text)
-
-
 def yyyymmdd(day: date) -> int:
     return day.year * 10000 + day.month * 100 + day.day
 
@@ -46,10 +42,6 @@ def add_months(day: date, months: int) -> date:
         except ValueError:
             continue
     return date(year, month, min(day.day, 28))
-
-
-def date_of_epoch(seconds: float) -> date:
-    return datetime.fromtimestamp(seconds, CST).date()
 
 
 class ManualClock:
