@@ -98,10 +98,19 @@ class SlidingWindowLimiter:
     ) -> None:
         name = name or uuid.uuid4().hex
         self._windows = tuple((Window(limit, period, name), str(i)) for i, (limit, period) in enumerate(windows))
-        self._strategy = MovingWindowRateLimiter(storage if storage is not None else memory_storage())
+        self._storage = storage
+        self._limiter: MovingWindowRateLimiter | None = None  # made at the first call (see _strategy)
         self._pause = pause if pause is not None else LocalPause()
         self._lock = threading.Lock()
         self._sleep = sleep
+
+    @property
+    def _strategy(self) -> MovingWindowRateLimiter:
+        """Made at the first call, not when the clients are built: limits' MemoryStorage starts a timer thread,
+        and building the bot starts no thread (bot/app.py)."""
+        if self._limiter is None:
+            self._limiter = MovingWindowRateLimiter(self._storage if self._storage is not None else memory_storage())
+        return self._limiter
 
     def _wait_time(self) -> float:
         wait = self._pause.remaining()
