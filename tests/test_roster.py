@@ -238,3 +238,41 @@ def test_a_department_shows_exactly_its_people_and_those_below_it(hr_chat, sandb
     expected = _expected(sandbox, lambda f, today, w: f["status"] in (2, 4) and f["department_id"] in ids,
                          manager_key=manager_key)
     assert sorted(_all_names(hr_chat, asker, entry)) == expected
+
+
+class _Recording:
+    """An EHR record as the SDK hands it over, noting every attribute read; anything not given reads as a
+    secret (the real record also holds ID numbers, bank accounts, addresses...)."""
+
+    def __init__(self, values: dict) -> None:
+        self._values = values
+        self.read: list[str] = []
+
+    def __getattr__(self, name: str):
+        self.read.append(name)
+        return self._values.get(name, "SECRET-" + name)
+
+
+def test_the_roster_model_is_built_only_from_the_allow_list():
+    """to_employee reads only ALLOWED_FIELDS (and the record's user_id), and every Employee field comes from them:
+    a field added to the model without an allowed source, or a read of another raw field, fails here."""
+    from dataclasses import fields
+    from types import SimpleNamespace
+
+    from bot.feishu.roster import ALLOWED_FIELDS, to_employee
+
+    # Widening the allow-list is a decision about people's data: make it here too, on purpose.
+    assert set(ALLOWED_FIELDS) == {"name", "en_name", "department_id", "job", "job_level", "work_location",
+                                   "employee_type", "status", "hire_date", "conversion_date", "last_day", "manager"}
+    system = _Recording({
+        "name": "王芳", "en_name": "Fang", "department_id": "od-9", "job": SimpleNamespace(name="Engineer"),
+        "job_level": SimpleNamespace(name="P5"), "work_location": SimpleNamespace(name="上海"), "employee_type": 1,
+        "status": 2, "hire_date": "2024-01-02", "conversion_date": "2024-04-02", "last_day": "2026-12-31",
+        "manager": SimpleNamespace(user_id="ou_boss", name="陈立")})
+    record = _Recording({"user_id": "ou_fang", "system_fields": system})
+    employee = to_employee(record)
+    assert set(record.read) <= {"user_id", "system_fields"}, record.read
+    assert set(system.read) == set(ALLOWED_FIELDS), sorted(set(system.read) ^ set(ALLOWED_FIELDS))
+    unset = [f.name for f in fields(employee) if getattr(employee, f.name) == f.default]
+    assert not unset, f"Employee fields no allow-listed field fills: {unset}"
+    assert not any("SECRET" in str(getattr(employee, f.name)) for f in fields(employee))

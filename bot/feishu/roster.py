@@ -2,8 +2,9 @@
 
 Only the allow-list below ever leaves this module. The EHR record also carries ID numbers, bank,
 social-security and provident-fund accounts, addresses, emergency contacts, birthdays, ethnicity,
-political and marital status, photos and attachments: `to_employee` never reads them, so they never
-reach a model, a log line, a cache or a card.
+political and marital status, photos and attachments: `to_employee` reads a record only through the allow-list
+(`_FROM_FIELD`, which also says what each allowed field becomes), so they never reach a model, a log line, a
+cache or a card.
 """
 
 from __future__ import annotations
@@ -21,10 +22,6 @@ from bot.feishu.snapshot import Freshness, SnapshotStore
 from bot.models import Employee
 
 PAGE_SIZE = 100  # documented maximum
-ALLOWED_FIELDS = (
-    "name", "en_name", "department_id", "job", "job_level", "work_location", "employee_type", "status",
-    "hire_date", "conversion_date", "last_day", "manager",
-)
 ALL_STATUSES = (1, 2, 3, 4, 5)
 
 
@@ -39,26 +36,41 @@ def _name(obj: Any) -> str:
     return (getattr(obj, "name", None) or "") if obj is not None else ""
 
 
+def _int(value: Any) -> int:
+    return int(value or 0)
+
+
+def _text(value: Any) -> str:
+    return value or ""
+
+
+# The allow-list, and the only way into an Employee: each allowed system field, with the model fields it
+# becomes. `to_employee` reads these and nothing else (and the record's own `user_id`, as open_id).
+_FROM_FIELD: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "name": lambda v: {"name": _text(v)},
+    "en_name": lambda v: {"en_name": _text(v)},
+    "department_id": lambda v: {"department_id": _text(v)},
+    "job": lambda v: {"job": _name(v)},
+    "job_level": lambda v: {"job_level": _name(v)},
+    "work_location": lambda v: {"work_location": _name(v)},
+    "employee_type": lambda v: {"employee_type": _int(v)},
+    "status": lambda v: {"status": _int(v)},
+    "hire_date": lambda v: {"hire_date": _date(v)},
+    "conversion_date": lambda v: {"conversion_date": _date(v)},
+    "last_day": lambda v: {"last_day": _date(v)},
+    "manager": lambda v: {"manager_user_id": _text(getattr(v, "user_id", None) if v is not None else None),
+                          "manager_name": _name(v)},
+}
+ALLOWED_FIELDS = tuple(_FROM_FIELD)
+
+
 def to_employee(record: Any) -> Employee:
-    """SDK Employee -> Employee, reading only the allow-listed system fields."""
+    """SDK Employee -> Employee, reading only the allow-listed system fields (ALLOWED_FIELDS)."""
     fields = record.system_fields
-    manager = fields.manager if fields else None
-    return Employee(
-        open_id=record.user_id or "",
-        name=(fields.name if fields else "") or "",
-        en_name=(fields.en_name if fields else "") or "",
-        department_id=(fields.department_id if fields else "") or "",
-        job=_name(fields.job if fields else None),
-        job_level=_name(fields.job_level if fields else None),
-        work_location=_name(fields.work_location if fields else None),
-        employee_type=int((fields.employee_type if fields else 0) or 0),
-        status=int((fields.status if fields else 0) or 0),
-        hire_date=_date(fields.hire_date if fields else None),
-        conversion_date=_date(fields.conversion_date if fields else None),
-        last_day=_date(fields.last_day if fields else None),
-        manager_user_id=(manager.user_id if manager else "") or "",
-        manager_name=_name(manager),
-    )
+    values: dict[str, Any] = {"open_id": _text(record.user_id)}
+    for field_name, convert in _FROM_FIELD.items():
+        values.update(convert(getattr(fields, field_name, None) if fields is not None else None))
+    return Employee(**values)
 
 
 def snapshot_kind(statuses: tuple[int, ...]) -> str:
