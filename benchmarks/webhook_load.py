@@ -10,6 +10,12 @@ separately from the acknowledgement. Bot modes: `separate` (BOT_REPLY_WORKER=sep
 records and answers, `python -m bot worker` replies) and `inline` (replies on the web process's threads);
 `record` is the separate mode's web process with no worker running (what recording alone costs).
 
+`echo` is the peer: an echo bot as people write it from Feishu's samples (benchmarks/echo_bot_app.py: the
+same dispatcher, then an SDK reply with a small card on a thread pool of BOT_WORKERS threads, nothing
+recorded, no limits), under the same gunicorn settings against the same sandbox. For every mode that replies
+the script reports the reply throughput: replies per second from the first event sent until the last reply
+arrived. Each mode's server is started only when its turn comes, so they never compete with each other.
+
     .venv/bin/python -u benchmarks/webhook_load.py [--events 2000] [--concurrency 32] [--modes record,separate,inline]
         [--rate-scale 100] [--postgres]
 
@@ -176,7 +182,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--modes", default="separate,inline", help="bot modes to run after the baseline")
+    parser.add_argument("--modes", default="echo,separate,inline",
+                        help="modes to run after the baseline: echo (the peer), record, separate, inline")
     parser.add_argument("--rate-scale", type=float, default=100.0,
                         help="the bot's client-side rate limits ×N (the sandbox has none)")
     parser.add_argument("--postgres", action="store_true",
@@ -227,12 +234,16 @@ def run(args: argparse.Namespace, database: str) -> None:
         procs.wait_ready(sandbox, sandbox_port, "/_sandbox/faults", "sandbox")
         outbox = Outbox(sandbox_port)
         results: dict[str, tuple[float, float, float]] = {}
+        reply_rates: dict[str, float] = {}
         for mode in ["baseline", *[m.strip() for m in args.modes.split(",") if m.strip()]]:
             port = free_port()
             gunicorn = [sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", str(THREADS),
                         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
             if mode == "baseline":
                 env, target = ENV, "benchmarks.baseline_app:app"
+            elif mode == "echo":
+                env = {**ENV, "FEISHU_DOMAIN": f"http://127.0.0.1:{sandbox_port}", "BOT_WORKERS": "8"}
+                target = "benchmarks.echo_bot_app:app"
             else:
                 env = {**ENV, "FEISHU_DOMAIN": f"http://127.0.0.1:{sandbox_port}",
                        "DATABASE_URL": fresh_database(database, mode) if database else f"sqlite:///{folder}/{mode}.db",
@@ -246,7 +257,7 @@ def run(args: argparse.Namespace, database: str) -> None:
                                  env) if mode == "separate" else None
             warm = events(50)
             load(port, warm, args.concurrency)
-            replies = mode in ("separate", "inline")  # "record": the web process alone, nobody replies
+            replies = mode in ("echo", "separate", "inline")  # "record": the web process alone, nobody replies
             if replies:  # the warm-up's replies are in before the measure starts
                 missing = outbox.wait_for({m for m, _, _ in warm}, REPLY_TIMEOUT, alive=[web, worker])
                 if missing:
@@ -256,7 +267,7 @@ def run(args: argparse.Namespace, database: str) -> None:
             acked = time.time()
             p50, p99 = (v * 1000 for v in percentiles(times))
             results[mode] = (p50, p99, len(times) / wall)
-            label = "baseline" if mode == "baseline" else f"bot ({mode})"
+            label = mode if mode in ("baseline", "echo") else f"bot ({mode})"
             print(f"{label:16} acknowledgement p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   "
                   f"{len(times) / wall:7.0f} events/s", flush=True)
             if replies:
@@ -265,6 +276,7 @@ def run(args: argparse.Namespace, database: str) -> None:
                 r50, r99 = (v * 1000 for v in percentiles(trips))
                 done = max(outbox.replied[m] for m in sent_at if m in outbox.replied)
                 first = min(sent_at.values())
+                reply_rates[mode] = len(trips) / (done - first)
                 print(f"{'':16} round trip      p50 {r50:7.0f} ms   p99 {r99:7.0f} ms   all {len(trips)} replies "
                       f"in {done - first:.2f} s ({len(trips) / (done - first):.0f}/s), the last "
                       f"{max(0.0, done - acked):.2f} s after the last acknowledgement"
@@ -275,8 +287,12 @@ def run(args: argparse.Namespace, database: str) -> None:
         b50, b99, brate = results["baseline"]
         for mode, (p50, p99, rate) in results.items():
             if mode != "baseline":
-                print(f"bot ({mode}) / baseline: p50 ×{p50 / b50:.2f}, p99 ×{p99 / b99:.2f}, "
-                      f"throughput ×{rate / brate:.2f}")
+                label = mode if mode == "echo" else f"bot ({mode})"
+                print(f"{label} / baseline: p50 ×{p50 / b50:.2f}, p99 ×{p99 / b99:.2f}, "
+                      f"throughput ×{rate / brate:.2f}"
+                      + (f"; replies {reply_rates[mode]:.0f}/s" if mode in reply_rates else "")
+                      + (f" (×{reply_rates[mode] / reply_rates['echo']:.2f} the echo bot's)"
+                         if mode in reply_rates and mode != "echo" and "echo" in reply_rates else ""))
         print(f"({args.events} events, concurrency {args.concurrency}, gunicorn 1 worker × {THREADS} threads, "
               f"bot rate limits ×{args.rate_scale:g}, {'PostgreSQL' if database else 'SQLite'}; logs in {folder})")
     finally:

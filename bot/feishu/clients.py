@@ -29,7 +29,6 @@ from bot.feishu.roster import RosterClient
 from bot.feishu.snapshot import SnapshotStore
 from bot.feishu.user_api import UserApi
 from bot.settings import Settings
-from bot.shared import RedisLimiter, connect
 
 
 def build_lark_client(settings: Settings) -> lark.Client:
@@ -60,7 +59,11 @@ class FeishuClients:
             base_delay=settings.retry_base_delay, max_delay=settings.retry_max_delay, sleep=sleep,
         )
         scale = settings.rate_limit_scale
-        shared = connect(settings.redis_url) if settings.redis_url else None
+        shared = None
+        if settings.redis_url:  # imported only then: redis and its client cost ~0.5 s and ~19 MB at start-up
+            from bot.shared import RedisLimiter, connect
+
+            shared = connect(settings.redis_url)
 
         def limiter(family: str, windows: tuple[tuple[int, float], ...]) -> Limiter:
             """One limiter per API family: in Redis when several instances share the app's limits."""
