@@ -2,7 +2,7 @@
 
 from devkit.sandbox import create_sandbox
 app = create_sandbox(rate_scale=60.0)
-state = app.extensions["sandbox"]      # SandboxState: outbox, faults, requests_log, revoke_tokens(), ...
+state = app.extensions["sandbox"]      # SandboxState: state.outbox, state.requests, state.faults, ...
 seed = state.seed                      # people, departments, chats, periods, groups, okrs, employees
 """
 

@@ -58,7 +58,7 @@ class _Refresh:
 
 
 class UserAuth:
-    """Codes and user tokens of one sandbox instance (SandboxState delegates to it)."""
+    """Codes and user tokens of one sandbox instance (`state.user_auth`)."""
 
     def __init__(self, seed: Seed, app_id: str, clock: Callable[[], float]) -> None:
         self._seed = seed
@@ -185,11 +185,6 @@ class UserAuth:
             raise errors.user_token_invalid()
         return person
 
-    def scope_of(self, access_token: str) -> str:
-        with self._lock:
-            found = self._access.get(access_token)
-            return found.scope if found else ""
-
     def expire(self, open_id: str | None = None) -> int:
         """Expire the access tokens of `open_id` (None: everyone's); returns how many were live."""
         with self._lock:
@@ -226,10 +221,3 @@ class UserAuth:
     def forget_codes(self) -> None:
         with self._lock:
             self._codes.clear()
-
-    def reset(self) -> None:
-        with self._lock:
-            self._codes.clear()
-            self._access.clear()
-            self._refresh.clear()
-            self._refreshes.clear()
