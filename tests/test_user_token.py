@@ -226,3 +226,12 @@ def test_login_without_configuration_says_so(settings, sandbox):
     chat = Chat(app.test_client(), sandbox, settings)
     [entry] = chat.say("杨帆", "login")
     assert card_title(entry) == "Not configured"
+
+
+def test_a_login_after_feishu_revoked_the_apps_tokens_fetches_fresh_ones(bot, sandbox):
+    """The code exchange uses the app access token lark-oapi caches per process: after Feishu revokes the app's
+    tokens (99991663) the bot drops both cached app-level tokens and tries once more, and the login succeeds."""
+    assert login(bot, "杨帆")[0] == 200  # the app token is cached now
+    sandbox.state.tokens.revoke()
+    status, page = login(bot, "邵华")
+    assert status == 200 and "授权成功" in page

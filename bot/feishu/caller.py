@@ -108,8 +108,11 @@ class ApiCaller:
         with self._counts_lock:
             self._counts[api] += 1
 
-    def drop_tenant_token(self) -> None:
-        TokenManager.cache.set(f"self_tenant_token:{self._app_id}", "", 0)
+    def drop_app_tokens(self) -> None:
+        """Forget lark-oapi's cached app-level tokens (tenant and app access token; both are refused once Feishu
+        revokes the app's credentials), so the next call fetches fresh ones."""
+        for key in (f"self_tenant_token:{self._app_id}", f"self_app_token:{self._app_id}"):
+            TokenManager.cache.set(key, "", 0)
 
     def _wait(self, state: RetryCallState) -> float:
         """Exponential backoff with jitter; after a rate-limit answer, at least until Feishu's window resets."""
@@ -153,7 +156,7 @@ class ApiCaller:
                 code = int(resp.code if resp.code is not None else -1)
                 if code in TOKEN_INVALID_CODES and not token_retried and not as_user:
                     log.warning("%s: tenant token rejected (%s); fetching a new one", api, code)
-                    self.drop_tenant_token()
+                    self.drop_app_tokens()
                     token_retried = True
                     continue
 
