@@ -60,7 +60,7 @@ class RedisSeenStore:
 def build_seen_store(settings: Settings) -> SeenStore:
     """Redis when REDIS_URL is set (keys prefixed with the app id: apps sharing one Redis stay apart), else memory."""
     if settings.redis_url:
-        from bot.shared import connect
+        from bot.redis_client import connect
 
         return RedisSeenStore(connect(settings.redis_url), ttl=settings.dedup_ttl, prefix=f"okrbot:{settings.app_id}:")
     return MemorySeenStore(ttl=settings.dedup_ttl, maxsize=settings.dedup_max_keys)

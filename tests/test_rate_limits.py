@@ -9,7 +9,8 @@ import time
 import pytest
 
 from bot.feishu.ratelimit import SlidingWindowLimiter, scaled
-from bot.shared import RedisLimiter, connect
+from bot.feishu.shared_limits import RedisLimiter
+from bot.redis_client import connect
 from tests.services import redis_server
 
 

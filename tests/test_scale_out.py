@@ -13,7 +13,7 @@ from bot.digests.jobs import run_at
 from bot.digests.runtime import Runtime
 from bot.feishu.clients import FeishuClients
 from bot.inbound import InlineExecutor
-from bot.shared import connect
+from bot.redis_client import connect
 from bot.store import KIND_OKR_REMINDER, Store
 from bot.transports.webhook import create_app
 from devkit.sandbox.event_push import message_event

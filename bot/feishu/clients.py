@@ -61,7 +61,8 @@ class FeishuClients:
         scale = settings.rate_limit_scale
         shared = None
         if settings.redis_url:  # imported only then: redis and its client cost ~0.5 s and ~19 MB at start-up
-            from bot.shared import RedisLimiter, connect
+            from bot.feishu.shared_limits import RedisLimiter
+            from bot.redis_client import connect
 
             shared = connect(settings.redis_url)
 

@@ -1,6 +1,5 @@
-"""State that several web instances must share, in Redis (REDIS_URL): the connection and rate-limit windows.
-Without REDIS_URL the in-process versions (bot/feishu/ratelimit.py) are used; the seen event keys are in
-bot/dedup.py."""
+"""Rate-limit windows shared by every instance in Redis (REDIS_URL). Without REDIS_URL the in-process
+versions (bot/feishu/ratelimit.py) are used; the shared seen event keys are in bot/dedup.py."""
 
 from __future__ import annotations
 
@@ -13,14 +12,9 @@ from limits.storage import RedisStorage
 
 from bot.feishu.ratelimit import SlidingWindowLimiter
 
-
-def connect(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
-
-
 _WHOLE_SECONDS = b"redis.call('expire', KEYS[1], expiry)"
 if _WHOLE_SECONDS not in RedisStorage.SCRIPT_ACQUIRE_MOVING_WINDOW:
-    raise ImportError("limits' moving-window script changed: review _RedisWindows in bot/shared.py")
+    raise ImportError("limits' moving-window script changed: review _RedisWindows in bot/feishu/shared_limits.py")
 
 
 class _RedisWindows(RedisStorage):
@@ -50,8 +44,8 @@ class RedisPause:
 
 class RedisLimiter(SlidingWindowLimiter):
     """The same windows as SlidingWindowLimiter, counted in Redis across every instance by limits'
-    RedisStorage. It uses the bot's connection pool (`connect`: 5 s timeouts), so the URL given to limits
-    only picks the client library. Keys: `{prefix}{name}/{window}/...`, and `{prefix}{name}:pause`, with
+    RedisStorage. It uses the bot's connection pool (`bot.redis_client.connect`: 5 s timeouts), so the URL
+    given to limits only picks the client library. Keys: `{prefix}{name}/{window}/...`, and `{prefix}{name}:pause`, with
     `name` = `{app_id}:{family}`: apps sharing one Redis keep separate limits."""
 
     def __init__(self, client: redis.Redis, name: str, windows: tuple[tuple[int, float], ...], *,
