@@ -130,15 +130,16 @@ def test_a_websocket_url_the_endpoint_did_not_issue_or_already_used_is_refused(s
         assert (headers["handshake-status"], headers["handshake-msg"]) == ("403", "invalid ticket")
 
 
-def test_a_bot_with_a_wrong_secret_stops_with_feishus_code(sandbox, tmp_path):
+def test_a_bot_with_a_wrong_secret_stops_with_a_configuration_error_naming_feishus_code(sandbox, tmp_path):
     proc = longconn(sandbox, f"sqlite:///{tmp_path}/bot.db", tmp_path, tmp_path / "bot.log",
                     FEISHU_APP_SECRET="wrong-secret")
     try:
-        assert proc.wait(timeout=WAIT) != 0
+        assert proc.wait(timeout=WAIT) == 2  # a configuration error, like serve without a verification token
     finally:
         stop(proc)
     log = (tmp_path / "bot.log").read_text(errors="replace")
-    assert "10014: app secret invalid" in log, log[-3000:]
+    assert "configuration error: Feishu refused the long connection (10014: app secret invalid)" in log, log[-3000:]
+    assert "FEISHU_APP_SECRET" in log and "Traceback" not in log, log[-3000:]
 
 
 def test_the_client_pings_on_the_service_it_was_given_and_the_sandbox_answers_pong_with_the_config(bot, channel):

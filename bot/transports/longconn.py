@@ -6,8 +6,10 @@ trusted, so the dispatcher gets no verification token or encrypt key. No Flask a
 from __future__ import annotations
 
 import lark_oapi as lark
+from lark_oapi.ws.exception import ClientException
 
 from bot.app import Bot
+from bot.settings import ConfigError
 from bot.transports.lark_events import build_dispatcher
 
 
@@ -22,4 +24,12 @@ def run_longconn(bot: Bot) -> None:
     """Start the bot and receive events until the process ends (the client's loop blocks)."""
     client = build_client(bot)
     bot.start()
-    client.start()
+    try:
+        client.start()
+    except ClientException as exc:  # Feishu refused the app (wrong id or secret, long connection not enabled)
+        raise ConfigError(
+            f"Feishu refused the long connection ({exc}). Check FEISHU_APP_ID and FEISHU_APP_SECRET (developer "
+            "console → Credentials & Basic Info), and that Events & Callbacks is set to receive events through a "
+            "persistent connection (使用长连接接收事件/回调).") from exc
+    finally:
+        bot.stop()
