@@ -62,6 +62,7 @@ def main() -> None:
     window = 60.0 / args.scale
     time.sleep(window)  # setup used none of the OKR budget; start the measurement on a fresh window
 
+    wall_start = time.time()
     start = time.perf_counter()
     data = shared_run(runtime, monday)
     with ThreadPoolExecutor(args.threads) as pool:
@@ -77,6 +78,22 @@ def main() -> None:
           f"({sum(1 for s in sent if s)} cards sent): {elapsed:.2f} s; OKR calls {okr_calls}, floor {floor:.2f} s "
           f"(100 per {window:g} s), ratio {elapsed / floor:.3f}; rate-limit answers {limited}; "
           f"API calls by family {dict(families)}")
+    print("timeline (s from the start, first-last call): " + ", ".join(
+        f"{family} {first - wall_start:.2f}-{last - wall_start:.2f}"
+        for family, (first, last) in spans(calls).items()))
+    okr_times = [float(r["time"]) - wall_start for r in calls if r["path"].startswith("/open-apis/okr/")]
+    print("every 100th OKR call at (s): " + ", ".join(f"{t:.2f}" for t in okr_times[99::100]))
+
+
+def spans(calls: list[dict]) -> dict[str, tuple[float, float]]:
+    """Per API family, when its first and last call of the run were answered (epoch seconds)."""
+    out: dict[str, tuple[float, float]] = {}
+    for r in calls:
+        at = r["time"].timestamp() if hasattr(r["time"], "timestamp") else float(r["time"])
+        family = r["path"].split("/")[2]
+        first, last = out.get(family, (at, at))
+        out[family] = (min(first, at), max(last, at))
+    return out
 
 
 if __name__ == "__main__":

@@ -44,6 +44,8 @@ def plan_digest(data: RunData, sub: Subscription, scheduled_for: datetime, *, si
     bars: list[tuple[str, int]] = []
     progress: list[int] = []
     slot = to_slot(scheduled_for)
+    leaving = {o for o, e in roster.items() if e.status in (4, 5)}  # listed under roster changes, not chased
+    data.read_okrs([p.open_id for p in reports if p.open_id not in leaving], locale=locale)  # several in flight
     for person in reports:
         name = person.display_name(locale)
         if person.open_id in roster and roster[person.open_id].status in (4, 5):

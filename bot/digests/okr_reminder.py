@@ -35,23 +35,28 @@ def plan_reminder(data: RunData, sub: Subscription, scheduled_for: datetime):
     directory = clients.contact.directory()
     members = clients.chats.list_member_ids(sub.target)
     roster = data.roster()
-    people = [directory.person(m) for m in members]
+    people = directory.people(members)
     on_leave = data.on_leave([p.user_id for p in people if p and p.user_id], scheduled_for.date())
     snoozed = data.runtime.store.subscriptions.snoozed(sub.id, scheduled_for)
     decisions: dict[str, str] = {}
     stale: list[StaleLine] = []
     risks: list[RiskLine] = []
     progress: list[int] = []
-    for open_id, person in zip(members, people, strict=True):
+
+    def skipped(open_id, person) -> str | None:
         employee = roster.get(open_id)
         if person is None:
-            decisions[open_id] = NOT_IN_DIRECTORY
-        elif (employee and employee.status in (4, 5)) or not person.is_active:
-            decisions[open_id] = LEFT
-        elif person.user_id and person.user_id in on_leave:
-            decisions[open_id] = ON_LEAVE
-        elif open_id in snoozed:
-            decisions[open_id] = SNOOZED
+            return NOT_IN_DIRECTORY
+        if (employee and employee.status in (4, 5)) or not person.is_active:
+            return LEFT
+        if person.user_id and person.user_id in on_leave:
+            return ON_LEAVE
+        return SNOOZED if open_id in snoozed else None
+
+    data.read_okrs([m for m, p in zip(members, people, strict=True) if skipped(m, p) is None], locale=sub.locale)
+    for open_id, person in zip(members, people, strict=True):
+        if reason := skipped(open_id, person):
+            decisions[open_id] = reason
         else:
             health = assess(data.okrs(open_id, locale=sub.locale), data.now)
             if not health.has_okr or not health.visible:

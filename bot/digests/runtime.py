@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
@@ -17,6 +18,8 @@ from bot.settings import Settings
 from bot.store import Store
 
 log = logging.getLogger(__name__)
+
+READ_AHEAD_THREADS = 4  # OKR reads in flight for one plan's read-ahead: enough to keep the OKR limit busy
 
 
 class _CommandContext(Protocol):
@@ -75,6 +78,7 @@ class RunData:
     now: datetime
     label: str = "run"
     _okrs: dict[str, tuple[Okr, ...]] = field(default_factory=dict)
+    _failed: dict[str, Exception] = field(default_factory=dict)  # read-ahead failures, raised to who asks
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _person_locks: dict[str, threading.Lock] = field(default_factory=dict)
     # One lock per shared read, so that an OKR read never waits behind the roster's EHR walk or the
@@ -109,7 +113,26 @@ class RunData:
                 self._period_read = True
             return self._period
 
-    def okrs(self, open_id: str, *, locale: str = "zh_cn") -> tuple[Okr, ...]:
+    def read_okrs(self, open_ids: Iterable[str], *, locale: str = "zh_cn") -> None:
+        """Read ahead, on a few threads, the OKRs of the people a plan is about to go through one by one, so
+        that a plan of a thousand people keeps the OKR limit busy instead of waiting on each answer in turn.
+        Still one read per person per run; a read that fails here fails again for whoever asks (okrs())
+        without being tried twice."""
+        wanted = [i for i in dict.fromkeys(open_ids) if i not in self._okrs]
+        if len(wanted) < 2:
+            return
+
+        def read(open_id: str) -> None:
+            try:
+                self.okrs(open_id, locale=locale, ahead=True)
+            except Exception as exc:  # noqa: BLE001 - kept for the plan, which decides what a failure means
+                with self._lock:
+                    self._failed[open_id] = exc
+
+        with ThreadPoolExecutor(READ_AHEAD_THREADS, thread_name_prefix="okr-read-ahead") as pool:
+            list(pool.map(read, wanted))
+
+    def okrs(self, open_id: str, *, locale: str = "zh_cn", ahead: bool = False) -> tuple[Okr, ...]:
         """One read per person per run, even when several subscriptions ask at once."""
         with self._lock:
             person_lock = self._person_locks.setdefault(open_id, threading.Lock())
@@ -117,6 +140,9 @@ class RunData:
             with self._lock:
                 if open_id in self._okrs:
                     return self._okrs[open_id]
+                failed = None if ahead else self._failed.pop(open_id, None)
+            if failed is not None:
+                raise failed
             period = self.period()
             okrs = () if period is None else self.clients.okr.list_user_okrs(  # a read within OKR_TTL is reused
                 open_id, period_ids=(period.id,), lang=locale)

@@ -265,6 +265,11 @@ class SnapshotStore:
         found = self._people(people.c.open_id == open_id)
         return found[0] if found else None
 
+    def people_by_open_id(self, open_ids: Iterable[str]) -> dict[str, Person]:
+        """Those of `open_ids` in the directory, by open_id: one query per BATCH ids, not one each."""
+        return {p.open_id: p for chunk in _chunks(sorted(set(open_ids)))
+                for p in self._people(people.c.open_id.in_(chunk))}
+
     def person_by_user_id(self, user_id: str) -> Person | None:
         found = self._people(people.c.user_id == user_id, limit=1) if user_id else ()
         return found[0] if found else None
