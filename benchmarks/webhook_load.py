@@ -17,7 +17,7 @@ the script reports the reply throughput: replies per second from the first event
 arrived. Each mode's server is started only when its turn comes, so they never compete with each other.
 
     .venv/bin/python -u benchmarks/webhook_load.py [--events 2000] [--concurrency 32] [--modes record,separate,inline]
-        [--rate-scale 100] [--postgres]
+        [--rate-scale 100] [--workers 8] [--postgres]
 
 Every server's output goes to a log file in a temporary folder (printed at the end); all processes are
 started in their own process group and ended with it.
@@ -184,6 +184,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--modes", default="echo,separate,inline",
                         help="modes to run after the baseline: echo (the peer), record, separate, inline")
+    parser.add_argument("--workers", type=int, default=8,
+                        help="reply threads: the bot's BOT_WORKERS and the echo bot's pool")
     parser.add_argument("--rate-scale", type=float, default=100.0,
                         help="the bot's client-side rate limits ×N (the sandbox has none)")
     parser.add_argument("--postgres", action="store_true",
@@ -242,12 +244,12 @@ def run(args: argparse.Namespace, database: str) -> None:
             if mode == "baseline":
                 env, target = ENV, "benchmarks.baseline_app:app"
             elif mode == "echo":
-                env = {**ENV, "FEISHU_DOMAIN": f"http://127.0.0.1:{sandbox_port}", "BOT_WORKERS": "8"}
+                env = {**ENV, "FEISHU_DOMAIN": f"http://127.0.0.1:{sandbox_port}", "BOT_WORKERS": str(args.workers)}
                 target = "benchmarks.echo_bot_app:app"
             else:
                 env = {**ENV, "FEISHU_DOMAIN": f"http://127.0.0.1:{sandbox_port}",
                        "DATABASE_URL": fresh_database(database, mode) if database else f"sqlite:///{folder}/{mode}.db",
-                       "BOT_WORKERS": "8",
+                       "BOT_WORKERS": str(args.workers),
                        "BOT_REPLY_WORKER": "inline" if mode == "inline" else "separate",
                        "FEISHU_RATE_LIMIT_SCALE": str(args.rate_scale)}
                 target = "bot.wsgi:app"
@@ -294,6 +296,7 @@ def run(args: argparse.Namespace, database: str) -> None:
                       + (f" (×{reply_rates[mode] / reply_rates['echo']:.2f} the echo bot's)"
                          if mode in reply_rates and mode != "echo" and "echo" in reply_rates else ""))
         print(f"({args.events} events, concurrency {args.concurrency}, gunicorn 1 worker × {THREADS} threads, "
+              f"{args.workers} reply threads, "
               f"bot rate limits ×{args.rate_scale:g}, {'PostgreSQL' if database else 'SQLite'}; logs in {folder})")
     finally:
         procs.stop_all()
