@@ -27,7 +27,7 @@ from tests.webchat_fixtures import (
     roster_card,
 )
 
-STATIC = Path(__file__).resolve().parents[1] / "bot" / "webchat" / "static"
+STATIC = Path(__file__).resolve().parents[1] / "devkit" / "webchat" / "static"
 SHELL = "<!doctype html><html><head><meta charset='utf-8'></head><body><div id='root'></div></body></html>"
 SHOW = """([card, names]) => {
   window.__actions = [];
