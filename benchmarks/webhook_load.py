@@ -17,7 +17,10 @@ the script reports the reply throughput: replies per second from the first event
 arrived. Each mode's server is started only when its turn comes, so they never compete with each other.
 
     .venv/bin/python -u benchmarks/webhook_load.py [--events 2000] [--concurrency 32] [--modes record,separate,inline]
-        [--rate-scale 100] [--workers 8] [--postgres]
+        [--rate-scale 100] [--workers 8] [--postgres] [--profile]
+
+With --profile, py-spy samples each bot process (web and worker, all threads, idle ones included) during the
+measured load and writes collapsed stacks (`<mode>-web.txt`, `<mode>-worker.txt`) beside the logs.
 
 Every server's output goes to a log file in a temporary folder (printed at the end); all processes are
 started in their own process group and ended with it.
@@ -143,6 +146,14 @@ def load(port: int, requests: list[tuple[str, bytes, dict[str, str]]],
     return times, time.perf_counter() - begin, sent_at
 
 
+def spy(folder: Path, name: str, pid: int) -> subprocess.Popen:
+    """py-spy sampling a process (and its children: gunicorn's worker) until interrupted; idle threads too."""
+    py_spy = str(Path(sys.executable).with_name("py-spy"))
+    return subprocess.Popen([py_spy, "record", "--pid", str(pid), "--subprocesses", "--idle", "--threads",
+                             "--format", "raw", "--rate", "200", "-o", str(folder / f"{name}.txt")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def percentiles(values: list[float]) -> tuple[float, float]:
     ordered = sorted(values)
     return statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.99) - 1)]
@@ -188,6 +199,8 @@ def main() -> None:
                         help="reply threads: the bot's BOT_WORKERS and the echo bot's pool")
     parser.add_argument("--rate-scale", type=float, default=100.0,
                         help="the bot's client-side rate limits ×N (the sandbox has none)")
+    parser.add_argument("--profile", action="store_true",
+                        help="sample the bot's processes with py-spy during the load (stacks beside the logs)")
     parser.add_argument("--postgres", action="store_true",
                         help="the bot's DATABASE_URL on a PostgreSQL server started for the run (default: SQLite)")
     args = parser.parse_args()
@@ -265,6 +278,9 @@ def run(args: argparse.Namespace, database: str) -> None:
                 if missing:
                     raise RuntimeError(f"{mode}: {len(missing)} warm-up replies missing; see {folder}")
             batch = events(args.events)
+            spies = [spy(folder, f"{mode}-{name}", proc.pid)
+                     for name, proc in (("web", web), ("worker", worker))
+                     if args.profile and proc is not None and mode not in ("baseline", "echo")]
             times, wall, sent_at = load(port, batch, args.concurrency)
             acked = time.time()
             p50, p99 = (v * 1000 for v in percentiles(times))
@@ -283,6 +299,9 @@ def run(args: argparse.Namespace, database: str) -> None:
                       f"in {done - first:.2f} s ({len(trips) / (done - first):.0f}/s), the last "
                       f"{max(0.0, done - acked):.2f} s after the last acknowledgement"
                       + (f"; {len(missing)} MISSING" if missing else ""), flush=True)
+            for sampler in spies:
+                sampler.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
+                sampler.wait(timeout=60)
             for proc in (web, worker):
                 if proc is not None:
                     procs.stop(proc)

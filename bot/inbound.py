@@ -167,14 +167,15 @@ class Pipeline:
             return  # recorded: a worker process takes it from the inbox table
         self._submit(msg.event_id, lambda: self.answer(msg))
 
-    def answer(self, msg: IncomingMessage) -> bool:
-        """Answer a recorded message and mark it done, or failed (kept, to be retried)."""
+    def answer(self, msg: IncomingMessage, *, finish: bool = True) -> bool:
+        """Answer a recorded message and mark it done, or failed (kept, to be retried). With `finish=False`
+        the caller marks it (the reply worker does, batched with its next claim); True when it was answered."""
         store = self.router.store
         finished = False
         try:
             finished = self.router.handle_message(msg)
         finally:
-            if store is not None:
+            if finish and store is not None:
                 store.inbox.finish(msg.message_id, ok=finished)
         return finished
 

@@ -10,8 +10,16 @@ message is worked on, and taken over by any worker once not renewed for `claim_t
 killed worker loses nothing. A worker with a stable `BOT_WORKER_ID` gives back its own claims when it
 starts again, without waiting for them to go stale. A message answered twice (taken over after its
 worker died mid-send) still posts once: the reply's uuid is derived from the message id. Replies
-Feishu would not take are retried every `retry_interval` seconds. The table is polled every
-`worker_poll_interval` seconds while it is empty.
+Feishu would not take are retried every `retry_interval` seconds.
+
+The worker claims ahead: it holds up to twice as many messages as it has threads (the rest wait in the
+pool's queue, their claims renewed like the others), and takes more in one batch once the queue has run dry,
+so a reply thread never waits for the database. A thread that has sent a reply does not wait for the
+database either: it notes the message as finished and moves on; the loop marks the finished messages done
+in the same transaction as its next claim (one write lock for both). A worker killed in between loses
+nothing: its claims go stale and are taken over, and the replies it did send are not posted again (their
+uuid). While messages keep coming the table is looked at again after `worker_poll_interval / 5`; once it
+is empty, every `worker_poll_interval` seconds.
 """
 
 from __future__ import annotations
@@ -58,41 +66,63 @@ class ReplyWorker:
         self._claim_timeout = claim_timeout
         self._retry_interval = retry_interval
         self._clock = clock
-        self._inflight: set[str] = set()
+        self._inflight: set[str] = set()  # claimed and not yet marked finished in the table
+        self._finished: list[tuple[str, bool]] = []  # answered (message id, ok), to mark with the next claim
+        self._last_room = 0
         self._changed = threading.Condition()
         self._stop = threading.Event()
         self._renewed = time.monotonic()
 
     # -- one step ---------------------------------------------------------------------------------
+    def _in_hand(self) -> int:
+        """Messages claimed and not yet answered (called with the lock held)."""
+        return len(self._inflight) - len(self._finished)
+
     def room(self) -> int:
+        """How many more messages this worker may claim: up to twice its threads in hand."""
         with self._changed:
-            return self._slots - len(self._inflight)
+            return 2 * self._slots - self._in_hand()
 
     def run_once(self) -> int:
-        """Claim as many messages as there are free threads and hand them over; the number claimed."""
-        payloads = self.store.inbox.claim(self.worker_id, limit=self.room(), now=self._clock(),
-                                            claim_timeout=self._claim_timeout, retry_after=self._retry_interval)
+        """Mark the messages answered since the last call finished and claim as many more as there is room for,
+        in one transaction, and hand them over; the number claimed."""
+        with self._changed:
+            finished, self._finished = self._finished, []
+            room = 2 * self._slots - (len(self._inflight) - len(finished))
+        try:
+            payloads = self.store.inbox.settle(self.worker_id, finished, limit=room, now=self._clock(),
+                                               claim_timeout=self._claim_timeout, retry_after=self._retry_interval)
+        except BaseException:
+            with self._changed:  # still in hand (and renewed): marked with the next claim
+                self._finished[:0] = finished
+            raise
+        with self._changed:
+            for message_id, _ in finished:
+                self._inflight.discard(message_id)
         if payloads:
             log.debug("%s claimed %d message(s)", self.worker_id, len(payloads))
-        for payload in payloads:
-            msg = message_from_payload(payload)
-            with self._changed:
-                self._inflight.add(msg.message_id)
+        messages = [message_from_payload(payload) for payload in payloads]
+        with self._changed:
+            self._inflight.update(msg.message_id for msg in messages)
+        for msg in messages:
             self._executor.submit(self._answer, msg)
+        self._last_room = room
         return len(payloads)
 
     def _answer(self, msg: IncomingMessage) -> None:
+        ok = False
         try:
-            self.pipeline.answer(msg)
+            ok = self.pipeline.answer(msg, finish=False)
         except Exception:
             log.exception("worker failed on %s", msg.event_id)
         finally:
             with self._changed:
-                self._inflight.discard(msg.message_id)
-                self._changed.notify_all()
+                self._finished.append((msg.message_id, ok))
+                if self._in_hand() <= self._slots:  # the queue ran dry: time to claim more
+                    self._changed.notify_all()
 
     def renew(self) -> int:
-        """Renew the claims on messages still being worked on."""
+        """Renew the claims on messages still being worked on (or waiting for a thread)."""
         with self._changed:
             working = list(self._inflight)
         self._renewed = time.monotonic()
@@ -109,13 +139,28 @@ class ReplyWorker:
                 self._guarded(self.renew)
             self._guarded(self._purge)
             claimed = self._guarded(self.run_once)
-            if claimed == 0:
-                self._stop.wait(self._poll)  # nothing waiting (or the database failed): look again shortly
-            else:
-                with self._changed:  # all threads busy: wait for one to finish
-                    self._changed.wait_for(lambda: self._stop.is_set() or len(self._inflight) < self._slots,
+            with self._changed:
+                if claimed and claimed >= self._last_room:  # the table may hold more: claim once the queue is dry
+                    self._changed.wait_for(lambda: self._stop.is_set() or self._in_hand() <= self._slots,
                                            timeout=self._claim_timeout / 4)
+                else:  # the table ran dry (or the database failed): look again shortly, sooner while busy
+                    self._changed.wait_for(self._stop.is_set,
+                                           timeout=self._poll / 5 if claimed or self._inflight else self._poll)
         self._executor.shutdown(wait=True)
+        with self._changed:
+            self._last_room = 0
+        self._guarded(self._flush)
+
+    def _flush(self) -> int:
+        """Mark the answered messages finished, claiming nothing (at stop)."""
+        with self._changed:
+            finished, self._finished = self._finished, []
+        self.store.inbox.settle(self.worker_id, finished, limit=0, now=self._clock(),
+                                claim_timeout=self._claim_timeout)
+        with self._changed:
+            for message_id, _ in finished:
+                self._inflight.discard(message_id)
+        return len(finished)
 
     def _take_back(self) -> None:
         """Give back the claims this worker id held before a restart, before claiming anything. Until the

@@ -86,11 +86,15 @@ class InboxStore(Part):
 
     def _update(self, finished: Sequence[tuple[str, bool]]) -> list[None]:
         with self.engine.begin() as conn:
-            for status, ok in (("done", True), ("failed", False)):
-                ids = [message_id for message_id, was_ok in finished if was_ok is ok]
-                if ids:
-                    conn.execute(update(InboxRow).where(InboxRow.message_id.in_(ids)).values(status=status))
+            self._mark(conn, finished)
         return [None] * len(finished)
+
+    @staticmethod
+    def _mark(conn, finished: Sequence[tuple[str, bool]]) -> None:
+        for status, ok in (("done", True), ("failed", False)):
+            ids = [message_id for message_id, was_ok in finished if was_ok is ok]
+            if ids:
+                conn.execute(update(InboxRow).where(InboxRow.message_id.in_(ids)).values(status=status))
 
     def claim(self, worker: str, *, limit: int, now: datetime, claim_timeout: float,
                       retry_after: float | None = None) -> list[dict[str, Any]]:
@@ -98,9 +102,22 @@ class InboxStore(Part):
         whose claim was not renewed for `claim_timeout` seconds (their worker died), and, with
         `retry_after`, failed ones last tried that many seconds ago. Two workers never get the same row:
         one UPDATE … RETURNING under SQLite's write lock, or FOR UPDATE SKIP LOCKED on PostgreSQL."""
-        if limit <= 0:
+        return self.settle(worker, (), limit=limit, now=now, claim_timeout=claim_timeout, retry_after=retry_after)
+
+    def settle(self, worker: str, finished: Sequence[tuple[str, bool]], *, limit: int, now: datetime,
+               claim_timeout: float, retry_after: float | None = None) -> list[dict[str, Any]]:
+        """Mark the worker's `finished` messages (message id, ok) done or failed and claim up to `limit` more
+        (as `claim` does) in one transaction: a worker takes the database's write lock once for both."""
+        if limit <= 0 and not finished:
             return []
-        now = utc(now)
+        with self.engine.begin() as conn:
+            self._mark(conn, finished)
+            rows = conn.execute(self._claim_statement(worker, limit, utc(now), claim_timeout, retry_after)
+                                ).all() if limit > 0 else []
+        return [json.loads(payload) for payload, _ in sorted(rows, key=lambda r: r[1])]
+
+    def _claim_statement(self, worker: str, limit: int, now: datetime, claim_timeout: float,
+                         retry_after: float | None):
         stale = now - timedelta(seconds=claim_timeout)
         takeable = [(InboxRow.status == "pending") & (InboxRow.claimed_at.is_(None) | (InboxRow.claimed_at < stale))]
         if retry_after is not None:
@@ -109,12 +126,9 @@ class InboxStore(Part):
         candidates = select(InboxRow.message_id).where(or_(*takeable)).order_by(InboxRow.received_at).limit(limit)
         if self.engine.dialect.name == "postgresql":
             candidates = candidates.with_for_update(skip_locked=True)
-        statement = (update(InboxRow).where(InboxRow.message_id.in_(candidates.scalar_subquery()), or_(*takeable))
-                     .values(status="pending", claimed_by=worker, claimed_at=now)
-                     .returning(InboxRow.payload, InboxRow.received_at))
-        with self.engine.begin() as conn:
-            rows = conn.execute(statement).all()
-        return [json.loads(payload) for payload, _ in sorted(rows, key=lambda r: r[1])]
+        return (update(InboxRow).where(InboxRow.message_id.in_(candidates.scalar_subquery()), or_(*takeable))
+                .values(status="pending", claimed_by=worker, claimed_at=now)
+                .returning(InboxRow.payload, InboxRow.received_at))
 
     def renew_claims(self, worker: str, message_ids: list[str], *, now: datetime) -> int:
         """Keep `worker`'s claims on messages it is still working on from going stale."""
