@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from bot.digests.delivery import deliver_once
 from bot.digests.okr_health import assess
-from bot.digests.runtime import RunData, Runtime
+from bot.digests.runtime import Prepare, RunData, Runtime
 from bot.models import OKR_STATUS_DELAYED, Employee
 from bot.store import Subscription, from_slot, to_slot
 from cards.components import escape, t
@@ -32,6 +32,23 @@ def _roster_changes(employees: list[tuple[str, Employee]], since: date, today: d
             lines.append(ChangeLine(t(locale, f"✅ {escape(name)} 将于 {e.conversion_date} 转正",
                                       f"✅ {escape(name)}'s probation ends on {e.conversion_date}")))
     return lines
+
+
+def prepare_digest(sub: Subscription) -> Prepare:
+    """Whose OKRs the digest will want, for the start of a shared run (RunData.start): the manager's active
+    direct reports, from the directory snapshot (those the roster shows leaving are passed over once it is in)."""
+
+    def prepare(data: RunData) -> tuple[list[str], str]:
+        return [p.open_id for p in data.clients.contact.directory().direct_reports(sub.target) if p.is_active], \
+            sub.locale
+
+    return prepare
+
+
+def prepare_attendance(data: RunData) -> None:
+    """The attendance groups' members (the digests' "not in an attendance group" section), read at the start
+    of a shared run; a failure is left for each digest to meet (it goes out without the section)."""
+    data.in_attendance_groups()
 
 
 def plan_digest(data: RunData, sub: Subscription, scheduled_for: datetime, *, since: date | None = None):

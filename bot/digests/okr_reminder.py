@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import datetime
 
 from bot.digests.delivery import deliver_once
 from bot.digests.okr_health import assess
-from bot.digests.runtime import RunData, Runtime
+from bot.digests.runtime import Prepare, RunData, Runtime
+from bot.models import Employee, Person
 from bot.store import Subscription, to_slot
 from cards.okr import status_label
 from cards.reminder import RiskLine, StaleLine, build_personal_reminder_card, build_reminder_card
@@ -26,6 +28,34 @@ SNOOZED = "skipped_snoozed"
 NOT_IN_DIRECTORY = "skipped_not_in_directory"
 
 
+def skip_reason(open_id: str, person: Person | None, employee: Employee | None, on_leave: Collection[str],
+                snoozed: Collection[str]) -> str | None:
+    """Why a member is not looked at (None: their OKRs are read and assessed)."""
+    if person is None:
+        return NOT_IN_DIRECTORY
+    if (employee and employee.status in (4, 5)) or not person.is_active:
+        return LEFT
+    if person.user_id and person.user_id in on_leave:
+        return ON_LEAVE
+    return SNOOZED if open_id in snoozed else None
+
+
+def prepare_reminder(sub: Subscription, scheduled_for: datetime) -> Prepare:
+    """What the reminder reads before its members' OKRs, for the start of a shared run (RunData.start): the
+    group's members, their leave that day, and whose OKRs it will want — without waiting for the roster
+    (the run's OKR read-ahead passes over whoever the roster shows leaving once it is in)."""
+
+    def prepare(data: RunData) -> tuple[list[str], str]:
+        members = data.chat_members(sub.target)
+        people = data.clients.contact.directory().people(members)
+        on_leave = data.on_leave([p.user_id for p in people if p and p.user_id], scheduled_for.date())
+        snoozed = data.runtime.store.subscriptions.snoozed(sub.id, scheduled_for)
+        return [m for m, p in zip(members, people, strict=True)
+                if skip_reason(m, p, None, on_leave, snoozed) is None], sub.locale
+
+    return prepare
+
+
 def plan_reminder(data: RunData, sub: Subscription, scheduled_for: datetime):
     """Who gets mentioned and why, and the cards. Returns (card, decisions, private): `private` maps an
     open_id to that person's own card. Under OKR_VISIBILITY team or self the group card carries names and
@@ -33,7 +63,7 @@ def plan_reminder(data: RunData, sub: Subscription, scheduled_for: datetime):
     are on the group card and `private` is empty."""
     clients = data.clients
     directory = clients.contact.directory()
-    members = clients.chats.list_member_ids(sub.target)
+    members = data.chat_members(sub.target)
     roster = data.roster()
     people = directory.people(members)
     on_leave = data.on_leave([p.user_id for p in people if p and p.user_id], scheduled_for.date())
@@ -44,14 +74,7 @@ def plan_reminder(data: RunData, sub: Subscription, scheduled_for: datetime):
     progress: list[int] = []
 
     def skipped(open_id, person) -> str | None:
-        employee = roster.get(open_id)
-        if person is None:
-            return NOT_IN_DIRECTORY
-        if (employee and employee.status in (4, 5)) or not person.is_active:
-            return LEFT
-        if person.user_id and person.user_id in on_leave:
-            return ON_LEAVE
-        return SNOOZED if open_id in snoozed else None
+        return skip_reason(open_id, person, roster.get(open_id), on_leave, snoozed)
 
     data.read_okrs([m for m, p in zip(members, people, strict=True) if skipped(m, p) is None], locale=sub.locale)
     for open_id, person in zip(members, people, strict=True):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import queue
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -20,6 +21,11 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 
 READ_AHEAD_THREADS = 4  # OKR reads in flight for one plan's read-ahead: enough to keep the OKR limit busy
+PREPARE_THREADS = 4  # a run's non-OKR reads (group members, leave, attendance) started at once, each on its own limit
+
+# What a plan reads before it goes through its people (group members, leave, ...): returns the people whose OKRs
+# it will want and the locale it reads them in. Run by RunData.start on the run's own threads.
+Prepare = Callable[["RunData"], "tuple[Iterable[str], str] | None"]
 
 
 class _CommandContext(Protocol):
@@ -93,10 +99,16 @@ class RunData:
     _on_leave: dict[date, set[str]] = field(default_factory=dict)
     _leave_checked: dict[date, set[str]] = field(default_factory=dict)
     _in_attendance: frozenset[str] | None = None
+    _members_lock: threading.Lock = field(default_factory=threading.Lock)
+    _members: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _started: bool = False
+    _okr_first: threading.Event = field(default_factory=threading.Event)  # set: the other reads may go (start)
+    _okr_burst: int = 0
     _calls_before: dict[str, int] = field(default_factory=dict)
+    _okr_calls_before: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._calls_before = self.runtime.clients.caller.call_counts
+        self._calls_before = self._okr_calls_before = self.runtime.clients.caller.call_counts
 
     @property
     def clients(self) -> FeishuClients:
@@ -132,6 +144,126 @@ class RunData:
         with ThreadPoolExecutor(READ_AHEAD_THREADS, thread_name_prefix="okr-read-ahead") as pool:
             list(pool.map(read, wanted))
 
+    def start(self, first: Sequence[Prepare], then: Sequence[Prepare] = (), *, okr_burst: int = 0) -> bool:
+        """Once per run, before its plans go through their people: read what every due plan will need at once,
+        each API family waiting on its own limit — the roster (EHR), each plan's `prepare` (group members,
+        leave, attendance groups) and, as soon as a plan has said whose, the OKRs (a queue served by
+        READ_AHEAD_THREADS threads). The plans then find their reads done or in flight; each person is still
+        read once. Someone the roster shows leaving is not read ahead once the roster is in; read before it
+        came, that person's OKRs are one read no plan uses.
+
+        The prepares run in order on PREPARE_THREADS threads, `first` at once (those that name people from
+        what is at hand), `then` and the roster once `okr_burst` OKR reads went out (the OKR limit's calls per
+        window) or the OKR queue ran dry: the OKR limit is the run's bottleneck and its moving window repeats
+        the first window's pace to the end, so its first window goes out at full speed and the other reads
+        fill its waits. Returns False (and does nothing) if the run had started already. The threads end
+        when the reads do."""
+        with self._lock:
+            if self._started:
+                return False
+            self._started = True
+        wanted: queue.SimpleQueue[tuple[str, str] | None] = queue.SimpleQueue()
+        self._okr_first = okr_first = threading.Event()
+        self._okr_burst = okr_burst
+        first_done = threading.Event()
+        pending = [len(first) + len(then)]
+        first_pending = [len(first)]
+        if not first or okr_burst <= 0:
+            first_done.set()
+        if okr_burst <= 0:
+            okr_first.set()
+
+        def prepare(task: Prepare, *, wait: bool) -> None:
+            try:
+                if wait:
+                    okr_first.wait()
+                found = task(self)
+                if found is not None:
+                    open_ids, locale = found
+                    for open_id in dict.fromkeys(open_ids):
+                        wanted.put((open_id, locale))
+            except Exception as exc:  # noqa: BLE001 - the plan reads it again and decides what a failure means
+                log.warning("%s: reading ahead failed (%s); the plan reads it itself", self.label, exc)
+            finally:
+                with self._lock:
+                    pending[0] -= 1
+                    last = pending[0] == 0
+                    if not wait:
+                        first_pending[0] -= 1
+                        if first_pending[0] == 0:
+                            first_done.set()
+                if last:
+                    for _ in range(READ_AHEAD_THREADS):
+                        wanted.put(None)
+
+        def read() -> None:
+            while True:
+                try:
+                    item = wanted.get(timeout=0.05)
+                except queue.Empty:
+                    if first_done.is_set():
+                        okr_first.set()  # nobody left to read for now: let the other reads go
+                    continue
+                if item is None:
+                    okr_first.set()
+                    return
+                open_id, locale = item
+                if self._is_leaving(open_id) or open_id in self._okrs:
+                    continue
+                try:
+                    self.okrs(open_id, locale=locale, ahead=True)
+                except Exception as exc:  # noqa: BLE001 - kept for the plan, which decides what a failure means
+                    with self._lock:
+                        self._failed[open_id] = exc
+
+        def roster() -> None:
+            okr_first.wait()
+            self.roster()
+
+        name = f"{self.label} read-ahead"
+        threading.Thread(target=roster, name=f"{name} roster", daemon=True).start()
+        for i in range(READ_AHEAD_THREADS):
+            threading.Thread(target=read, name=f"{name} okr-{i}", daemon=True).start()
+        if not pending[0]:
+            for _ in range(READ_AHEAD_THREADS):
+                wanted.put(None)
+            return True
+        pool = ThreadPoolExecutor(PREPARE_THREADS, thread_name_prefix=f"{name} prepare")
+        for task in first:
+            pool.submit(prepare, task, wait=False)
+        for task in then:
+            pool.submit(prepare, task, wait=True)
+        pool.shutdown(wait=False)  # its threads end once the tasks are done
+        return True
+
+    @property
+    def started(self) -> bool:
+        return self._started
+
+    def _okr_calls(self) -> int:
+        """OKR calls made since the run began (the period list's as well as the people's)."""
+        before = self._okr_calls_before
+        return sum(v - before.get(k, 0) for k, v in self.clients.caller.call_counts.items() if k.startswith("okr."))
+
+    def _after_okr_first(self) -> None:
+        """In a started run, the non-OKR reads wait for the OKR limit's first window to go out (see start)."""
+        if self._started:
+            self._okr_first.wait()
+
+    def _is_leaving(self, open_id: str) -> bool:
+        """Whether the roster, if read by now (never waits for it), shows `open_id` leaving or gone."""
+        roster = self._roster
+        employee = roster.get(open_id) if roster is not None else None
+        return employee is not None and employee.status in (4, 5)
+
+    def chat_members(self, chat_id: str) -> tuple[str, ...]:
+        """A group's members, read once per run (a failure is not kept: whoever asks next reads again)."""
+        self._after_okr_first()
+        with self._members_lock:
+            if chat_id not in self._members:
+                self._members[chat_id] = self.clients.chats.list_member_ids(chat_id)
+            return self._members[chat_id]
+
     def okrs(self, open_id: str, *, locale: str = "zh_cn", ahead: bool = False) -> tuple[Okr, ...]:
         """One read per person per run, even when several subscriptions ask at once."""
         with self._lock:
@@ -149,12 +281,15 @@ class RunData:
             with self._lock:
                 self._okrs[open_id] = okrs
                 count = len(self._okrs)
+            if not self._okr_first.is_set() and self._okr_calls() >= self._okr_burst:
+                self._okr_first.set()
         if count % 100 == 0:
             log.info("%s: read OKRs of %d people", self.label, count)
         return okrs
 
     def roster(self) -> dict[str, Employee]:
         """open_id -> roster record (every status), or {} when the roster is unavailable."""
+        self._after_okr_first()
         with self._roster_lock:
             return self._read_roster()
 
@@ -171,6 +306,7 @@ class RunData:
 
     def on_leave(self, employee_ids: list[str], day: date) -> frozenset[str]:
         """Of `employee_ids`, those with approved leave on `day` (each id asked about once per run)."""
+        self._after_okr_first()
         with self._leave_lock:
             return self._read_on_leave(employee_ids, day)
 
@@ -188,6 +324,7 @@ class RunData:
 
     def in_attendance_groups(self) -> frozenset[str]:
         """Employee ids that belong to some attendance group."""
+        self._after_okr_first()
         with self._attendance_lock:
             return self._read_attendance()
 
