@@ -99,8 +99,20 @@ class Seed:
             raise KeyError(text)
         return found[0]
 
+    @functools.cached_property
+    def _people_by_id(self) -> dict[tuple[str, str], Person]:
+        """(id type, value) -> the first contact user with it: person_by_id looks up, not scans (each page of a
+        large group's members and each OKR read asks for up to a thousand people)."""
+        index: dict[tuple[str, str], Person] = {}
+        for person in self.people:
+            for id_type in ("open_id", "user_id", "union_id", "email"):
+                index.setdefault((id_type, getattr(person, id_type)), person)
+        return index
+
     def person_by_id(self, value: str, id_type: str | None = None) -> Person | None:
         """Contact user by open_id / user_id / union_id / email (id_type None = any)."""
+        if id_type is not None:
+            return self._people_by_id.get((id_type, value))
         for person in self.people:
             candidates = {
                 "open_id": person.open_id,
