@@ -8,6 +8,7 @@ out at most once even if a second scheduler is started by mistake.
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -78,5 +79,6 @@ def run_scheduler(settings: Settings, *, stop: threading.Event | None = None) ->
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
     scheduler, _ = start_scheduler(settings)
+    gc.freeze()  # start-up's objects out of the collector's view: no long full collection mid-run (bot/wsgi.py)
     stop.wait()
     scheduler.shutdown()
