@@ -18,9 +18,12 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     for warning in check_webhook_settings(settings):  # refuses (ConfigError → exit 2) a webhook checking nothing
         logging.getLogger("bot").warning(warning)
-    app = create_app(settings)
+    # Acknowledge at once, work in the background: what answers Feishu (the transport, the pipeline, the inbox)
+    # is built now; the router, the commands, the cards and the API clients once the server listens.
+    app = create_app(settings, lazy=True)
     gc.freeze()  # start-up's objects out of the collector's view: no long full collections under load (bot/wsgi.py)
     server = make_server(args.host, args.port, app, threaded=True)
+    app.extensions["bot"].warm_up(then=gc.freeze)
     logging.getLogger("bot").info("serving the webhook on http://%s:%d", args.host, server.server_port)
     print(f"Webhook: http://{args.host}:{server.server_port}/webhook/event  "
           f"cards: /webhook/card  health: /healthz", flush=True)

@@ -16,15 +16,16 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from bot.commands import ALL
 from bot.dedup import SeenStore, build_seen_store
-from bot.feishu.clients import FeishuClients
 from bot.inbound import Pipeline
-from bot.router import Router
 from bot.settings import Settings
 from bot.store import Store
-from bot.tokens import TokenVault
+
+if TYPE_CHECKING:
+    from bot.feishu.clients import FeishuClients
+    from bot.router import Router
 
 log = logging.getLogger(__name__)
 
@@ -38,15 +39,22 @@ def default_worker_id(role: str = "worker") -> str:
 
 @dataclass(eq=False)
 class Bot:
+    """The bot's parts. The Feishu clients and the router (with the commands, the cards and the parsers they
+    import) are built on first use, or by `warm_up()` in the background: what acknowledges an event (the
+    transport, the pipeline, the inbox) does not need them, so `python -m bot serve` answers before they
+    are loaded. Only one thread builds them; any other that needs them waits for it (never importing them
+    itself, so two threads never import the same modules at once)."""
+
     settings: Settings
     store: Store
-    clients: FeishuClients
-    router: Router
     executor: Executor
     pipeline: Pipeline
+    _build: Callable[[], tuple[FeishuClients, Router]]
     _owns_executor: bool = False
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
+    _parts: tuple[FeishuClients, Router] | None = None
+    _parts_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def from_settings(
@@ -59,20 +67,71 @@ class Bot:
         clock: Callable[[], datetime] | None = None,
         store: Store | None = None,
         role: str = "web",
+        lazy: bool = False,
     ) -> Bot:
         """Build the store, the Feishu clients, the router (with the token vault when BOT_SECRET_KEY is set),
-        dedup (Redis with REDIS_URL, else memory) and the inbound pipeline. Parts a caller passes are kept."""
-        clients = feishu or FeishuClients.create(settings)
+        dedup (Redis with REDIS_URL, else memory) and the inbound pipeline. Parts a caller passes are kept.
+        With `lazy`, the clients and the router are built at their first use (or by `warm_up()`)."""
         store = store or Store(settings.database_url)
         owns_executor = executor is None
         executor = executor or ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="bot-worker")
-        vault = (TokenVault(store, clients.users, secret_key=settings.secret_key,
-                            previous_keys=settings.secret_key_previous) if settings.secret_key else None)
-        router = Router(ALL, clients=clients, settings=settings, clock=clock, store=store, vault=vault)
-        pipeline = Pipeline(router, seen if seen is not None else build_seen_store(settings), executor,
-                            defer_replies=settings.reply_worker == "separate", instance_id=default_worker_id(role))
-        return cls(settings=settings, store=store, clients=clients, router=router, executor=executor,
-                   pipeline=pipeline, _owns_executor=owns_executor)
+
+        def build() -> tuple[FeishuClients, Router]:
+            from bot.commands import ALL
+            from bot.feishu.clients import FeishuClients
+            from bot.router import Router
+
+            clients = feishu or FeishuClients.create(settings)
+            vault = None
+            if settings.secret_key:  # cryptography (~8 MB) only when user tokens are kept
+                from bot.tokens import TokenVault
+
+                vault = TokenVault(store, clients.users, secret_key=settings.secret_key,
+                                   previous_keys=settings.secret_key_previous)
+            return clients, Router(ALL, clients=clients, settings=settings, clock=clock, store=store, vault=vault)
+
+        bot: Bot
+        pipeline = Pipeline(lambda: bot.router, seen if seen is not None else build_seen_store(settings), executor,
+                            store=store, settings=settings, defer_replies=settings.reply_worker == "separate",
+                            instance_id=default_worker_id(role))
+        bot = cls(settings=settings, store=store, executor=executor, pipeline=pipeline, _build=build,
+                  _owns_executor=owns_executor)
+        if not lazy:
+            bot._built()
+        return bot
+
+    def _built(self) -> tuple[FeishuClients, Router]:
+        parts = self._parts
+        if parts is None:
+            with self._parts_lock:
+                if self._parts is None:
+                    self._parts = self._build()
+                parts = self._parts
+        return parts
+
+    @property
+    def clients(self) -> FeishuClients:
+        return self._built()[0]
+
+    @property
+    def router(self) -> Router:
+        return self._built()[1]
+
+    def warm_up(self, then: Callable[[], object] | None = None) -> threading.Thread:
+        """Build the clients and the router on a background thread (then call `then`), so that the first
+        reply does not wait for their imports."""
+
+        def run() -> None:
+            try:
+                self._built()
+                if then is not None:
+                    then()
+            except Exception:
+                log.exception("building the router failed; the first message will try again")
+
+        thread = threading.Thread(target=run, name="bot-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     @property
     def defers_replies(self) -> bool:

@@ -1,9 +1,11 @@
 """The inbound pipeline: one path for everything Feishu sends the bot, whichever transport brought it.
 
-The transports (bot/transports/) turn lark-oapi's objects into the plain dataclasses below (a message is
-the router's `IncomingMessage`, defined beside the code that reads it) and call the pipeline on their request
-thread. Every handler follows the same steps: ignore bots → record durably (the inbox table: a replay
-after a restart runs once) → dedup (the shared or in-memory seen keys) → run the work on the executor.
+The transports (bot/transports/) turn lark-oapi's objects into the plain dataclasses below (`IncomingMessage`,
+`CardClick`, `BotAdded`, `ChatEntered`) and call the pipeline on their request thread. Recording a message
+needs only the store: the router (and the commands, cards and clients it imports) is fetched when a reply
+is worked on, so this module imports none of them. Every handler follows the same steps: ignore bots →
+record durably (the inbox table: a replay after a restart runs once) → dedup (the shared or in-memory
+seen keys) → run the work on the executor.
 Only card clicks wait for the work, since Feishu wants the new card in the callback's answer. With
 `defer_replies` (BOT_REPLY_WORKER=separate) messages are only recorded: a worker process (bot/worker.py)
 takes them from the inbox table.
@@ -22,20 +24,35 @@ from concurrent.futures import Executor, Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.commands.base import Reply, call_from_action
 from bot.dedup import MemorySeenStore, SeenStore
 from bot.models import Chat, Mention
-from bot.outbox import Key
-from bot.router import IncomingMessage, Router
-from cards.components import t
-from cards.welcome import build_welcome_card
+
+if TYPE_CHECKING:  # imported by the router's build (bot/app.py), not by what acknowledges an event
+    from bot.router import Router
+    from bot.settings import Settings
+    from bot.store import Store
 
 log = logging.getLogger(__name__)
 
 PURGE_INTERVAL = 3600.0  # seconds between deletions of inbox messages older than the retention
 GREETING_MEMORY_SECONDS = 30 * 24 * 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """An im.message.receive_v1 event, reduced to what the bot uses."""
+
+    event_id: str
+    message_id: str
+    chat_id: str
+    chat_type: str  # "p2p" | "group"
+    sender_open_id: str
+    sender_type: str  # "user" | "app"
+    text: str
+    mentions: tuple[Mention, ...] = ()
+    message_type: str = "text"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,15 +127,29 @@ _INVALID_BUTTON = Toast("error", "This button is no longer valid.",
 
 
 class Pipeline:
-    def __init__(self, router: Router, seen: SeenStore, executor: Executor, *, defer_replies: bool = False,
+    def __init__(self, router: Router | Callable[[], Router], seen: SeenStore, executor: Executor, *,
+                 store: Store | None = None, settings: Settings | None = None, defer_replies: bool = False,
                  instance_id: str = "") -> None:
-        self.router = router
+        """`router`: the router, or a function returning it (built on first use, bot/app.py); then `store`
+        and `settings` are given, since recording a message must not wait for the router."""
+        if callable(router):
+            self._router_of = router
+        else:
+            self._router_of = lambda: router
+            store = store if store is not None else router.store
+            settings = settings or router.settings
+        self.store = store
+        self.settings = settings
         self._seen = seen
         self._executor = executor
         self.defer_replies = defer_replies
         self.instance_id = instance_id
         self._greeted = MemorySeenStore(ttl=GREETING_MEMORY_SECONDS, maxsize=50_000)
         self._purged = float("-inf")  # monotonic time of the last purge
+
+    @property
+    def router(self) -> Router:
+        return self._router_of()
 
     # -- the steps every event shares -------------------------------------------------------------
     def _is_new(self, *keys: str) -> bool:
@@ -146,7 +177,7 @@ class Pipeline:
         if msg.sender_type != "user":
             log.debug("message %s from a %s dropped", msg.message_id, msg.sender_type or "non-user")
             return
-        store = self.router.store
+        store = self.store
         try:
             # Record first: if that fails Feishu must retry (503), so nothing may be marked as seen yet.
             claimed_by = "" if self.defer_replies else self.instance_id
@@ -170,7 +201,7 @@ class Pipeline:
     def answer(self, msg: IncomingMessage, *, finish: bool = True) -> bool:
         """Answer a recorded message and mark it done, or failed (kept, to be retried). With `finish=False`
         the caller marks it (the reply worker does, batched with its next claim); True when it was answered."""
-        store = self.router.store
+        store = self.store
         finished = False
         try:
             finished = self.router.handle_message(msg)
@@ -182,7 +213,7 @@ class Pipeline:
     def resume(self, *, statuses: tuple[str, ...] = ("pending", "failed")) -> int:
         """Hand unfinished messages (a crash, or replies Feishu would not take) to the executor again.
         Replies reuse the uuid derived from the message id, so Feishu drops any that did go out."""
-        store = self.router.store
+        store = self.store
         if store is None:
             return 0
         unfinished = [message_from_payload(p) for p in store.inbox.unfinished(statuses=statuses)]
@@ -202,9 +233,13 @@ class Pipeline:
             self._submit(event.event_id, lambda: self._send_welcome(event.open_id, in_group=False))
 
     def _send_welcome(self, receive_id: str, *, in_group: bool) -> None:
-        card = build_welcome_card(bot_name=self.router.clients.bot.name() or "OKR bot",
-                                  locale=self.router.settings.default_locale, in_group=in_group)
-        self.router.outbox.send(receive_id, card, Key.welcome(receive_id))
+        router = self.router  # built first: it imports the outbox
+        from bot.outbox import Key
+        from cards.welcome import build_welcome_card
+
+        card = build_welcome_card(bot_name=router.clients.bot.name() or "OKR bot",
+                                  locale=router.settings.default_locale, in_group=in_group)
+        router.outbox.send(receive_id, card, Key.welcome(receive_id))
 
     # -- card clicks ------------------------------------------------------------------------------
     def on_card_click(self, click: CardClick) -> ClickAnswer:
@@ -213,7 +248,7 @@ class Pipeline:
         If that takes longer than Feishu's budget, answer with a toast now and update the card later
         with the callback's delayed-update token.
         """
-        store = self.router.store
+        store = self.store
         try:  # durable first (a replay after a restart runs once), then the shared/in-memory seen keys
             recorded = store is None or store.inbox.record_click(click.event_id)
             fresh = recorded and self._is_new(f"evt:{click.event_id}")
@@ -223,14 +258,18 @@ class Pipeline:
         if not fresh:
             log.info("card click %s delivered again; dropped", click.event_id)
             return ClickAnswer()
+        router = self.router  # built first (or waited for): it imports the commands and the cards
+        from bot.commands.base import Reply, call_from_action
+        from cards.components import t
+
         call = call_from_action(click.value) if isinstance(click.value, dict) else None
         if call is None or not click.operator_open_id:
             return ClickAnswer(toast=_INVALID_BUTTON)
-        ctx = self.router.context(sender=click.operator_open_id, chat=Chat(click.chat_id, "unknown"),
+        ctx = router.context(sender=click.operator_open_id, chat=Chat(click.chat_id, "unknown"),
                                   message_id=click.message_id, event_id=click.event_id)
-        future: Future = self._submit(click.event_id, lambda: self.router.run(call, ctx))
+        future: Future = self._submit(click.event_id, lambda: router.run(call, ctx))
         try:
-            reply = future.result(timeout=self.router.settings.callback_budget)
+            reply = future.result(timeout=self.settings.callback_budget)
         except FutureTimeout:
             future.add_done_callback(lambda f: self._update_later(f, click))
             return ClickAnswer(toast=Toast("info", t(call.locale, "正在更新…", "Updating…")))
@@ -245,6 +284,8 @@ class Pipeline:
         return ClickAnswer(card=reply.card, toast=Toast("success", reply.toast) if reply.toast else None)
 
     def _update_later(self, future: Future, click: CardClick) -> None:
+        from bot.commands.base import Reply  # loaded: the click's command ran
+
         reply = future.result()
         if not isinstance(reply, Reply) or reply.refused or not reply.card or not click.token:
             return
@@ -257,10 +298,10 @@ class Pipeline:
     def purge(self) -> tuple[int, int]:
         """Delete the inbox's answered messages older than BOT_INBOX_RETENTION_DAYS, and failed ones Feishu
         never took in that time (logged); the (done, failed) counts."""
-        store = self.router.store
+        store = self.store
         if store is None:
             return 0, 0
-        before = self.router.now() - timedelta(seconds=self.router.settings.inbox_retention)
+        before = self.router.now() - timedelta(seconds=self.settings.inbox_retention)
         done, failed = store.inbox.purge(before=before)
         if failed:
             log.error("gave up %d message(s) received before %s: Feishu never took their replies", failed, before)

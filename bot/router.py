@@ -10,20 +10,26 @@ import logging
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.commands.base import Command, CommandCall, Context, Reply
-from bot.feishu.clients import FeishuClients
 from bot.feishu.errors import FeishuApiError, what_to_do
+from bot.inbound import IncomingMessage
 from bot.models import Chat, Mention
 from bot.outbox import Outbox
 from bot.settings import Settings
-from bot.store import Store
 from bot.textfold import fold_word
-from bot.tokens import TokenVault
 from cards import notices as error_cards
+
+if TYPE_CHECKING:
+    from bot.feishu.clients import FeishuClients
+    from bot.store import Store
+    from bot.tokens import TokenVault
+
+__all__ = ["IncomingMessage", "Router", "detect_locale", "parse_command", "to_error_card"]
 
 log = logging.getLogger(__name__)
 
@@ -32,21 +38,6 @@ _PLACEHOLDER = re.compile(r"@_user_\d+|@_all")
 # are read (before and after NFKC, which can lengthen text), so no message makes parsing slow; the rest is ignored.
 MAX_COMMAND_CHARS = 2000
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-
-
-@dataclass(frozen=True, slots=True)
-class IncomingMessage:
-    """An im.message.receive_v1 event, reduced to what the bot uses."""
-
-    event_id: str
-    message_id: str
-    chat_id: str
-    chat_type: str  # "p2p" | "group"
-    sender_open_id: str
-    sender_type: str  # "user" | "app"
-    text: str
-    mentions: tuple[Mention, ...] = ()
-    message_type: str = "text"
 
 
 def to_error_card(exc: FeishuApiError, *, locale: str) -> dict:

@@ -34,8 +34,7 @@ from datetime import UTC, datetime
 from bot.app import RETRY_INTERVAL, Bot, default_worker_id
 from bot.dedup import MemorySeenStore
 from bot.feishu.clients import FeishuClients
-from bot.inbound import Pipeline, message_from_payload
-from bot.router import IncomingMessage
+from bot.inbound import IncomingMessage, Pipeline, message_from_payload
 from bot.settings import Settings
 from bot.store import Store
 
@@ -206,10 +205,11 @@ def create_worker(
     retry_interval: float | None = RETRY_INTERVAL,
 ) -> ReplyWorker:
     """Build a worker from the bot's parts (its own dedup is unused: the inbox's claims decide); tests pass
-    their own parts."""
+    their own parts (a `clock` times the claims too)."""
     settings = settings or Settings.from_env()
     bot = Bot.from_settings(settings, feishu=feishu, executor=executor, store=store, clock=clock,
                             seen=MemorySeenStore(maxsize=1), role="worker")
     return ReplyWorker(bot.pipeline, bot.store, executor=bot.executor, slots=settings.workers,
                        worker_id=settings.worker_id, poll_interval=settings.worker_poll_interval,
-                       claim_timeout=settings.claim_timeout, retry_interval=retry_interval)
+                       claim_timeout=settings.claim_timeout, retry_interval=retry_interval,
+                       **({"clock": clock} if clock is not None else {}))

@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from importlib import import_module
 
 from sqlalchemy import inspect, text
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -43,7 +42,15 @@ def add_missing_columns(engine, table) -> None:
                 conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
 
 
-UPSERT = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
+UPSERT_DIALECTS = ("sqlite", "postgresql")  # databases with INSERT … ON CONFLICT
+
+
+def upsert_of(dialect: str):
+    """The `insert` with ON CONFLICT of a dialect, or None. Imported for the database in use only: the
+    PostgreSQL dialect costs ~2 MB that a SQLite deployment need not pay."""
+    if dialect not in UPSERT_DIALECTS:
+        return None
+    return import_module(f"sqlalchemy.dialects.{dialect}").insert
 
 
 class Part:
@@ -61,4 +68,4 @@ class Part:
     @property
     def upsert(self):
         """INSERT … ON CONFLICT for this database (SQLite, PostgreSQL), or None."""
-        return UPSERT.get(self.engine.dialect.name)
+        return upsert_of(self.engine.dialect.name)

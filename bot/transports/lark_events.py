@@ -22,9 +22,8 @@ from lark_oapi.event.callback.model.p2_card_action_trigger import (
     P2CardActionTriggerResponse,
 )
 
-from bot.inbound import BotAdded, CardClick, ChatEntered, ClickAnswer, InboxUnavailable, Pipeline
+from bot.inbound import BotAdded, CardClick, ChatEntered, ClickAnswer, InboxUnavailable, IncomingMessage, Pipeline
 from bot.models import Mention
-from bot.router import IncomingMessage
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, jsonify, request
 from lark_oapi.adapter.flask import parse_req, parse_resp
@@ -23,12 +24,13 @@ from lark_oapi.core.model import RawResponse
 
 from bot.app import Bot
 from bot.dedup import SeenStore
-from bot.feishu.clients import FeishuClients
 from bot.inbound import InboxUnavailable
-from bot.oauth import handle_callback
 from bot.settings import ConfigError, Settings
 from bot.store import Store
 from bot.transports.lark_events import build_dispatcher, dispatch
+
+if TYPE_CHECKING:
+    from bot.feishu.clients import FeishuClients
 
 log = logging.getLogger(__name__)
 
@@ -171,12 +173,14 @@ def create_app(
     store: Store | None = None,
     resume: bool = True,
     retry_interval: float | None = 60.0,
+    lazy: bool = False,
 ) -> Flask:
     """The web process's app: build the bot, start it (resume unfinished messages, the retry loop; neither with
     BOT_REPLY_WORKER=separate) and put the webhook in front. Tests pass their own settings, executor, clients,
-    clock; `retry_interval=None` starts no thread."""
+    clock; `retry_interval=None` starts no thread. With `lazy` the router and the clients are built at their
+    first use or by `bot.warm_up()` (`python -m bot serve` calls it once it listens)."""
     bot = Bot.from_settings(settings or Settings.from_env(), feishu=feishu, executor=executor, seen=seen,
-                            clock=clock, store=store)
+                            clock=clock, store=store, lazy=lazy)
     bot.start(resume=resume, retry_interval=retry_interval)
     return build_webhook(bot)
 
@@ -224,7 +228,9 @@ def build_webhook(bot: Bot) -> Flask:
 
     @app.get("/oauth/callback")
     def oauth_callback() -> Response:
-        router = bot.router
+        router = bot.router  # built first (or waited for): the OAuth module is imported after it
+        from bot.oauth import handle_callback
+
         status, page = handle_callback(
             code=request.args.get("code", ""), state=request.args.get("state", ""),
             error=request.args.get("error", ""), vault=router.vault, clients=router.clients, now=router.now,
