@@ -84,6 +84,10 @@ def main() -> None:
     print("timeline (s from the start, first-last call): " + ", ".join(
         f"{family} {first - wall_start:.2f}-{last - wall_start:.2f}"
         for family, (first, last) in spans(calls).items()))
+    leaving = {p.open_id for p in seed.people if p.ehr_status in (4, 5)}
+    in_vain = sum(1 for r in calls if r["path"].startswith("/open-apis/okr/v1/users/")
+                  and r["path"].split("/")[5] in leaving)
+    print(f"OKR reads of people the roster shows leaving (read before the roster came, used by no plan): {in_vain}")
     okr_times = [float(r["time"]) - wall_start for r in calls if r["path"].startswith("/open-apis/okr/")]
     print("every 100th OKR call at (s): " + ", ".join(f"{t:.2f}" for t in okr_times[99::100]))
 

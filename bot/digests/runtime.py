@@ -102,6 +102,7 @@ class RunData:
     _members_lock: threading.Lock = field(default_factory=threading.Lock)
     _members: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _started: bool = False
+    _queued: set[str] = field(default_factory=set)  # people the run's read-ahead (start) reads: plans wait for them
     _okr_first: threading.Event = field(default_factory=threading.Event)  # set: the other reads may go (start)
     _okr_burst: int = 0
     _calls_before: dict[str, int] = field(default_factory=dict)
@@ -130,7 +131,7 @@ class RunData:
         that a plan of a thousand people keeps the OKR limit busy instead of waiting on each answer in turn.
         Still one read per person per run; a read that fails here fails again for whoever asks (okrs())
         without being tried twice."""
-        wanted = [i for i in dict.fromkeys(open_ids) if i not in self._okrs]
+        wanted = [i for i in dict.fromkeys(open_ids) if i not in self._okrs and i not in self._queued]
         if len(wanted) < 2:
             return
 
@@ -161,10 +162,10 @@ class RunData:
         with self._lock:
             if self._started:
                 return False
+            self._okr_burst = okr_burst
             self._started = True
         wanted: queue.SimpleQueue[tuple[str, str] | None] = queue.SimpleQueue()
-        self._okr_first = okr_first = threading.Event()
-        self._okr_burst = okr_burst
+        okr_first = self._okr_first
         first_done = threading.Event()
         pending = [len(first) + len(then)]
         first_pending = [len(first)]
@@ -181,7 +182,11 @@ class RunData:
                 if found is not None:
                     open_ids, locale = found
                     for open_id in dict.fromkeys(open_ids):
-                        wanted.put((open_id, locale))
+                        with self._lock:
+                            new = open_id not in self._queued
+                            self._queued.add(open_id)
+                        if new:
+                            wanted.put((open_id, locale))
             except Exception as exc:  # noqa: BLE001 - the plan reads it again and decides what a failure means
                 log.warning("%s: reading ahead failed (%s); the plan reads it itself", self.label, exc)
             finally:
