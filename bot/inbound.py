@@ -266,7 +266,7 @@ class Pipeline:
         if call is None or not click.operator_open_id:
             return ClickAnswer(toast=_INVALID_BUTTON)
         ctx = router.context(sender=click.operator_open_id, chat=Chat(click.chat_id, "unknown"),
-                                  message_id=click.message_id, event_id=click.event_id)
+                             message_id=click.message_id, event_id=click.event_id)
         future: Future = self._submit(click.event_id, lambda: router.run(call, ctx))
         try:
             reply = future.result(timeout=self.settings.callback_budget)

@@ -173,14 +173,14 @@ class Outbox:
     def deliver(self, reply: Reply, ctx: Context, *, locale: str,
                 error_card: Callable[[FeishuApiError], dict[str, Any]] | None = None) -> str | None:
         """Send a command's answer: in the thread of the asking message, or privately to the asker (with a
-        note in the group), after any messages the command asked to send. When the answer cannot be sent,
+        note in the group); the messages a command asks to send besides (`reply.outgoing`) went out already in
+        `Router.run`, the one path of messages and clicks. When the answer cannot be sent,
         try `error_card(exc)` in its place. The id of the message sent, or None when nothing could be.
 
         Every key is made from the inbound message id, so a retried event or a retried send cannot post twice.
         """
         log.debug("sending the reply to %s (event %s)", ctx.message_id, ctx.event_id)
         try:
-            self.send_all(reply.outgoing)
             if reply.private and ctx.chat.chat_type != "p2p":
                 sent = self.send(ctx.sender_open_id, reply.card, Key.dm(ctx.message_id))
                 self.reply(ctx.message_id, error_cards.build_sent_privately_card(locale=locale),
