@@ -4,7 +4,8 @@ through DATABASE_URL):
 - `store.subscriptions`: subscriptions, the sent-log, "why?" decisions, nudges and snoozes;
 - `store.inbox`: the durable inbox of messages and card clicks;
 - `store.tokens`: user tokens and OAuth states;
-- `store.usage`: API call counts and cool-downs.
+- `store.usage`: API call counts and cool-downs;
+- `store.people`: each person's language (chosen with `lang`, or learned from what they write).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db import create_tables, open_engine
 from bot.store.base import Base, add_missing_columns
 from bot.store.inbox import InboxRow, InboxStore
+from bot.store.people import PeopleStore
 from bot.store.subscriptions import (
     KIND_MANAGER_DIGEST,
     KIND_OKR_REMINDER,
@@ -47,6 +49,7 @@ class Store:
         self.inbox = InboxStore(self.engine, self._sessions)
         self.tokens = TokenStore(self.engine, self._sessions)
         self.usage = UsageStore(self.engine, self._sessions)
+        self.people = PeopleStore(self.engine, self._sessions)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
