@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.commands import attendance, auth, buttons, digest, help, me, okr, remind, roster, stats, team, whois
+from bot.commands import attendance, auth, buttons, digest, help, lang, me, okr, remind, roster, stats, team, whois
 from bot.commands.base import Command
 
 ALL: tuple[Command, ...] = (
@@ -17,6 +17,7 @@ ALL: tuple[Command, ...] = (
     auth.LOGIN,
     auth.LOGOUT,
     me.COMMAND,
+    lang.COMMAND,
     help.COMMAND,
     buttons.SNOOZE,
     buttons.NUDGE,
