@@ -60,6 +60,7 @@ def start_run(runtime: Runtime, scheduled_for: datetime) -> RunData:
         subs = due_at(runtime, scheduled_for)
         digests = [s for s in subs if s.kind != KIND_OKR_REMINDER]
         reminders = [prepare_reminder(s, scheduled_for) for s in subs if s.kind == KIND_OKR_REMINDER]
+        data.languages(s.target for s in digests)  # every digest recipient's language, in one query
         data.start([prepare_digest(s) for s in digests], [*reminders, *([prepare_attendance] if digests else [])],
                    okr_burst=min(limit for limit, _ in OKR_LIMITS))
     return data

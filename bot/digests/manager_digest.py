@@ -52,7 +52,9 @@ def prepare_attendance(data: RunData) -> None:
 
 
 def plan_digest(data: RunData, sub: Subscription, scheduled_for: datetime, *, since: date | None = None):
-    locale = sub.locale
+    # In the manager's language (remembered: chosen with `lang`, or learned), else the subscription's; the OKRs
+    # are read as the run's read-ahead reads them (sub.locale), each person once.
+    locale = data.languages([sub.target]).get(sub.target) or sub.locale
     directory = data.clients.contact.directory()
     manager = directory.person(sub.target)
     reports = [p for p in directory.direct_reports(sub.target) if p.is_active]
@@ -62,12 +64,12 @@ def plan_digest(data: RunData, sub: Subscription, scheduled_for: datetime, *, si
     progress: list[int] = []
     slot = to_slot(scheduled_for)
     leaving = {o for o, e in roster.items() if e.status in (4, 5)}  # listed under roster changes, not chased
-    data.read_okrs([p.open_id for p in reports if p.open_id not in leaving], locale=locale)  # several in flight
+    data.read_okrs([p.open_id for p in reports if p.open_id not in leaving], locale=sub.locale)  # several in flight
     for person in reports:
         name = person.display_name(locale)
         if person.open_id in roster and roster[person.open_id].status in (4, 5):
             continue  # leaving: listed under roster changes, not chased about OKRs
-        health = assess(data.okrs(person.open_id, locale=locale), data.now)
+        health = assess(data.okrs(person.open_id, locale=sub.locale), data.now)
         nudge = {"cmd": "nudge", "locale": locale, "target": person.open_id, "sub": sub.id, "slot": slot}
         if not health.has_okr:
             no_okr = t(locale, "本周期还没有 OKR", "has no OKR this period")
@@ -90,7 +92,7 @@ def plan_digest(data: RunData, sub: Subscription, scheduled_for: datetime, *, si
         if len(health.risks) > 2:
             issues.append(t(locale, f"等 {len(health.risks)} 项有风险", f"{len(health.risks)} at risk in all"))
         if issues:
-            problems.append(ProblemLine(person.open_id, name, severity, "；".join(issues), nudge))
+            problems.append(ProblemLine(person.open_id, name, severity, t(locale, "；", "; ").join(issues), nudge))
     today = data.now.date()
     window_start = since or today - timedelta(days=WINDOW_DAYS)
     changes = _roster_changes([(p.display_name(locale), roster[p.open_id]) for p in

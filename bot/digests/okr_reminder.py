@@ -71,6 +71,7 @@ def plan_reminder(data: RunData, sub: Subscription, scheduled_for: datetime):
     decisions: dict[str, str] = {}
     stale: list[StaleLine] = []
     risks: list[RiskLine] = []
+    at_risk: dict[str, tuple] = {}  # open_id -> their items at risk (health.risks), for their own card
     progress: list[int] = []
 
     def skipped(open_id, person) -> str | None:
@@ -90,6 +91,7 @@ def plan_reminder(data: RunData, sub: Subscription, scheduled_for: datetime):
             if is_stale:
                 stale.append(StaleLine(open_id, health.days_since_update))
             if health.risks:
+                at_risk[open_id] = health.risks
                 risks.append(RiskLine(open_id, tuple((status_label(r.status, sub.locale), r.content)
                                                      for r in health.risks)))
             decisions[open_id] = (MENTIONED_BOTH if is_stale and health.risks else MENTIONED_STALE if is_stale
@@ -102,10 +104,13 @@ def plan_reminder(data: RunData, sub: Subscription, scheduled_for: datetime):
     private: dict[str, dict] = {}
     if restricted and risks:
         group_name = clients.chats.get_chat(sub.target).name
-        private = {r.open_id: build_personal_reminder_card(period_name=period_name, group_name=group_name,
-                                                            items=r.items, snooze_value=snooze_value,
-                                                            locale=sub.locale)
-                   for r in risks}
+        languages = data.languages(at_risk)  # each person's own card in their language, else the group's
+        for open_id, items in at_risk.items():
+            locale = languages.get(open_id) or sub.locale
+            private[open_id] = build_personal_reminder_card(
+                period_name=period.display_name(locale) if period else "", group_name=group_name,
+                items=tuple((status_label(r.status, locale), r.content) for r in items),
+                snooze_value={**snooze_value, "locale": locale}, locale=locale)
     card = build_reminder_card(
         period_name=period_name,
         stale_days=sub.stale_days,

@@ -101,6 +101,8 @@ class RunData:
     _in_attendance: frozenset[str] | None = None
     _members_lock: threading.Lock = field(default_factory=threading.Lock)
     _members: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _languages_lock: threading.Lock = field(default_factory=threading.Lock)
+    _languages: dict[str, str | None] = field(default_factory=dict)  # remembered languages read this run
     _started: bool = False
     _queued: set[str] = field(default_factory=set)  # people the run's read-ahead (start) reads: plans wait for them
     _okr_first: threading.Event = field(default_factory=threading.Event)  # set: the other reads may go (start)
@@ -268,6 +270,17 @@ class RunData:
             if chat_id not in self._members:
                 self._members[chat_id] = self.clients.chats.list_member_ids(chat_id)
             return self._members[chat_id]
+
+    def languages(self, open_ids: Iterable[str]) -> dict[str, str]:
+        """The remembered language (store.people) of each of `open_ids` that has one: one query for those this
+        run has not read yet (the run's start reads every digest recipient's at once)."""
+        wanted = list(dict.fromkeys(open_ids))
+        with self._languages_lock:
+            missing = [i for i in wanted if i not in self._languages]
+            if missing:
+                found = self.runtime.store.people.languages(missing)
+                self._languages.update({i: found.get(i) for i in missing})
+            return {i: lang for i in wanted if (lang := self._languages[i])}
 
     def okrs(self, open_id: str, *, locale: str = "zh_cn", ahead: bool = False) -> tuple[Okr, ...]:
         """One read per person per run, even when several subscriptions ask at once."""
