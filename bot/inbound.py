@@ -237,8 +237,9 @@ class Pipeline:
         from bot.outbox import Key
         from cards.welcome import build_welcome_card
 
+        remembered = None if in_group or self.store is None else self.store.people.language(receive_id)
         card = build_welcome_card(bot_name=router.clients.bot.name() or "OKR bot",
-                                  locale=router.settings.default_locale, in_group=in_group)
+                                  locale=remembered or router.settings.default_locale, in_group=in_group)
         router.outbox.send(receive_id, card, Key.welcome(receive_id))
 
     # -- card clicks ------------------------------------------------------------------------------

@@ -6,12 +6,16 @@ import html
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.feishu.clients import FeishuClients
 from bot.feishu.errors import FeishuApiError
 from bot.outbox import Key, Outbox
 from bot.tokens import TokenVault
 from cards.components import card, markdown, t
+
+if TYPE_CHECKING:
+    from bot.store.people import PeopleStore
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +27,12 @@ def _page(title: str, text: str) -> str:
 
 
 def handle_callback(*, code: str, state: str, error: str, vault: TokenVault | None, clients: FeishuClients,
-                    now: Callable[[], datetime], locale: str, outbox: Outbox | None = None) -> tuple[int, str]:
+                    now: Callable[[], datetime], locale: str, outbox: Outbox | None = None,
+                    people: PeopleStore | None = None) -> tuple[int, str]:
     """Check the state (made for one person, unexpired, unused), exchange the code, make sure the person
     who approved is the person the link was made for, store the token, tell them in chat (through `outbox`,
-    by default the clients' one)."""
+    by default the clients' one). Once the link's owner is known, pages and message are in their remembered
+    language (`people`), else in `locale`."""
     if vault is None:
         return 503, _page("Not configured", "BOT_SECRET_KEY is not set, so the bot cannot keep user tokens.")
     owner = vault.use_state(state, now=now())
@@ -34,6 +40,7 @@ def handle_callback(*, code: str, state: str, error: str, vault: TokenVault | No
         return 400, _page(t(locale, "链接已失效", "This link is no longer valid"),
                           t(locale, "授权链接已过期或已使用。请在飞书里重新给机器人发送「授权」。",
                             "The authorisation link expired or was already used. Send “login” to the bot again."))
+    locale = (people.language(owner) if people is not None else None) or locale
     if error or not code:
         return 400, _page(t(locale, "未授权", "Not authorised"),
                           t(locale, "你取消了授权。", "You cancelled the authorisation."))

@@ -34,7 +34,10 @@ def nudge(call: CommandCall, ctx: Context) -> Reply:
         return Reply({}, toast=t(call.locale, "已经提醒过了。", "Already nudged."))
     manager = ctx.clients.contact.get_user(ctx.sender_open_id)
     person = ctx.clients.contact.get_user(target)
-    locale = "en_us" if person.en_name and not person.name else call.locale
+    # In the report's language (remembered, else English for someone with only an English name, else the
+    # bot's default), not the manager's.
+    locale = ctx.store.people.language(target) or (
+        "en_us" if person.en_name and not person.name else ctx.settings.default_locale)
     card = build_nudge_card(manager_name=manager.display_name(locale), locale=locale)
     return Reply({}, toast=t(call.locale, f"已提醒 {person.display_name(call.locale)}。",
                              f"Nudged {person.display_name(call.locale)}."),

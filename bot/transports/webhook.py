@@ -234,7 +234,7 @@ def build_webhook(bot: Bot) -> Flask:
         status, page = handle_callback(
             code=request.args.get("code", ""), state=request.args.get("state", ""),
             error=request.args.get("error", ""), vault=router.vault, clients=router.clients, now=router.now,
-            locale=settings.default_locale,
+            locale=settings.default_locale, people=router.store.people if router.store is not None else None,
         )
         return Response(page, status=status, mimetype="text/html")
 
