@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import os
 import sys
 
 from bot.settings import ConfigError, Settings
@@ -55,6 +56,8 @@ def _worker(_args: argparse.Namespace) -> int:
         logging.getLogger("bot").warning("BOT_REPLY_WORKER is not 'separate': the web process answers messages "
                                          "itself, and this worker only takes over what it left unfinished")
     worker = create_worker(settings)
+    if settings.worker_nice:  # acknowledgements first (see Settings.worker_nice)
+        os.nice(settings.worker_nice)
     gc.freeze()
     for signum in (signal.SIGTERM, signal.SIGINT):  # finish the messages in hand, then exit
         signal.signal(signum, lambda *_: worker.stop())

@@ -126,6 +126,9 @@ class Settings:
     reply_worker: str = "inline"
     worker_poll_interval: float = 0.1  # seconds between looks at the inbox table when it was empty
     claim_timeout: float = 60.0  # a claim not renewed for this long is stale (its worker died): re-taken
+    # `python -m bot worker` lowers its CPU priority by this much (os.nice): on a machine it shares with the
+    # web process, acknowledging within Feishu's 3 s goes first; replies, which have no deadline, take what is left.
+    worker_nice: int = 5
     worker_id: str = ""  # names this worker's claims; a stable id lets a restarted worker re-take its own at once
     # Answered messages (what people wrote) are deleted from the inbox table after this many seconds.
     # At least the dedup window: the inbox row is also what refuses a message delivered again.
@@ -184,6 +187,7 @@ class Settings:
             reply_worker=reply_worker,
             worker_poll_interval=max(0.01, _float(env, "BOT_WORKER_POLL", 0.1)),
             claim_timeout=max(1.0, _float(env, "BOT_CLAIM_TIMEOUT", 60.0)),
+            worker_nice=min(19, max(0, int(_float(env, "BOT_WORKER_NICE", 5)))),
             worker_id=env.get("BOT_WORKER_ID", "").strip()[:64],
             people_cache_size=max(1, int(_float(env, "PEOPLE_CACHE_SIZE", 2_000))),
             inbox_retention=retention_days * 86400,
