@@ -5,10 +5,7 @@ Parsing is pure (`parse_command`); `Router` is the one catch point for command e
 
 from __future__ import annotations
 
-import difflib
 import logging
-import re
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -16,44 +13,40 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.commands.base import Command, CommandCall, Context, Reply
+from bot.commands.whois import pick_person_reply
 from bot.feishu.errors import FeishuApiError, what_to_do
 from bot.inbound import IncomingMessage
 from bot.models import Chat, Mention
 from bot.outbox import Outbox
 from bot.settings import Settings
 from bot.textfold import fold_word
+from bot.understand import (
+    MAX_COMMAND_CHARS,
+    NOT_UNDERSTOOD,
+    SMALL_TALK,
+    TOO_LONG,
+    FindPeople,
+    Parser,
+    Understood,
+    exact_name_finder,
+)
 from cards import notices as error_cards
+from cards.help import build_no_such_person_card
 
 if TYPE_CHECKING:
     from bot.feishu.clients import FeishuClients
     from bot.store import Store
     from bot.tokens import TokenVault
 
-__all__ = ["IncomingMessage", "Router", "detect_locale", "parse_command", "to_error_card"]
+__all__ = ["MAX_COMMAND_CHARS", "IncomingMessage", "Router", "parse_command", "to_error_card"]
 
 log = logging.getLogger(__name__)
-
-_PLACEHOLDER = re.compile(r"@_user_\d+|@_all")
-# A command is a few words; Feishu lets a text message carry ~150 KB. Only the first MAX_COMMAND_CHARS characters
-# are read (before and after NFKC, which can lengthen text), so no message makes parsing slow; the rest is ignored.
-MAX_COMMAND_CHARS = 2000
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-
 
 def to_error_card(exc: FeishuApiError, *, locale: str) -> dict:
     """The catch point's view of a failed Feishu call: its code, message, log_id and what to do, as plain
     values for the card (card builders know no API layer)."""
     return error_cards.build_api_error_card(code=exc.code, message=exc.msg, log_id=exc.log_id,
                                             what_to_do=what_to_do(exc), locale=locale)
-
-
-def detect_locale(text: str, default: str = "zh_cn") -> str:
-    """Answer in the language the person wrote in: any Chinese character means Chinese."""
-    if _CJK.search(text):
-        return "zh_cn"
-    if re.search(r"[A-Za-z]", text):
-        return "en_us"
-    return default
 
 
 def is_addressed_to_bot(msg: IncomingMessage, bot_open_id: str) -> bool:
@@ -70,41 +63,12 @@ def parse_command(
     bot_open_id: str,
     aliases: Mapping[str, str],
     default_locale: str = "zh_cn",
+    find_people: FindPeople | None = None,
 ) -> CommandCall:
-    """Strip mention placeholders, match the longest alias at the start, split the rest into args.
-
-    `aliases` maps a folded alias ("whois", "查人", "my okr") to its command's name. An unmatched
-    first word becomes the call's name, so the router can answer with help and a suggestion.
-    Mentions of people other than the bot are kept, in order, as structured arguments.
-    Only the first MAX_COMMAND_CHARS characters of `text` are read.
-    """
-    text = text[:MAX_COMMAND_CHARS]
-    by_key = {m.key: m for m in mentions}
-    people: list[Mention] = []
-
-    def drop_placeholder(match: re.Match[str]) -> str:
-        mention = by_key.get(match.group(0))
-        if mention is not None and mention.open_id != bot_open_id and mention not in people:
-            people.append(mention)
-        return " "
-
-    plain = unicodedata.normalize("NFKC", _PLACEHOLDER.sub(drop_placeholder, text))
-    plain = " ".join(plain[:MAX_COMMAND_CHARS].split())
-    locale = detect_locale(plain, default_locale)
-    if not plain:
-        return CommandCall(name="help", mentions=tuple(people), locale=locale)
-
-    folded = plain.casefold()
-    for alias in sorted(aliases, key=len, reverse=True):
-        if not folded.startswith(alias):
-            continue
-        rest = plain[len(alias):]
-        boundary = not rest or rest[0].isspace() or bool(_CJK.match(alias[-1])) or bool(_CJK.match(rest[0]))
-        if boundary:
-            return CommandCall(name=aliases[alias], args=tuple(rest.split()), mentions=tuple(people),
-                               locale=locale)
-    word, *args = plain.split()
-    return CommandCall(name=word, args=tuple(args), mentions=tuple(people), locale=locale)
+    """The call a message means (bot/understand.py), for callers without a Router: aliases are folded ones
+    ("whois", "查人", "my okr") mapped to their command's name. Only the first MAX_COMMAND_CHARS are read."""
+    return Parser(aliases).understand(text, mentions, bot_open_id=bot_open_id, find_people=find_people,
+                                      fallback_locale=default_locale).call
 
 
 class Router:
@@ -128,6 +92,7 @@ class Router:
                 folded = fold_word(alias)
                 if self.aliases.setdefault(folded, command.name) != command.name:
                     raise ValueError(f"alias {alias!r} used by two commands")
+        self.parser = Parser(self.aliases)
         self.clients = clients
         self.settings = settings
         self.store = store
@@ -136,16 +101,35 @@ class Router:
         tz = ZoneInfo(settings.timezone)
         self._clock = clock or (lambda: datetime.now(tz))
 
-    # -- pure-ish helpers -----------------------------------------------------------------------
-    def parse(self, msg: IncomingMessage, bot_open_id: str) -> CommandCall:
-        return parse_command(msg.text, msg.mentions, bot_open_id=bot_open_id, aliases=self.aliases,
-                             default_locale=self.settings.default_locale)
+    # -- understanding -------------------------------------------------------------------------------
+    def language_of(self, open_id: str) -> str:
+        """The language to answer `open_id` in when their words do not say: remembered, else the default."""
+        if self.store is not None:
+            try:
+                remembered = self.store.people.language(open_id)
+            except Exception:  # a preference is not worth failing an answer for
+                log.warning("could not read the language of %s", open_id, exc_info=True)
+                remembered = None
+            if remembered:
+                return remembered
+        return self.settings.default_locale
 
-    def suggest(self, word: str) -> str | None:
-        """The closest command name for a mistyped word."""
-        folded = fold_word(word)
-        match = difflib.get_close_matches(folded, list(self.aliases), n=1, cutoff=0.6)
-        return self.commands[self.aliases[match[0]]].name if match else None
+    def understand(self, msg: IncomingMessage, bot_open_id: str) -> Understood:
+        """What the message means (names looked up in the directory snapshot), in the language to answer in; the
+        language of its words is remembered for what the bot sends the person later."""
+        directory = self.clients.contact.directory
+        understood = self.parser.understand(
+            msg.text, msg.mentions, bot_open_id=bot_open_id, fallback_locale=self.language_of(msg.sender_open_id),
+            find_people=exact_name_finder(lambda name, limit: directory().find(name, limit=limit)))
+        if understood.said_in and self.store is not None:
+            try:
+                self.store.people.remember_language(msg.sender_open_id, understood.said_in, self.now())
+            except Exception:
+                log.warning("could not remember the language of %s", msg.sender_open_id, exc_info=True)
+        return understood
+
+    def parse(self, msg: IncomingMessage, bot_open_id: str) -> CommandCall:
+        return self.understand(msg, bot_open_id).call
 
     def context(self, *, sender: str, chat: Chat, message_id: str = "", event_id: str = "") -> Context:
         return Context(sender_open_id=sender, chat=chat, clients=self.clients, settings=self.settings,
@@ -160,12 +144,23 @@ class Router:
         """Run one command; every failure becomes an error card (the one catch point). Messages the command
         asks to send besides its answer go out through the outbox here; the answer is the caller's to send
         (a reply to the message, or a card callback's answer)."""
-        from bot.commands.help import build_help_reply  # the help command knows every command
+        from bot.commands import help as helping  # the help command knows every command
 
+        if call.name == SMALL_TALK:
+            return helping.small_talk_reply(str(call.options.get("kind", "")), call.locale)
+        if call.name == TOO_LONG:
+            return helping.too_long_reply(int(call.options.get("length", 0)), call.locale)
         command = self.commands.get(call.name)
         if command is None:
-            return build_help_reply(call.locale, unknown=call.name, suggestion=self.suggest(call.name))
+            text = call.options.get("text") if call.name == NOT_UNDERSTOOD else call.name
+            return helping.not_understood_reply(str(text or ""), self.aliases, call.locale)
+        who = call.options.get("who")
+        if isinstance(who, str) and who and not call.mentions and "choose" not in call.options \
+                and call.name in ("okr", "team"):
+            return Reply(build_no_such_person_card(who, locale=call.locale))
         try:
+            if isinstance(call.options.get("choose"), str) and not call.mentions:
+                return pick_person_reply(call, ctx)  # several people have that name: which one?
             reply = command.handler(call, ctx)
             if reply.outgoing:  # messages besides the answer (a nudge): sent here, the answer by the caller
                 self.outbox.send_all(reply.outgoing)
@@ -189,7 +184,7 @@ class Router:
             return True
         call = self.parse(msg, bot_open_id)
         if msg.message_type not in ("text", "post"):
-            call = CommandCall(name="help", locale=call.locale)
+            call = CommandCall(name=NOT_UNDERSTOOD, locale=call.locale)
         ctx = self.context(sender=msg.sender_open_id, chat=Chat(msg.chat_id, msg.chat_type),
                            message_id=msg.message_id, event_id=msg.event_id)
         reply = self.run(call, ctx)

@@ -26,6 +26,16 @@ def escape(text: object) -> str:
     return flat.translate(_TABLE)
 
 
+EXCERPT_CHARS = 30
+
+
+def excerpt(text: object, limit: int = EXCERPT_CHARS) -> str:
+    """At most `limit` characters of what someone typed, escaped, with an ellipsis when cut: a card quotes
+    a person's words, it never echoes them whole."""
+    flat = " ".join(str(text).split())
+    return escape(flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…")
+
+
 def t(locale: str, zh: str, en: str) -> str:
     """Pick the text for the asker's language."""
     return en if locale == EN else zh

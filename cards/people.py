@@ -11,6 +11,7 @@ from cards.components import (
     card,
     columns,
     escape,
+    excerpt,
     fields,
     markdown,
     note,
@@ -57,7 +58,7 @@ def build_pick_card(query: str, matches: list[Person], *, departments: dict[str,
     """Several people match: one line each with a button that opens that person's card."""
     elements: list[dict[str, Any]] = [markdown(
         t(locale, "有 {0} 人匹配「{1}」，请选择：", "{0} people match “{1}”. Pick one:").format(
-            len(matches), escape(query)))]
+            len(matches), excerpt(query)))]
     for p in matches:
         dept = departments.get(p.department_ids[0]) if p.department_ids else None
         detail = " · ".join(x for x in (escape(dept.display_name(locale)) if dept else "", escape(p.job_title))
@@ -73,12 +74,13 @@ def build_pick_card(query: str, matches: list[Person], *, departments: dict[str,
 def build_not_found_card(query: str, *, locale: str) -> Card:
     text = t(locale, "通讯录里没有找到「{0}」。可以试试中文名、英文名或昵称的开头。",
              "No one in the directory matches “{0}”. Try the start of a Chinese name, English name or "
-             "nickname.").format(escape(query))
+             "nickname.").format(excerpt(query))
     return card(t(locale, "没有找到", "No match"), [markdown(text)], template="grey")
 
 
 def build_usage_card(usage: str, example: str, *, locale: str) -> Card:
-    text = t(locale, "用法：**{0}**\n例：`{1}`", "Usage: **{0}**\ne.g. `{1}`").format(escape(usage), escape(example))
+    text = t(locale, "用法：**{0}**\n例如：**{1}**", "Usage: **{0}**\nFor example: **{1}**").format(
+        escape(usage), escape(example))
     return card(t(locale, "缺少参数", "Something is missing"), [markdown(text)], template="grey")
 
 

@@ -10,7 +10,16 @@ from bot.feishu.errors import FeishuApiError, RateLimited, Unavailable
 from bot.models import Department, Person
 from bot.router import to_error_card
 from cards.components import escape
-from cards.help import HelpEntry, build_help_card
+from cards.help import (
+    Example,
+    HelpEntry,
+    build_command_help_card,
+    build_help_card,
+    build_no_such_person_card,
+    build_not_understood_card,
+    build_small_talk_card,
+    build_too_long_card,
+)
 from cards.notices import build_api_error_card, build_internal_error_card, build_refusal_card, build_sent_privately_card
 from cards.people import build_not_found_card, build_person_card, build_pick_card, build_team_card, build_usage_card
 from cards.welcome import build_welcome_card
@@ -27,8 +36,14 @@ DEPT = Department("od-1", "研发部", "Engineering", leader_open_id="ou_a")
 @pytest.mark.parametrize("locale", ["zh_cn", "en_us"])
 def test_every_card_is_valid(locale):
     cards = [
-        build_help_card([HelpEntry("whois <x>", ("查人",), "summary", ("whois Alex",))], locale=locale),
-        build_help_card([], locale=locale, unknown=EVIL, suggestion="whois"),
+        build_help_card([HelpEntry("whois", "whois <x>", ("查人",), "summary", ("whois Alex",), group="people",
+                                   buttons=(Example(EVIL, {"cmd": "whois"}),))], locale=locale),
+        build_command_help_card(HelpEntry("whois", "whois <x>", (EVIL,), "summary", (EVIL,),
+                                          buttons=(Example("x", {"cmd": "whois"}),)), locale=locale),
+        build_not_understood_card(EVIL * 50, [Example("okr", {"cmd": "okr"})], locale=locale),
+        build_small_talk_card("hello", [Example("okr", {"cmd": "okr"})], locale=locale),
+        build_too_long_card(12345, [], locale=locale),
+        build_no_such_person_card(EVIL, locale=locale),
         build_person_card(ALICE, departments=[DEPT], locale=locale),
         build_person_card(BOB, departments=[], locale=locale),
         build_pick_card(EVIL, [ALICE, BOB], departments={"od-1": DEPT}, locale=locale,

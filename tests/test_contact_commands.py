@@ -13,18 +13,27 @@ def test_help_in_chinese_and_english(chat):
     assert card_title(zh) == "我能做什么"
     assert card_title(en) == "What I can do"
     text = chat.text_of(en)
-    for usage in ("whois <name | @someone>", "team [@someone]", "help"):
-        assert usage in text
+    for command in ("okr", "whois", "team", "roster", "remind", "digest", "help"):
+        assert f"\n  {command} " in text, command  # one line per command, grouped
+    assert "[ My OKRs ]" in text and "[ 我的OKR ]" in chat.text_of(zh)  # examples are buttons
     assert_valid_card(zh["content"])
     assert_valid_card(en["content"])
 
 
-def test_unknown_command_gets_help_with_the_closest_command(chat):
+def test_help_for_one_command_shows_its_usage(chat):
+    [entry] = chat.say("周星河", "help whois")
+    assert card_title(entry) == "How to use: whois"
+    assert "whois <name | @someone>" in chat.text_of(entry)
+    [zh] = chat.say("周星河", "帮助 提醒")
+    assert card_title(zh) == "用法：remind"
+
+
+def test_unknown_command_gets_a_short_answer_with_the_closest_command(chat):
     [entry] = chat.say("周星河", "whoiss Alex")
     text = chat.text_of(entry)
-    assert "whoiss" in text
-    assert "Did you mean whois?" in text
-    assert card_title(entry) == "What I can do"
+    assert card_title(entry) == "Not sure what you mean"
+    assert "whoiss Alex" in text
+    assert "[ whois: how to ]" in text  # the closest command first, as a button
 
 
 def test_whois_by_name_shows_the_allow_listed_person_card(chat):

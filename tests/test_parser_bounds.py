@@ -20,11 +20,12 @@ from bot.commands import ALL
 from bot.commands.attendance import parse_args
 from bot.commands.base import Context
 from bot.commands.okr import choose_period
-from bot.commands.remind import _pick, _stale_days
+from bot.commands.remind import StaleDaysError, _pick, _stale_days
 from bot.models import Chat, Mention, OkrPeriod
 from bot.router import MAX_COMMAND_CHARS, parse_command
 from bot.store import KIND_OKR_REMINDER, Store
 from bot.timephrase import _ZONE_PATH, MAX_PHRASE_CHARS, Recurrence, WhenError, parse_when
+from bot.understand import MAX_FREE_TEXT, TOO_LONG
 from tests.conftest import NOW, card_title
 from tests.test_digests import admin_settings, bot, store  # noqa: F401  (fixtures: a group, its owner, a store)
 
@@ -73,16 +74,18 @@ def _named(test):
 @given(text=SHAPES)
 @_named
 def test_the_command_parser_answers_a_huge_message_as_its_capped_prefix(text):
-    call = parse(text)
-    assert call == parse(text[:MAX_COMMAND_CHARS])
-    assert len(call.text) <= MAX_COMMAND_CHARS
+    call, capped = parse(text), parse(text[:MAX_COMMAND_CHARS])
+    assert (call.name, call.args, call.mentions, call.locale) == (capped.name, capped.args, capped.mentions,
+                                                                  capped.locale)
+    assert len(call.text) <= MAX_FREE_TEXT
 
 
 def test_what_follows_the_cap_is_ignored_even_a_mention_or_text_nfkc_lengthens():
     late_mention = parse("whois " + "x" * MAX_COMMAND_CHARS + " @_user_2")
     assert late_mention.mentions == ()
-    widened = parse("whois " + "㍻" * MAX_COMMAND_CHARS)  # each ㍻ is 平成 after NFKC: twice as long
-    assert widened.name == "whois" and len(widened.text) <= MAX_COMMAND_CHARS
+    widened = parse("whois " + "㍻" * 300)  # each ㍻ is 平成 after NFKC: twice as long, over MAX_FREE_TEXT
+    assert widened.name == TOO_LONG
+    assert parse("whois " + "㍻" * 200).name == "whois"
 
 
 # -- the schedule parser refuses a long phrase before reading it, and answers WhenError or a Recurrence ----------
@@ -170,8 +173,11 @@ def test_every_argument_parser_answers_on_what_the_router_kept(picking, text):
     words = list(call.args)
     assert len(" ".join(words)) <= MAX_COMMAND_CHARS
 
-    rest, days = _stale_days(words)
-    assert 1 <= days <= 99 and len(rest) <= len(words)
+    try:
+        rest, days = _stale_days(words)
+    except StaleDaysError as exc:  # `stale 100`, `stale ٣`: refused with the range, never read as a time
+        rest, days = exc.rest, exc.nearest
+    assert 1 <= days <= 90 and len(rest) <= len(words)
 
     picked, subs = _pick(ctx, words)
     assert subs == [sub] and picked in (None, sub)
@@ -204,12 +210,21 @@ def test_a_reminder_is_picked_by_its_number(picking):
         ("周五 17:00 超过3天", "周五 17:00", 3),
         ("周五 17:00 5天未更新", "周五 17:00", 5),
         ("5 days stale fri 17:00", "fri 17:00", 5),
-        ("fri 17:00 stale 123", "fri 17:00 stale 123", 7),  # not 12 with a `3` left over as an hour
-        ("fri 17:00 stale ٣", "fri 17:00 stale ٣", 7),
     ],
 )
 def test_stale_days_read_ascii_digits_and_whole_units(phrase, rest, days):
     assert _stale_days(phrase.split()) == (rest.split(), days)
+
+
+@pytest.mark.parametrize(("phrase", "given", "rest"), [
+    ("fri 17:00 stale 123", "123", "fri 17:00"),  # not 12 with a `3` left over as an hour: refused whole
+    ("fri 17:00 stale ٣", "٣", "fri 17:00"),
+    ("fri 17:00 stale " + "9" * 5000, "9" * 5000, "fri 17:00"),  # never handed to int()
+])
+def test_stale_days_out_of_range_are_refused_whole(phrase, given, rest):
+    with pytest.raises(StaleDaysError) as caught:
+        _stale_days(phrase.split())
+    assert (caught.value.given, caught.value.rest) == (given, rest.split())
 
 
 # -- end to end: the person gets a correction, never the internal error card ------------------------------------
@@ -224,13 +239,18 @@ def _is_correction(entry) -> bool:
 @pytest.mark.parametrize(
     ("text", "title", "says"),
     [
-        ("remind okr " + "mon-" * 8000, "I could not read that time", "too long"),
-        ("remind okr fri 17:00 Asia/" + "a/" * 3000, "I could not read that time", "too long"),
+        # longer than any command: answered by the parser, before any command reads it
+        ("remind okr " + "mon-" * 8000, "Message too long", "characters long"),
+        ("remind okr fri 17:00 Asia/" + "a/" * 3000, "Message too long", "characters"),
+        ("remind off " + "9" * 5000, "Message too long", "characters"),
+        # long, but not too long for the parser: the command's own bounds answer
+        ("remind okr " + "mon-" * 100, "I could not read that time", "too long"),
+        ("remind okr fri 17:00 Asia/" + "a/" * 200, "I could not read that time", "too long"),
         ("remind okr fri 17:00 A/" + "a/" * 40 + "a", "I could not read that time", "Unknown time zone"),
-        ("remind okr fri 17:00 stale " + "9" * 5000, "I could not read that time", "too long"),
-        ("remind off ᧚", "This group's OKR reminders", "remind off"),
-        ("remind off " + "9" * 5000, "This group's OKR reminders", "remind off"),
-        ("remind run #" + "9" * 5000, "This group's OKR reminders", "remind off"),
+        ("remind okr fri 17:00 stale " + "9" * 300, "I could not read that time", "too long"),
+        ("remind off ᧚", "No such reminder", ""),
+        ("remind off " + "9" * 300, "No such reminder", ""),
+        ("remind run #" + "9" * 300, "No such reminder", ""),
     ],
 )
 def test_pathological_reminder_messages_get_a_correction_card(bot, store, text, title, says):  # noqa: F811
@@ -244,7 +264,7 @@ def test_pathological_reminder_messages_get_a_correction_card(bot, store, text, 
 
 
 def test_a_digest_time_of_5000_digits_gets_a_correction_card(bot, store):  # noqa: F811
-    [entry] = bot.say("王磊", "digest on " + "9" * 5000)  # a manager
+    [entry] = bot.say("王磊", "digest on " + "9" * 300)  # a manager
     assert _is_correction(entry)
     assert card_title(entry) == "I could not read that time"
     assert "too long" in bot.text_of(entry)

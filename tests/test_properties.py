@@ -13,7 +13,7 @@ from bot.commands import ALL
 from bot.models import Mention, Person
 from bot.router import parse_command
 from cards.components import escape
-from cards.help import HelpEntry, build_help_card
+from cards.help import Example, build_no_such_person_card, build_not_understood_card
 from cards.people import build_not_found_card, build_person_card
 from devkit.cardcheck import validate_card
 
@@ -67,7 +67,8 @@ def test_user_strings_never_become_mentions_links_or_formatting(name, query):
     cards = [
         build_person_card(person, departments=[], locale="en_us"),
         build_not_found_card(query, locale="zh_cn"),
-        build_help_card([HelpEntry("help", ("帮助",), "x", ())], locale="en_us", unknown=query, suggestion="help"),
+        build_not_understood_card(query, [Example(query or "x", {"cmd": "help"})], locale="en_us"),
+        build_no_such_person_card(query, locale="zh_cn"),
     ]
     for card in cards:
         assert validate_card(card) == [] or len(str(card).encode()) > 30 * 1024

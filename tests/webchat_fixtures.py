@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.commands.help import build_help_reply
+from bot.commands.help import build_help_reply, not_understood_reply, small_talk_reply
 from bot.feishu.errors import FeishuApiError, RateLimited
 from bot.models import (
     OKR_STATUS_AT_RISK,
@@ -122,7 +122,8 @@ def all_cards() -> dict[str, dict[str, Any]]:
     for locale in ("zh_cn", "en_us"):
         cards |= {
             f"help/{locale}": build_help_reply(locale).card,
-            f"help-unknown/{locale}": build_help_reply(locale, unknown=EVIL, suggestion="whois").card,
+            f"not-understood/{locale}": not_understood_reply(EVIL, {"whois": "whois"}, locale).card,
+            f"small-talk/{locale}": small_talk_reply("hello", locale).card,
             f"okr/{locale}": okr_card(locale),
             f"digest/{locale}": digest_card(locale),
             f"roster/{locale}": roster_card(locale=locale),

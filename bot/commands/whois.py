@@ -6,7 +6,8 @@ from collections.abc import Iterable
 
 from bot.commands.base import Command, CommandCall, Context, Reply, action_value
 from bot.feishu.contact import Directory
-from bot.models import Department, Person
+from bot.models import Department, Mention, Person
+from bot.textfold import MAX_NAME_CHARS, fold_name
 from cards.components import t, with_source
 from cards.people import build_not_found_card, build_person_card, build_pick_card, build_usage_card
 
@@ -46,6 +47,27 @@ def _search_as_asker(call: CommandCall, ctx: Context, token: str, query: str, di
     return Reply(with_source(pick, source))
 
 
+def pick_person_reply(call: CommandCall, ctx: Context) -> Reply:
+    """`okr 张伟` when several people are called 张伟: a pick list whose buttons run the same command for the one
+    chosen (as whoever clicks)."""
+    query = str(call.options.get("choose", ""))
+    directory = ctx.clients.contact.directory()
+    people = [p for p in directory.find(query, limit=MAX_MATCHES)
+              if fold_name(query) in {fold_name(p.name), fold_name(p.en_name)}] or list(
+        directory.find(query, limit=MAX_MATCHES))
+    if not people:
+        return Reply(build_not_found_card(query, locale=call.locale))
+    options = {k: v for k, v in call.options.items() if k not in ("choose", "who")}
+
+    def value_for(p: Person) -> dict[str, object]:
+        chosen = CommandCall(name=call.name, args=call.args, locale=call.locale,
+                             mentions=(Mention(key="", open_id=p.open_id, name=p.name),))
+        return action_value(chosen, **options)
+
+    return Reply(build_pick_card(query, people, departments=_first_departments(directory, people),
+                                 locale=call.locale, value_for=value_for))
+
+
 def run(call: CommandCall, ctx: Context) -> Reply:
     contact = ctx.clients.contact
     chosen = call.options.get("open_id")
@@ -56,6 +78,8 @@ def run(call: CommandCall, ctx: Context) -> Reply:
     query = call.text.strip()
     if not query:
         return Reply(build_usage_card(COMMAND.usage, COMMAND.examples[0], locale=call.locale))
+    if len(query) > MAX_NAME_CHARS:  # no one's name is this long: say so without a search (or an echo)
+        return Reply(build_not_found_card(query, locale=call.locale))
     directory = contact.directory(fresh=bool(call.options.get("fresh")))
     token = ctx.vault.access_token(ctx.sender_open_id, now=ctx.now) if ctx.vault else None
     if token is not None:
