@@ -115,52 +115,52 @@ class WhenError(ValueError):
         )
 
 
-_FORMS_EN = "`fri 17:00`, `weekdays 9:30`, `daily 18:00`, `monthly 1 10:00` or a cron like `{cron}`"
+_FORMS_EN = "“fri 17:00”, “weekdays 9:30”, “daily 18:00”, “monthly 1 10:00” or a cron like “{cron}”"
 _FORMS_ZH = "周五 17:00、工作日 9:30、每天 18:00、每月1号 10:00，或 cron「{cron}」"
 
 # (en_us, zh_cn) per kind. Short: they go into a chat card.
 _MESSAGES: dict[str, tuple[str, str]] = {
-    "empty": ("No time given — try `{ex}`", "没有写时间，试试「{ex}」"),
+    "empty": ("No time given — try “{ex}”", "没有写时间，试试「{ex}」"),
     "too_long": (
-        "That time is too long ({f} characters, at most {limit}) — write it in a few words, like `{ex}`",
+        "That time is too long ({f} characters, at most {limit}) — write it in a few words, like “{ex}”",
         "时间写得太长了（{f} 个字符，最多 {limit} 个），几个字就够，比如「{ex}」",
     ),
     "unknown": ("Can't read “{f}” — try " + _FORMS_EN, "看不懂「{f}」，可以写：" + _FORMS_ZH),
-    "bad_time": ("{f} is not a time of day — try `{ex}`", "「{f}」不是有效的时间，试试「{ex}」"),
-    "missing_time": ("“{f}” needs a time of day — try `{ex}`", "「{f}」缺少时间，试试「{ex}」"),
+    "bad_time": ("{f} is not a time of day — try “{ex}”", "「{f}」不是有效的时间，试试「{ex}」"),
+    "missing_time": ("“{f}” needs a time of day — try “{ex}”", "「{f}」缺少时间，试试「{ex}」"),
     "two_times": (
-        "One time per schedule, got {all} — try `{ex}`",
+        "One time per schedule, got {all} — try “{ex}”",
         "一个订阅只能有一个时间（写了 {all}），试试「{ex}」",
     ),
-    "missing_day": ("“{f}” needs a day — try `{ex}`", "「{f}」缺少日期，试试「{ex}」"),
-    "missing_weekday": ("Which day of the week? Try `{ex}`", "每周哪一天？试试「{ex}」"),
-    "missing_day_of_month": ("Which day of the month? Try `{ex}`", "每月哪一天？试试「{ex}」"),
+    "missing_day": ("“{f}” needs a day — try “{ex}”", "「{f}」缺少日期，试试「{ex}」"),
+    "missing_weekday": ("Which day of the week? Try “{ex}”", "每周哪一天？试试「{ex}」"),
+    "missing_day_of_month": ("Which day of the month? Try “{ex}”", "每月哪一天？试试「{ex}」"),
     "bad_day_of_month": (
-        "{f} is not a day of the month (1–31 or `last`) — try `{ex}`",
+        "{f} is not a day of the month (1–31 or “last”) — try “{ex}”",
         "「{f}」不是有效的日期（1–31 或「最后一天」），试试「{ex}」",
     ),
     "two_days_of_month": (
-        "One day of the month per schedule, got {all} — try `{ex}`",
+        "One day of the month per schedule, got {all} — try “{ex}”",
         "每月只能写一天（写了 {all}），试试「{ex}」",
     ),
-    "needs_monthly": ("“{f}” needs `monthly` — try `{ex}`", "「{f}」要按月写，试试「{ex}」"),
-    "conflict": ("“{f}” and “{g}” don't go together — try `{ex}`", "「{f}」和「{g}」不能同时用，试试「{ex}」"),
-    "unknown_timezone": ("Unknown time zone “{f}” — try `{ex}`", "不认识时区「{f}」，试试「{ex}」"),
+    "needs_monthly": ("“{f}” needs “monthly” — try “{ex}”", "「{f}」要按月写，试试「{ex}」"),
+    "conflict": ("“{f}” and “{g}” don't go together — try “{ex}”", "「{f}」和「{g}」不能同时用，试试「{ex}」"),
+    "unknown_timezone": ("Unknown time zone “{f}” — try “{ex}”", "不认识时区「{f}」，试试「{ex}」"),
     "timezone_offset": (
-        "{f} is an offset, not a time zone — try `{ex}`",
+        "{f} is an offset, not a time zone — try “{ex}”",
         "「{f}」是时差而不是时区，试试「{ex}」",
     ),
     "two_timezones": ("Two time zones ({all}) — keep one", "写了两个时区（{all}），只保留一个"),
     "bad_cron": (
-        "cron {field} “{f}” is not valid — fields are minute hour day month weekday, e.g. `{cron}`",
+        "cron {field} “{f}” is not valid — fields are minute hour day month weekday, e.g. “{cron}”",
         "cron 的{field}字段「{f}」无效；五个字段依次是 分 时 日 月 周，如「{cron}」",
     ),
     "cron_field_count": (
-        "cron needs 5 fields (minute hour day month weekday), got “{f}” — e.g. `{cron}`",
+        "cron needs 5 fields (minute hour day month weekday), got “{f}” — e.g. “{cron}”",
         "cron 需要 5 个字段（分 时 日 月 周），「{f}」不对，如「{cron}」",
     ),
     "cron_day_and_weekday": (
-        "cron “{f}” sets both a day of month and a weekday — make one of them `*`",
+        "cron “{f}” sets both a day of month and a weekday — make one of them “*”",
         "cron「{f}」同时限定了日期和星期，请把其中一个写成 *",
     ),
     "cron_never_fires": (
@@ -170,7 +170,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-def _shorten(text: str, limit: int = 40) -> str:
+def _shorten(text: str, limit: int = 30) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

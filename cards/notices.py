@@ -39,3 +39,9 @@ def build_sent_privately_card(*, locale: str) -> Card:
                 [markdown(t(locale, "结果包含人员信息，已通过私聊发给你。",
                             "The answer contains people's data, so I sent it to you in a direct message."))],
                 template="grey")
+
+
+def excerpt(text: str, limit: int = 30) -> str:
+    """At most `limit` characters of what someone typed, with an ellipsis when cut (to echo it back, escaped)."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[:limit - 1] + "…"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from cards.components import Card, card, escape, markdown, note, t
+from cards.components import Card, button, button_row, card, escape, markdown, note, t
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,43 @@ def build_list_card(*, title: str, lines: list[SubscriptionLine], empty: str, lo
     if hint:
         elements.append(note(hint))
     return card(title, elements, template="blue")
+
+
+def build_correction_card(*, title: str, text: str, locale: str,
+                          example: tuple[str, dict[str, Any]] | None = None) -> Card:
+    """A half-command explained: what was wrong (`text`, our own markdown) and, as a button that runs it, the
+    corrected command (`example`: its label, as typed, and the button's value)."""
+    elements = [markdown(text)]
+    if example is not None:
+        label, value = example
+        elements.append(button_row([button(t(locale, "试试：", "Try: ") + label, value, kind="primary")]))
+    return card(title, elements, template="orange")
+
+
+def build_choice_card(*, title: str, text: str, lines: list[SubscriptionLine],
+                      actions: list[tuple[str, dict[str, Any]]], locale: str, hint: str = "") -> Card:
+    """A question with its answers as buttons: `text` says what is asked, `lines` are the subscriptions to pick
+    from, `actions` the (label, value) of each button, in the same order."""
+    elements = [markdown(text)]
+    if lines:
+        elements.append(markdown("\n".join(
+            f"**#{line.id}** {line.schedule} · " + t(locale, "下次：", "next: ") + line.next_run
+            + (f" · {line.detail}" if line.detail else "") for line in lines)))
+    if actions:
+        elements.append(button_row([button(label, value) for label, value in actions]))
+    if hint:
+        elements.append(note(hint))
+    return card(title, elements, template="blue")
+
+
+def build_digest_status_card(*, title: str, text: str, actions: list[tuple[str, dict[str, Any]]], locale: str,
+                             on: bool) -> Card:
+    """A manager's digest at a glance (`text`, our own markdown) with what they can do as buttons."""
+    elements = [markdown(text)]
+    if actions:
+        elements.append(button_row([button(label, value, kind="primary" if i == 0 else "default")
+                                    for i, (label, value) in enumerate(actions)]))
+    return card(title, elements, template="green" if on else "grey", forwardable=False)
 
 
 def build_why_card(*, name: str, when: str, reason: str, locale: str) -> Card:

@@ -260,31 +260,31 @@ REJECTED = [
     (
         "fri 25:00",
         "bad_time",
-        ["25:00 is not a time of day", "`fri 17:00`"],
+        ["25:00 is not a time of day", "“fri 17:00”"],
         ["「25:00」不是有效的时间", "「周五 17:00」"],
     ),
-    ("周五 25:00", "bad_time", ["25:00", "`fri 17:00`"], ["「25:00」", "「周五 17:00」"]),
-    ("weekdays 9:75", "bad_time", ["9:75", "`weekdays 09:00`"], ["「9:75」", "「工作日 09:00」"]),
+    ("周五 25:00", "bad_time", ["25:00", "“fri 17:00”"], ["「25:00」", "「周五 17:00」"]),
+    ("weekdays 9:75", "bad_time", ["9:75", "“weekdays 09:00”"], ["「9:75」", "「工作日 09:00」"]),
     ("fri 9:5", "bad_time", ["9:5"], ["「9:5」"]),
     ("fri 13pm", "bad_time", ["13pm"], ["「13pm」"]),
     ("周五 晚上12点", "bad_time", ["晚上12点"], ["「晚上12点」"]),
-    ("someday 9:00", "unknown", ["someday", "`weekdays 9:30`", "`monthly 1 10:00`"], ["「someday」", "工作日 9:30"]),
+    ("someday 9:00", "unknown", ["someday", "“weekdays 9:30”", "“monthly 1 10:00”"], ["「someday」", "工作日 9:30"]),
     ("下周五 9:00", "unknown", ["下周五"], ["看不懂「下周五」"]),
     ("周八 9:00", "unknown", ["周八"], ["「周八」"]),
-    ("fri", "missing_time", ["“fri” needs a time of day", "`fri 17:00`"], ["「fri」缺少时间", "「周五 17:00」"]),
-    ("每天", "missing_time", ["`daily 18:00`"], ["「每天 18:00」"]),
-    ("9:00", "missing_day", ["needs a day", "`daily 09:00`"], ["缺少日期", "「每天 09:00」"]),
+    ("fri", "missing_time", ["“fri” needs a time of day", "“fri 17:00”"], ["「fri」缺少时间", "「周五 17:00」"]),
+    ("每天", "missing_time", ["“daily 18:00”"], ["「每天 18:00」"]),
+    ("9:00", "missing_day", ["needs a day", "“daily 09:00”"], ["缺少日期", "「每天 09:00」"]),
     ("fri 9:00 17:00", "two_times", ["9:00, 17:00"], ["9:00、17:00"]),
-    ("weekly 9:00", "missing_weekday", ["day of the week", "`fri 17:00`"], ["每周哪一天", "「周五 17:00」"]),
-    ("monthly 10:00", "missing_day_of_month", ["day of the month", "`monthly 1 10:00`"], ["每月哪一天"]),
+    ("weekly 9:00", "missing_weekday", ["day of the week", "“fri 17:00”"], ["每周哪一天", "「周五 17:00」"]),
+    ("monthly 10:00", "missing_day_of_month", ["day of the month", "“monthly 1 10:00”"], ["每月哪一天"]),
     ("每月32号 10:00", "bad_day_of_month", ["32号", "1–31"], ["「32号」不是有效的日期", "「每月1号 10:00」"]),
     ("monthly 0 10:00", "bad_day_of_month", ["0 is not a day of the month"], ["「0」"]),
-    ("1号 10:00", "needs_monthly", ["`monthly 1 10:00`"], ["「每月1号 10:00」"]),
+    ("1号 10:00", "needs_monthly", ["“monthly 1 10:00”"], ["「每月1号 10:00」"]),
     ("daily fri 9:00", "conflict", ["“daily” and “fri”"], ["「daily」和「fri」"]),
     ("每月1号 周五 9:00", "conflict", ["每月", "周五"], ["「每月」和「周五」"]),
-    ("fri 17:00 Asia/Tokio", "unknown_timezone", ["Asia/Tokio", "`Asia/Tokyo`"], ["不认识时区「Asia/Tokio」"]),
-    ("fri 17:00 Mars/Base", "unknown_timezone", ["Mars/Base", "`Asia/Shanghai`"], ["「Mars/Base」"]),
-    ("fri 17:00 UTC+8", "timezone_offset", ["UTC+8 is an offset", "`Asia/Shanghai`"], ["「UTC+8」是时差"]),
+    ("fri 17:00 Asia/Tokio", "unknown_timezone", ["Asia/Tokio", "“Asia/Tokyo”"], ["不认识时区「Asia/Tokio」"]),
+    ("fri 17:00 Mars/Base", "unknown_timezone", ["Mars/Base", "“Asia/Shanghai”"], ["「Mars/Base」"]),
+    ("fri 17:00 UTC+8", "timezone_offset", ["UTC+8 is an offset", "“Asia/Shanghai”"], ["「UTC+8」是时差"]),
     ("fri 17:00 Asia/Tokyo UTC", "two_timezones", ["Asia/Tokyo, UTC"], ["Asia/Tokyo、UTC"]),
     ("0 25 * * *", "bad_cron", ["cron hour “25”"], ["cron 的小时字段「25」无效"]),
     ("61 9 * * *", "bad_cron", ["cron minute “61”"], ["分钟字段「61」"]),
@@ -295,7 +295,7 @@ REJECTED = [
     ("30 9 * *", "cron_field_count", ["5 fields"], ["5 个字段"]),
     ("0 0 30 2 *", "cron_never_fires", ["never fires"], ["永远不会触发"]),
     ("30 9 1 * 1", "cron_day_and_weekday", ["both a day of month and a weekday"], ["同时限定了日期和星期"]),
-    ("fri 17:00 " + "mon-" * 60, "too_long", ["too long (250 characters, at most 200)", "`fri 17:00`"],
+    ("fri 17:00 " + "mon-" * 60, "too_long", ["too long (250 characters, at most 200)", "“fri 17:00”"],
      ["太长了（250 个字符，最多 200 个）", "「周五 17:00」"]),
     ("fri 17:00 A/" + "a/" * 80 + "a", "unknown_timezone", ["Unknown time zone “A/a/a/"], ["不认识时区「A/a/a/"]),
 ]
@@ -319,7 +319,7 @@ def test_rejected_phrases_say_what_is_wrong(phrase: str, kind: str, en_words: li
 def test_exact_messages_from_the_issue() -> None:
     with pytest.raises(WhenError) as caught:
         parse_when("fri 25:00", default_tz=TZ)
-    assert caught.value.message("en_us") == "25:00 is not a time of day — try `fri 17:00`"
+    assert caught.value.message("en_us") == "25:00 is not a time of day — try “fri 17:00”"
     assert caught.value.message("zh_cn") == "「25:00」不是有效的时间，试试「周五 17:00」"
 
 

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from bot.access import has_reports, is_admin
-from bot.commands.base import Command, CommandCall, Context, Reply
+from bot.commands.base import Command, CommandCall, Context, Reply, action_value
 from bot.commands.limits import refuse_during_cooldown, refuse_too_often, same_times
+from bot.commands.remind import corrected_when, next_run
 from bot.store import KIND_MANAGER_DIGEST, Subscription
 from bot.textfold import fold_word
 from bot.timephrase import Recurrence, WhenError, parse_when
 from cards.components import escape, t
 from cards.notices import build_refusal_card
-from cards.subscriptions import SubscriptionLine, build_confirmation_card, build_list_card
+from cards.subscriptions import (
+    SubscriptionLine,
+    build_confirmation_card,
+    build_correction_card,
+    build_digest_status_card,
+    build_list_card,
+)
 
 DEFAULT_WHEN = "mon 09:00"
 EXAMPLE = ("周报 开启 周一 9:00", "digest on mon 09:00")  # shown when a time is refused as too frequent
@@ -19,6 +29,7 @@ ACTIONS = {
     "off": "off", "关闭": "off", "取消": "off",
     "now": "now", "preview": "now", "立即": "now", "现在": "now", "预览": "now",
     "log": "log", "日志": "log", "记录": "log", "list": "log",
+    "status": "status", "状态": "status",
 }
 
 
@@ -38,12 +49,16 @@ def turn_on(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
         return Reply(build_refusal_card(reason=reason, locale=call.locale), refused=True)
     if not everyone and not has_reports(ctx):
         return _refuse(call.locale)
+    phrase = " ".join(words[1:] if everyone else words)
     try:
-        schedule = parse_when(" ".join(words[1:] if everyone else words), default_tz=ctx.settings.timezone,
-                              default=DEFAULT_WHEN)
+        schedule = parse_when(phrase, default_tz=ctx.settings.timezone, default=DEFAULT_WHEN)
     except WhenError as exc:
-        return Reply(build_confirmation_card(title=t(call.locale, "没看懂这个时间", "I could not read that time"),
-                                             text=escape(exc.message(call.locale)), locale=call.locale, ok=False))
+        fixed = [*(["all"] if everyone else []), *corrected_when(exc, phrase, ctx, call.locale).split()]
+        label = " ".join([t(call.locale, "周报 开启", "digest on"), *fixed])
+        return Reply(build_correction_card(
+            title=t(call.locale, "没看懂这个时间", "I could not read that time"),
+            text=escape(exc.message(call.locale)), locale=call.locale,
+            example=(label, action_value(CommandCall(name="digest", args=("on", *fixed), locale=call.locale)))))
     refused = refuse_too_often(schedule, ctx, call.locale, example=EXAMPLE)
     if refused:
         return refused
@@ -83,8 +98,10 @@ def _turn_on_mine(call: CommandCall, ctx: Context, schedule: Recurrence) -> Repl
         except ValueError:
             before = "—"
         ctx.store.subscriptions.reschedule(mine.id, schedule.to_spec(), locale=call.locale)
-        text = t(call.locale, f"已把你的周报改为 {when}（原来是 {before}）。",
-                 f"Your digest now goes out {when} (was {before}).")
+        text = t(call.locale, f"周报已改到 **{when}**（原来是 {before}）。改时间不用先关闭。",
+                 f"Digest moved to **{when}** (was {before}). No need to turn it off first.")
+        return Reply(build_confirmation_card(title=t(call.locale, "周报时间已修改", "Digest moved"), text=text,
+                                             locale=call.locale))
     return Reply(build_confirmation_card(title=t(call.locale, "团队周报", "Team digest"), text=text,
                                          locale=call.locale))
 
@@ -140,24 +157,85 @@ def log_reply(call: CommandCall, ctx: Context) -> Reply:
                                  empty=t(call.locale, "还没有发送记录。", "Nothing sent yet.")))
 
 
+def _button(call: CommandCall, *args: str) -> dict[str, object]:
+    return action_value(CommandCall(name="digest", args=args, locale=call.locale))
+
+
+def _shown(slot: str, ctx: Context) -> str:
+    """A send's scheduled time (stored as UTC) in the bot's time zone."""
+    try:
+        moment = datetime.fromisoformat(slot)
+    except ValueError:
+        return escape(slot)
+    return moment.astimezone(ZoneInfo(ctx.settings.timezone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def status(call: CommandCall, ctx: Context) -> Reply:
+    """Bare `digest`: a manager's digest (on or off, when, the next and last send) with buttons; to someone
+    with no direct reports, why there is no digest for them and what they can do instead."""
+    locale = call.locale
+    if not has_reports(ctx):
+        actions = [(t(locale, "我的 OKR", "My OKRs"), action_value(CommandCall(name="okr", locale=locale)))]
+        instead = t(locale, "你可以用 **okr** 查看自己的 OKR。", "You can see your own OKRs with **okr**.")
+        if is_admin(ctx):
+            actions.append((t(locale, "为所有负责人开启", "Turn on for every manager"), _button(call, "on", "all")))
+            instead += t(locale, "作为机器人管理员，你也可以为所有负责人开启周报：**周报 开启 全部**。",
+                         " As a bot admin you may also turn it on for every manager: **digest on all**.")
+        text = t(locale, "你没有直属下属，所以没有给你的团队周报：周报是发给负责人、关于其团队的。",
+                 "You have no direct reports, so there is no digest for you: the team digest goes to managers, "
+                 "about their teams.") + "\n" + instead
+        return Reply(build_digest_status_card(title=t(locale, "没有你的周报", "No digest for you"), text=text,
+                                              actions=actions, locale=locale, on=False))
+    mine = ctx.store.subscriptions.keep_first(kind=KIND_MANAGER_DIGEST, target=ctx.sender_open_id)
+    if mine is None:
+        text = t(locale, "你的团队周报**未开启**。开启后每周私信给你（默认周一 09:00）。",
+                 "Your team digest is **off**. Turned on, it comes to you privately each week (Mondays 09:00 "
+                 "unless you pick a time).")
+        actions = [(t(locale, "开启（周一 09:00）", "Turn on (Mon 09:00)"), _button(call, "on")),
+                   (t(locale, "现在发一份", "Send one now"), _button(call, "now"))]
+    else:
+        sent = [s for s in ctx.store.subscriptions.sends(mine.id) if s["status"] == "sent"]
+        last = _shown(sent[-1]["scheduled_for"], ctx) if sent else t(locale, "还没有", "not yet")
+        text = t(locale, f"你的团队周报**已开启**：{describe(mine, locale)}。\n下次：{next_run(mine, ctx.now, locale)}"
+                         f" · 上次发送：{last}\n改时间：**周报 开启 周五 17:00**（不用先关闭）。",
+                 f"Your team digest is **on**: {describe(mine, locale)}.\nNext: {next_run(mine, ctx.now, locale)}"
+                 f" · last sent: {last}\nTo change the time: **digest on fri 17:00** (no need to turn it off).")
+        actions = [(t(locale, "现在发一份", "Send one now"), _button(call, "now")),
+                   (t(locale, "关闭", "Turn off"), _button(call, "off")),
+                   (t(locale, "发送记录", "Log"), _button(call, "log"))]
+    return Reply(build_digest_status_card(title=t(locale, "团队周报", "Team digest"), text=text, actions=actions,
+                                          locale=locale, on=mine is not None), private=True)
+
+
+def describe(sub: Subscription, locale: str) -> str:
+    try:
+        return Recurrence.from_spec(sub.schedule).describe(locale)
+    except ValueError:
+        return "—"
+
+
 def run(call: CommandCall, ctx: Context) -> Reply:
     if ctx.store is None:
         raise RuntimeError("digest needs a store")
     words = list(call.args)
-    action = ACTIONS.get(fold_word(words[0])) if words else "log"
+    action = ACTIONS.get(fold_word(words[0]), "") if words else "status"
     if action == "on":
         return turn_on(call, ctx, words[1:])
     if action == "off":
         return turn_off(call, ctx)
     if action == "now":
         return now(call, ctx)
-    return log_reply(call, ctx)
+    if action == "status":
+        return status(call, ctx)
+    if action == "log":
+        return log_reply(call, ctx)
+    return status(call, ctx)
 
 
 COMMAND = Command(
     name="digest",
     aliases=("周报", "团队周报", "team digest"),
-    usage="digest on [when] | on all | off | now | log",
+    usage="digest [on [when] | on all | off | now | log]",
     summary_zh="负责人的团队周报（私信）：先列需要关注的人（没有 OKR、进度过期、有风险），"
                "附进度图、人员变动和考勤覆盖，可一键提醒。",
     summary_en="A manager's private team digest: problems first (no OKR, stale, at risk) with one-click nudges, "

@@ -6,16 +6,25 @@ import re
 from datetime import datetime
 
 from bot.access import is_admin, manages
-from bot.commands.base import Command, CommandCall, Context, Reply
+from bot.commands.base import Command, CommandCall, Context, Reply, action_value
 from bot.commands.limits import refuse_during_cooldown, refuse_too_often, same_times
 from bot.store import KIND_OKR_REMINDER, Subscription
 from bot.textfold import fold_word
-from bot.timephrase import Recurrence, WhenError, parse_when
+from bot.timephrase import MAX_PHRASE_CHARS, Recurrence, WhenError, parse_when
 from cards.components import escape, t
-from cards.notices import build_refusal_card
-from cards.subscriptions import SubscriptionLine, build_confirmation_card, build_list_card, build_why_card
+from cards.notices import build_refusal_card, excerpt
+from cards.subscriptions import (
+    SubscriptionLine,
+    build_choice_card,
+    build_confirmation_card,
+    build_correction_card,
+    build_list_card,
+    build_why_card,
+)
 
 DEFAULT_STALE_DAYS = 7
+MIN_STALE_DAYS, MAX_STALE_DAYS = 1, 90  # `stale N`: a day to a quarter
+DEFAULT_WHEN = ("周五 17:00", "fri 17:00")  # the time in a corrected example when the person's own is unreadable
 EXAMPLE = ("提醒 OKR 工作日 9:30", "remind okr weekdays 9:30")  # shown when a time is refused as too frequent
 ACTIONS = {
     "okr": "add", "add": "add", "on": "add", "订阅": "add", "开启": "add",
@@ -66,34 +75,116 @@ def _not_allowed(locale: str) -> Reply:
     return Reply(build_refusal_card(reason=reason, locale=locale), refused=True)
 
 
-# `stale 5`, `stale 5 days`, `超过5天`, `5天未更新`, `5 days stale`: one or two ASCII digits, each part matched once
-# (linear), the unit whole (`days`, not `d` + `ays`), and not the start of a longer number (`stale 123` is no `12`).
-_STALE = re.compile(r"(?:stale|超过|未更新)\s*([0-9]{1,2})(?![0-9])\s*(?:天|days?(?![a-z])|d(?![a-z]))?"
-                    r"|(?<![0-9])([0-9]{1,2})\s*(?:天未更新|days?\s*stale(?![a-z]))", re.ASCII | re.IGNORECASE)
+# `stale 5`, `stale 5 days`, `超过5天`, `5天未更新`, `5 days stale`: a whole run of ASCII digits (`stale 100` is a
+# hundred, to be refused, never `10` with a `0` left over for the time phrase), each part matched once (linear),
+# the unit whole (`days`, not `d` + `ays`). `stale` with no number after it is caught by _STALE_WORD.
+_STALE = re.compile(r"(?:stale|超过|未更新)\s*([0-9]+)\s*(?:天|days?(?![a-z])|d(?![a-z]))?"
+                    r"|(?<![0-9])([0-9]+)\s*(?:天未更新|days?\s*stale(?![a-z]))", re.ASCII | re.IGNORECASE)
+_STALE_WORD = re.compile(r"(?<![a-z])stale(?![a-z])\s*(\S*)", re.IGNORECASE)  # and the word after it
 # A reminder's number as people type it (`3`, `#3`): ASCII digits, at most nine (ids are small; `int()` refuses
 # 4,300 digits and more, and `'᧚'.isdigit()` is True but `int('᧚')` fails).
 _ID = re.compile(r"[0-9]{1,9}", re.ASCII)
 
 
+class StaleDaysError(ValueError):
+    """`stale N` with N not a whole number of days from MIN_STALE_DAYS to MAX_STALE_DAYS (or no N at all).
+    `given` is what was typed for N, `rest` the phrase without it, `nearest` the allowed number to suggest."""
+
+    def __init__(self, given: str, rest: list[str], nearest: int) -> None:
+        super().__init__(f"stale days {given!r} not in {MIN_STALE_DAYS}-{MAX_STALE_DAYS}")
+        self.given, self.rest, self.nearest = given, rest, nearest
+
+
 def _stale_days(words: list[str]) -> tuple[list[str], int]:
-    """Pull `stale 5` / `5天` / `5d` out of the phrase."""
+    """Pull `stale 5` / `5天` / `5d` out of the phrase, before the time is read (so `stale 100` is never
+    taken for a second time of day). Raises StaleDaysError for a number outside MIN..MAX_STALE_DAYS or a
+    `stale` with no number."""
     text = " ".join(words)
     match = _STALE.search(text)
     if not match:
+        word = _STALE_WORD.search(text)
+        if word:  # `stale` with no number, or a number in other digits (`stale ٣`): say what N may be
+            rest = (text[:word.start()] + text[word.end():]).split()
+            raise StaleDaysError(word.group(1) or "stale", rest, DEFAULT_STALE_DAYS)
         return words, DEFAULT_STALE_DAYS
-    days = int(match.group(1) or match.group(2))
-    return (text[:match.start()] + text[match.end():]).split(), max(1, days)
+    digits = match.group(1) or match.group(2)
+    rest = (text[:match.start()] + text[match.end():]).split()
+    # more than three digits is out of range without reading it (`int()` refuses 4,300 digits and more)
+    days = int(digits) if len(digits) <= 3 else MAX_STALE_DAYS + 1
+    if not MIN_STALE_DAYS <= days <= MAX_STALE_DAYS:
+        raise StaleDaysError(digits, rest, MIN_STALE_DAYS if days < MIN_STALE_DAYS else MAX_STALE_DAYS)
+    return rest, days
+
+
+def _readable_when(words: list[str], ctx: Context, locale: str) -> str:
+    """The person's own time phrase when it reads and is short enough to echo, else the default one."""
+    phrase = " ".join(words)
+    if phrase and len(phrase) <= 30:
+        try:
+            parse_when(phrase, default_tz=ctx.settings.timezone)
+            return phrase
+        except WhenError:
+            pass
+    return t(locale, *DEFAULT_WHEN)
+
+
+def corrected_when(exc: WhenError, phrase: str, ctx: Context, locale: str) -> str:
+    """A time phrase that reads, for a corrected example: the error's own example when it is a whole phrase,
+    else the person's phrase with the bad part replaced by it (a time zone), else the default one."""
+    example = exc.example.en if locale == "en_us" else exc.example.zh
+    candidates = [example]
+    if exc.fragment and exc.fragment in phrase:
+        candidates.append(phrase.replace(exc.fragment, example, 1))
+    for candidate in candidates:
+        if len(candidate) <= 30:
+            try:
+                parse_when(candidate, default_tz=ctx.settings.timezone)
+                return candidate
+            except WhenError:
+                continue
+    return t(locale, *DEFAULT_WHEN)
+
+
+def _example(call: CommandCall, when: str, stale_days: int) -> tuple[str, dict[str, object]]:
+    """The button that runs `remind okr <when> [stale N]`: its label (as one would type it) and its value."""
+    stale = [] if stale_days == DEFAULT_STALE_DAYS else [f"stale {stale_days}"]
+    words = [*when.split(), *" ".join(stale).split()]
+    label = " ".join([t(call.locale, "提醒 OKR", "remind okr"), *words])
+    return label, action_value(CommandCall(name="remind", args=("okr", *words), locale=call.locale))
+
+
+def _stale_refusal(call: CommandCall, ctx: Context, exc: StaleDaysError) -> Reply:
+    locale = call.locale
+    given = escape(excerpt(exc.given))
+    allowed = f"{MIN_STALE_DAYS}–{MAX_STALE_DAYS}"
+    text = t(locale,
+             f"「{given}」不是 {allowed} 之间的天数。**stale N** 表示提醒超过 N 天没有更新进度的成员"
+             f"（不写就是 {DEFAULT_STALE_DAYS} 天），N 可以是 {allowed}。",
+             f"“{given}” is not a number of days from {MIN_STALE_DAYS} to {MAX_STALE_DAYS}. **stale N** "
+             f"mentions members with no progress update in N days (default {DEFAULT_STALE_DAYS}); N may be "
+             f"{allowed}.")
+    return Reply(build_correction_card(
+        title=t(locale, f"过期天数要在 {allowed} 之间", f"Stale days must be {allowed}"), text=text, locale=locale,
+        example=_example(call, _readable_when(exc.rest, ctx, locale), exc.nearest)))
 
 
 def add(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
     if not may_change(ctx):
         return _not_allowed(call.locale)
-    words, stale_days = _stale_days(words)
+    stale_days = DEFAULT_STALE_DAYS
+    if len(" ".join(words)) <= MAX_PHRASE_CHARS:  # longer: parse_when says it is too long, whatever it holds
+        try:
+            words, stale_days = _stale_days(words)
+        except StaleDaysError as exc:
+            return _stale_refusal(call, ctx, exc)
+    phrase = " ".join(words)
     try:
-        schedule = parse_when(" ".join(words), default_tz=ctx.settings.timezone)
+        schedule = parse_when(phrase, default_tz=ctx.settings.timezone)
     except WhenError as exc:
-        return Reply(build_confirmation_card(title=t(call.locale, "没看懂这个时间", "I could not read that time"),
-                                             text=escape(exc.message(call.locale)), locale=call.locale, ok=False))
+        return Reply(build_correction_card(
+            title=t(call.locale, "没看懂这个时间", "I could not read that time"),
+            text=escape(exc.message(call.locale)), locale=call.locale,
+            example=_example(call, corrected_when(exc, phrase, ctx, call.locale), stale_days)))
     refused = refuse_too_often(schedule, ctx, call.locale, example=EXAMPLE) or _refuse_crowded(call, ctx, schedule)
     if refused:
         return refused
@@ -143,30 +234,64 @@ def list_reply(call: CommandCall, ctx: Context) -> Reply:
              for s in subs]
     return Reply(build_list_card(
         title=t(call.locale, "这个群的 OKR 提醒", "This group's OKR reminders"), lines=lines,
-        empty=t(call.locale, "还没有提醒。试试 `@我 提醒 OKR 周五 17:00`。",
-                "No reminders yet. Try `@me remind okr fri 17:00`."),
+        empty=t(call.locale, "还没有提醒。试试 **@我 提醒 OKR 周五 17:00**。",
+                "No reminders yet. Try **@me remind okr fri 17:00**."),
         hint=t(call.locale, "关闭：提醒 关闭 <编号>", "Turn one off: remind off <id>"), locale=call.locale))
 
 
 def _pick(ctx: Context, words: list[str]) -> tuple[Subscription | None, list[Subscription]]:
-    """The reminder a person named (`3`, `#3`), else the group's only one. A number that is not one of ours
-    (`᧚`, 5,000 digits) names no reminder: it never falls back to the only one."""
+    """The reminder a person named (`3`, `#3`), else, when they named none, the group's only one. A number that
+    is not one of ours (`᧚`, 5,000 digits) or a word that is no number (`abc`) names no reminder: it never
+    falls back to the only one."""
     subs = ctx.store.subscriptions.find(kind=KIND_OKR_REMINDER, target=ctx.chat.chat_id)
     number = next((w.lstrip("#") for w in words if w.lstrip("#").isdigit()), None)
     if number is not None:
         wanted = int(number) if _ID.fullmatch(number) else None
         return next((s for s in subs if s.id == wanted), None), subs
-    return (subs[0] if len(subs) == 1 else None), subs
+    return (subs[0] if len(subs) == 1 and not words else None), subs
+
+
+def _which(call: CommandCall, ctx: Context, words: list[str], action: str) -> Subscription | Reply:
+    """The reminder `off` / `run` is about, or the question to ask: which one (several and none named), no
+    such number here, or not a number; each with this group's reminders as buttons."""
+    sub, subs = _pick(ctx, words)
+    if sub is not None:
+        return sub
+    locale = call.locale
+    if not subs:
+        return Reply(build_confirmation_card(
+            title=t(locale, "没有提醒", "No reminder"), ok=False, locale=locale,
+            text=t(locale, "这个群还没有 OKR 提醒。试试 **@我 提醒 OKR 周五 17:00**。",
+                   "This group has no OKR reminder yet. Try **@me remind okr fri 17:00**.")))
+    number = next((w.lstrip("#") for w in words if w.lstrip("#").isdigit()), None)
+    verb = {"off": ("关闭", "turn off"), "run": ("立即发送", "run now")}[action]
+    if not words:
+        title = t(locale, f"要{verb[0]}哪一个？", f"Which reminder to {verb[1]}?")
+        text = t(locale, f"这个群有 {len(subs)} 个 OKR 提醒，点一个{verb[0]}：",
+                 f"This group has {len(subs)} OKR reminders; pick the one to {verb[1]}:")
+    elif number is None:
+        title = t(locale, "不是提醒编号", "Not a reminder number")
+        typed = escape(excerpt(" ".join(words)))
+        text = t(locale, f"「{typed}」不是提醒编号。这个群的提醒：", f"“{typed}” is not a reminder number. "
+                 "This group's reminders:")
+    else:
+        title = t(locale, "没有这个提醒", "No such reminder")
+        typed = escape(excerpt(number))
+        text = t(locale, f"这个群里没有提醒 #{typed}。这个群的提醒：",
+                 f"There is no reminder #{typed} in this group. This group's reminders:")
+    label = {"off": ("关闭", "Turn off"), "run": ("立即发送", "Run now")}[action]
+    lines = [SubscriptionLine(s.id, describe(s, locale), next_run(s, ctx.now, locale)) for s in subs]
+    actions = [(t(locale, f"{label[0]} #{s.id}", f"{label[1]} #{s.id}"),
+                action_value(CommandCall(name="remind", args=(action, str(s.id)), locale=locale))) for s in subs]
+    return Reply(build_choice_card(title=title, text=text, lines=lines, actions=actions, locale=locale))
 
 
 def off(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
     if not may_change(ctx):
         return _not_allowed(call.locale)
-    sub, subs = _pick(ctx, words)
-    if sub is None:
-        return list_reply(call, ctx) if subs else Reply(build_confirmation_card(
-            title=t(call.locale, "没有提醒", "No reminder"), ok=False, locale=call.locale,
-            text=t(call.locale, "这个群没有可以关闭的提醒。", "This group has no reminder to turn off.")))
+    sub = _which(call, ctx, words, "off")
+    if isinstance(sub, Reply):
+        return sub
     ctx.store.subscriptions.deactivate(sub.id)
     return Reply(build_confirmation_card(
         title=t(call.locale, "OKR 提醒已关闭", "OKR reminder off"), locale=call.locale,
@@ -213,9 +338,9 @@ def run_now(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
 
     if not may_change(ctx):
         return _not_allowed(call.locale)
-    sub, subs = _pick(ctx, words)
-    if sub is None:
-        return list_reply(call, ctx)
+    sub = _which(call, ctx, words, "run")
+    if isinstance(sub, Reply):
+        return sub
     waiting = refuse_during_cooldown(ctx, f"remind-run:{ctx.chat.chat_id}", call.locale,
                                      what=("提醒 立即", "remind run"), scope=("在每个群里", "in each group"))
     if waiting:
@@ -234,11 +359,13 @@ def run(call: CommandCall, ctx: Context) -> Reply:
     action = ACTIONS.get(fold_word(words[0])) if words else "list"
     if action is None:
         action, words = "add", ["okr", *words]
-    if ctx.chat.chat_type != "group" and action != "why":
+    # a card button's click does not say the chat's type, only its id: reminder buttons are on group cards
+    in_group = ctx.chat.chat_type == "group" or (ctx.chat.chat_type == "unknown" and bool(ctx.chat.chat_id))
+    if not in_group and action != "why":
         return Reply(build_confirmation_card(
             title=t(call.locale, "请在群里使用", "Use this in a group"), ok=False, locale=call.locale,
-            text=t(call.locale, "OKR 提醒是按群订阅的：在群里 @我 并输入 `提醒 OKR 周五 17:00`。",
-                   "OKR reminders belong to a group: @-mention me there with `remind okr fri 17:00`.")))
+            text=t(call.locale, "OKR 提醒是按群订阅的：在群里 @我 并输入 **提醒 OKR 周五 17:00**。",
+                   "OKR reminders belong to a group: @-mention me there with **remind okr fri 17:00**.")))
     if ctx.store is None:
         raise RuntimeError("remind needs a store")
     if action == "add":
