@@ -15,7 +15,7 @@ from bot.tokens import TokenVault
 from cards.components import card, markdown, t
 
 if TYPE_CHECKING:
-    from bot.store.people import PeopleStore
+    from bot.store.preferences import PeopleStore
 
 log = logging.getLogger(__name__)
 

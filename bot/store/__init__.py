@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db import create_tables, open_engine
 from bot.store.base import Base, add_missing_columns
 from bot.store.inbox import InboxRow, InboxStore
-from bot.store.people import PeopleStore
+from bot.store.preferences import PeopleStore
 from bot.store.subscriptions import (
     KIND_MANAGER_DIGEST,
     KIND_OKR_REMINDER,
