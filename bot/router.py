@@ -68,7 +68,7 @@ def parse_command(
     """The call a message means (bot/understand.py), for callers without a Router: aliases are folded ones
     ("whois", "查人", "my okr") mapped to their command's name. Only the first MAX_COMMAND_CHARS are read."""
     return Parser(aliases).understand(text, mentions, bot_open_id=bot_open_id, find_people=find_people,
-                                      fallback_locale=default_locale).call
+                                      default_locale=default_locale).call
 
 
 class Router:
@@ -102,24 +102,23 @@ class Router:
         self._clock = clock or (lambda: datetime.now(tz))
 
     # -- understanding -------------------------------------------------------------------------------
-    def language_of(self, open_id: str) -> str:
-        """The language to answer `open_id` in when their words do not say: remembered, else the default."""
-        if self.store is not None:
-            try:
-                remembered = self.store.people.language(open_id)
-            except Exception:  # a preference is not worth failing an answer for
-                log.warning("could not read the language of %s", open_id, exc_info=True)
-                remembered = None
-            if remembered:
-                return remembered
-        return self.settings.default_locale
+    def remembered_language(self, open_id: str) -> str | None:
+        """The language `open_id` chose or last typed a command in, if any."""
+        if self.store is None:
+            return None
+        try:
+            return self.store.people.language(open_id)
+        except Exception:  # a preference is not worth failing an answer for
+            log.warning("could not read the language of %s", open_id, exc_info=True)
+            return None
 
     def understand(self, msg: IncomingMessage, bot_open_id: str) -> Understood:
         """What the message means (names looked up in the directory snapshot), in the language to answer in; the
         language of its words is remembered for what the bot sends the person later."""
         directory = self.clients.contact.directory
         understood = self.parser.understand(
-            msg.text, msg.mentions, bot_open_id=bot_open_id, fallback_locale=self.language_of(msg.sender_open_id),
+            msg.text, msg.mentions, bot_open_id=bot_open_id,
+            remembered_locale=self.remembered_language(msg.sender_open_id), default_locale=self.settings.default_locale,
             find_people=exact_name_finder(lambda name, limit: directory().find(name, limit=limit)))
         if understood.said_in and self.store is not None:
             try:

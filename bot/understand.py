@@ -51,7 +51,7 @@ _POLITE_PREFIXES_ZH = ("麻烦你", "麻烦", "请你", "请帮我", "请", "帮
                        "查查", "查询", "查下", "显示", "打开", "告诉我")
 _POLITE_PREFIXES_EN = ("please", "pls", "plz", "can you", "could you", "would you", "can i see", "show me",
                        "show", "let me see", "tell me", "i want to see", "i'd like to see", "what is", "what's",
-                       "get", "check", "view", "open", "list", "see")
+                       "get", "check", "view", "open", "list", "see", "the")
 _POLITE_SUFFIXES = ("please", "pls", "plz", "thanks", "thank you", "thx", "吧", "吗", "呢", "呀", "啊", "嘛", "哈",
                     "一下", "谢谢", "好吗", "可以吗", "行吗")
 _MINE_PREFIXES = ("我的", "my", "我")
@@ -106,6 +106,11 @@ def _clean(text: str) -> str:
     text = " ".join(text.split())
     stripped = text.strip(_EDGE_PUNCT + " ")
     return stripped if stripped else text  # "?" alone is help
+
+
+def _clean_emoji_only(text: str) -> bool:
+    """Whether the text is only emoji and symbols (🎯, 👍): something was said, but no words."""
+    return any(unicodedata.category(ch) in _SYMBOL_CATEGORIES for ch in text) and not _PLACEHOLDER.search(text)
 
 
 def _is_boundary(alias: str, rest: str) -> bool:
@@ -194,10 +199,12 @@ class Parser:
         *,
         bot_open_id: str = "",
         find_people: FindPeople | None = None,
-        fallback_locale: str = "zh_cn",
+        remembered_locale: str | None = None,
+        default_locale: str = "zh_cn",
     ) -> Understood:
         """Read one message. `find_people(name)` returns the people whose name is exactly `name` (it is called
-        only for text that could be a name); `fallback_locale` answers when the words are in both languages."""
+        only for text that could be a name). When the words are in both languages (`okr @张伟`), the answer is in
+        `remembered_locale` (the person's), else in the language of the letters typed, else `default_locale`."""
         raw = text[:MAX_COMMAND_CHARS]
         by_key = {m.key: m for m in mentions}
         people: list[Mention] = []
@@ -212,11 +219,15 @@ class Parser:
         mentioned = tuple(people)
 
         def call(name: str, args: Iterable[str] = (), said_in: str | None = None, **options: object) -> Understood:
-            locale = said_in or fallback_locale
+            locale = said_in or remembered_locale or language_of(plain) or default_locale
             return Understood(CommandCall(name=name, args=tuple(args), mentions=mentioned, locale=locale,
                                           options=dict(options)), said_in)
 
         if not plain:
+            if mentioned:  # only someone @-mentioned: who is it
+                return call("whois")
+            if _clean_emoji_only(raw):
+                return call(SMALL_TALK, kind="emoji")  # 👍
             return call("help")
         if len(plain) > MAX_FREE_TEXT:
             return call(TOO_LONG, said_in=language_of(plain[:MAX_FREE_TEXT]), length=len(text))
@@ -249,8 +260,14 @@ class Parser:
             matched = self._match(plain)
             if matched is not None:
                 alias, name, rest = matched
-                said_in = _alias_language(alias) or next((s for s in said if s), None)
-                return name, _strip_suffixes(rest, whole=True).split(), said_in, {}
+                args = _strip_suffixes(rest, whole=True)
+                said_in = (_alias_language(alias) or next((s for s in said if s), None)
+                           or language_of(rest[len(args):]))  # "okr please"
+                return name, args.split(), said_in, {}
+            if mentioned and plain.startswith("的"):  # "@张伟 的OKR": the mention was the possessor
+                plain = plain[1:].strip()
+                said.append("zh_cn")
+                continue
             stripped = _strip_prefix(plain, _PREFIXES)
             if stripped is None:
                 shaped = self._possessive(plain)
@@ -268,8 +285,8 @@ class Parser:
                 said.append(language_of(stripped[0]) or "")
             plain = stripped[1]
         said_in = next((s for s in said if s), None)
-        if mentioned and not plain.strip():
-            return "whois", [], said_in, {}  # "看看 @张伟"
+        if mentioned and plain.casefold() in _PREFIXES:
+            return "whois", [], said_in or language_of(plain), {}  # "看看 @张伟"
         if find_people is not None and _could_be_name(plain) and find_people(plain):
             return "whois", plain.split(), said_in, {}  # a bare name: who is it
         return None

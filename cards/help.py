@@ -77,6 +77,7 @@ _SMALL_TALK = {
               "Hi! I'm the OKR bot: I show OKRs, find people and list teams. What would you like?"),
     "thanks": ("不客气！还需要什么，随时叫我。", "You're welcome! Anything else, just ask."),
     "bye": ("再见！需要时随时找我。", "Bye! I'm here whenever you need me."),
+    "emoji": ("😊 需要我做什么？", "😊 What can I do for you?"),
     "who": ("我是 OKR 助手：查 OKR、找人、看团队和花名册，还能定时提醒和给经理发周报。",
             "I'm the OKR bot: OKRs, people, teams and the roster, plus scheduled reminders and managers' digests."),
 }
