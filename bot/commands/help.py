@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
+from dataclasses import replace
 
 from bot.commands.base import Command, CommandCall, Context, Reply, action_value
 from bot.textfold import fold_spaceless, fold_word, language_of
@@ -124,7 +125,8 @@ def run(call: CommandCall, ctx: Context) -> Reply:
         wanted = fold_spaceless(call.text)
         for command in _visible():
             if wanted in {fold_spaceless(n) for n in (command.name, *command.aliases)}:
-                return Reply(build_command_help_card(entry_for(command, call.locale), locale=call.locale))
+                entry = replace(entry_for(command, call.locale), summary=command.summary(call.locale))  # in full
+                return Reply(build_command_help_card(entry, locale=call.locale))
     return build_help_reply(call.locale)
 
 
