@@ -40,8 +40,3 @@ def build_sent_privately_card(*, locale: str) -> Card:
                             "The answer contains people's data, so I sent it to you in a direct message."))],
                 template="grey")
 
-
-def excerpt(text: str, limit: int = 30) -> str:
-    """At most `limit` characters of what someone typed, with an ellipsis when cut (to echo it back, escaped)."""
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[:limit - 1] + "…"

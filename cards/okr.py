@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -16,7 +17,7 @@ from bot.models import (
     OkrPeriod,
     Person,
 )
-from cards.components import Card, button, button_row, card, escape, hr, markdown, note, progress_bar, t
+from cards.components import Card, button, button_row, card, escape, excerpt, hr, markdown, note, progress_bar, t
 
 MAX_TEXT = 300  # characters of an objective or KR shown; keeps a full card well under 30 KB
 
@@ -121,7 +122,18 @@ def build_okr_card(
                 summary=title)
 
 
-def build_periods_card(periods: tuple[OkrPeriod, ...], query: str, *, locale: str) -> Card:
-    names = "\n".join(f"- {escape(p.display_name(locale))}" for p in reversed(periods))
-    text = t(locale, "没有找到周期「{0}」。可用的周期：", "No period matches “{0}”. Periods:").format(escape(query))
-    return card(t(locale, "找不到这个周期", "Unknown period"), [markdown(text + "\n" + names)], template="grey")
+def build_periods_card(periods: tuple[OkrPeriod, ...], query: str, *, locale: str,
+                       value_for: Callable[[OkrPeriod], dict[str, Any]] | None = None) -> Card:
+    """A period that names none of Feishu's (`okr next next`, `okr 2019`): the periods, newest first, each a
+    button running okr for it (`value_for`) — never a dead end. Echoes a short excerpt of `query`."""
+    if not periods:
+        text = t(locale, "飞书 OKR 里还没有周期。", "Feishu OKR has no periods yet.")
+        return card(t(locale, "找不到这个周期", "Unknown period"), [markdown(text)], template="grey")
+    text = t(locale, "没有找到周期「{0}」。可用的周期：", "No period matches “{0}”. Periods:").format(excerpt(query))
+    newest_first = list(reversed(periods))
+    if value_for is None:
+        names = "\n".join(f"- {escape(p.display_name(locale))}" for p in newest_first)
+        return card(t(locale, "找不到这个周期", "Unknown period"), [markdown(text + "\n" + names)], template="grey")
+    buttons = [button(p.display_name(locale), value_for(p)) for p in newest_first]
+    return card(t(locale, "找不到这个周期", "Unknown period"), [markdown(text), button_row(buttons)],
+                template="grey")

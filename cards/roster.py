@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.models import EHR_STATUS_NAMES, EMPLOYEE_TYPE_NAMES, Department, Employee
-from cards.components import Card, card, escape, markdown, page_window, pager, t
+from cards.components import Card, button, button_row, card, escape, markdown, page_window, pager, t
 
 ROWS_PER_CARD = 30  # the table shows 10 a page itself; more than 30 goes to the next card page
 
@@ -63,3 +63,13 @@ def build_roster_card(
         elements.append(markdown(t(locale, "没有符合条件的人员。", "Nobody matches.")))
     elements += pager(page, pages, total, value_for_page, locale=locale, extra=scope_note)
     return card(title, elements, template="violet", summary=title, forwardable=False)
+
+
+def build_department_pick_card(*, title: str, text: str, choices: list[tuple[str, dict[str, Any]]],
+                               locale: str) -> Card:
+    """Departments to pick from, each a button (its label a department's name, plain text). `text` is our own
+    markdown."""
+    elements: list[dict[str, Any]] = [markdown(text)]
+    if choices:
+        elements.append(button_row([button(label, value) for label, value in choices]))
+    return card(title, elements, template="violet", forwardable=False)

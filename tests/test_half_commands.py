@@ -230,3 +230,63 @@ def test_digest_on_again_moves_the_one_digest(bot, store):
     entry = said(bot, "王磊", "周报 开启 周二 8:00")
     assert card_title(entry) == "周报时间已修改" and "改到 每周二 08:00" in bot.text_of(entry)
     assert len(store.subscriptions.find(kind=KIND_MANAGER_DIGEST)) == 1
+
+
+# -- roster dept: the departments to pick from ------------------------------------------------------------------
+
+@pytest.fixture
+def hr_bot(settings, sandbox):
+    """BOT_ADMINS is the head of HR, 郭芳 (as in tests/test_roster.py)."""
+    admin = sandbox.seed.person("guofang").open_id
+    app = create_app(settings.with_(admins=frozenset({admin})), executor=InlineExecutor(), clock=lambda: NOW)
+    return Chat(app.test_client(), sandbox, settings)
+
+
+def test_roster_dept_without_a_name_lists_the_departments_as_buttons(hr_bot, sandbox):
+    entry = said(hr_bot, "郭芳", "roster dept")
+    assert card_title(entry) == "Pick a department" and card_title(entry) not in REFUSAL_TITLES
+    assert sorted(labels(entry)) == sorted(d.en_name for d in sandbox.seed.departments)
+    entry = clicked(hr_bot, "郭芳", entry, "Backend")
+    assert card_title(entry) == "Roster: Backend"
+    entry = said(hr_bot, "郭芳", "花名册 部门")
+    assert card_title(entry) == "选择部门" and "后端组" in labels(entry)
+
+
+def test_roster_dept_offers_a_manager_only_the_departments_of_their_reports(hr_bot, sandbox):
+    entry = said(hr_bot, "陈立", "roster dept")  # the CTO: Engineering and the teams below it
+    assert labels(entry) == ["Engineering", "Backend", "Frontend"]
+
+
+def test_roster_dept_with_an_unknown_name_offers_the_closest(hr_bot):
+    entry = said(hr_bot, "郭芳", "roster dept Backnd")
+    assert card_title(entry) == "No such department" and card_title(entry) not in REFUSAL_TITLES
+    assert "No department named “Backnd”" in hr_bot.text_of(entry)
+    assert labels(entry)[0] == "Backend" and labels(entry)[-1] == "All departments…" and len(labels(entry)) == 6
+    assert card_title(clicked(hr_bot, "郭芳", entry, "Backend")) == "Roster: Backend"
+    entry = said(hr_bot, "郭芳", "roster dept Sales")
+    assert "No department named “Sales”" in hr_bot.text_of(entry) and len(labels(entry)) == 6
+    entry = said(hr_bot, "郭芳", "roster dept " + "销售" * 40)
+    assert "销售" * 16 not in hr_bot.text_of(entry) and "…" in hr_bot.text_of(entry)
+
+
+def test_roster_dept_from_someone_who_may_not_see_the_roster_is_still_refused(hr_bot):
+    for text in ("roster dept", "roster dept Sales"):
+        entry = said(hr_bot, "刘芳", text)
+        assert card_title(entry) == "Not available to you" and labels(entry) == []
+
+
+# -- okr: an unknown period lists the periods as buttons ---------------------------------------------------------
+
+def test_an_unknown_period_lists_the_periods_as_buttons_for_the_same_person(chat, sandbox):
+    entry = said(chat, "王磊", "my okrs next next")
+    assert card_title(entry) == "Unknown period"
+    assert labels(entry) == ["Jan - Mar 2027", "Oct - Dec 2026", "Jul - Sep 2026", "Apr - Jun 2026"]
+    assert "“next next”" in chat.text_of(entry)
+    no_backticks(chat, entry)
+    entry = clicked(chat, "王磊", entry, "Jul - Sep 2026")
+    assert card_title(entry) == "Lei Wang's OKRs"
+    assert entry["content"]["header"]["subtitle"]["content"] == "Jul - Sep 2026"
+    entry = said(chat, "王磊", "OKR {0} 下下期", mentions=("刘芳",))  # someone else's: the buttons keep them
+    assert card_title(entry) in ("找不到这个周期", "Unknown period") and len(labels(entry)) == 4
+    entry = clicked(chat, "王磊", entry, labels(entry)[0])
+    assert card_title(entry) in ("刘芳 的 OKR", "Fang Liu's OKRs")

@@ -66,23 +66,23 @@ def run(call: CommandCall, ctx: Context) -> Reply:
             "Some members of this group may not see these OKRs. Send me `okr` in a private chat."))
     contact, okr = ctx.clients.contact, ctx.clients.okr
     person = contact.get_user(target)
-    periods = okr.list_periods()
-    if not periods:
-        return Reply(build_periods_card(periods, call.text, locale=call.locale))
-    wanted = call.options.get("period")
-    if isinstance(wanted, str) and wanted:
-        index = next((i for i, p in enumerate(periods) if p.id == wanted), None)
-    else:
-        index = choose_period(periods, call.text, ctx)
-    if index is None:
-        return Reply(build_periods_card(periods, call.text, locale=call.locale))
-    period = periods[index]
-    fresh = bool(call.options.get("fresh"))
-    okrs = okr.list_user_okrs(target, period_ids=(period.id,), lang=call.locale, fresh=fresh)
 
     def value(period_id: str, **extra: object) -> dict[str, object]:
         return action_value(CommandCall(name="okr", mentions=call.mentions, locale=call.locale), period=period_id,
                             alone=True if alone or private else None, **extra)
+
+    periods = okr.list_periods()
+    wanted = call.options.get("period")
+    if isinstance(wanted, str) and wanted:
+        index = next((i for i, p in enumerate(periods) if p.id == wanted), None)
+    else:
+        index = choose_period(periods, call.text, ctx) if periods else None
+    if index is None:  # each period a button: okr for it, for the same person
+        return Reply(build_periods_card(periods, call.text, locale=call.locale, value_for=lambda p: value(p.id)),
+                     private=private)
+    period = periods[index]
+    fresh = bool(call.options.get("fresh"))
+    okrs = okr.list_user_okrs(target, period_ids=(period.id,), lang=call.locale, fresh=fresh)
 
     card = build_okr_card(
         person, okrs, period=period, locale=call.locale, now=ctx.now, tz=ZoneInfo(ctx.settings.timezone),

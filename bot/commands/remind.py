@@ -11,8 +11,8 @@ from bot.commands.limits import refuse_during_cooldown, refuse_too_often, same_t
 from bot.store import KIND_OKR_REMINDER, Subscription
 from bot.textfold import fold_word
 from bot.timephrase import MAX_PHRASE_CHARS, Recurrence, WhenError, parse_when
-from cards.components import escape, t
-from cards.notices import build_refusal_card, excerpt
+from cards.components import escape, excerpt, t
+from cards.notices import build_refusal_card
 from cards.subscriptions import (
     SubscriptionLine,
     build_choice_card,
@@ -155,7 +155,7 @@ def _example(call: CommandCall, when: str, stale_days: int) -> tuple[str, dict[s
 
 def _stale_refusal(call: CommandCall, ctx: Context, exc: StaleDaysError) -> Reply:
     locale = call.locale
-    given = escape(excerpt(exc.given))
+    given = excerpt(exc.given)
     allowed = f"{MIN_STALE_DAYS}–{MAX_STALE_DAYS}"
     text = t(locale,
              f"「{given}」不是 {allowed} 之间的天数。**stale N** 表示提醒超过 N 天没有更新进度的成员"
@@ -271,12 +271,12 @@ def _which(call: CommandCall, ctx: Context, words: list[str], action: str) -> Su
                  f"This group has {len(subs)} OKR reminders; pick the one to {verb[1]}:")
     elif number is None:
         title = t(locale, "不是提醒编号", "Not a reminder number")
-        typed = escape(excerpt(" ".join(words)))
+        typed = excerpt(" ".join(words))
         text = t(locale, f"「{typed}」不是提醒编号。这个群的提醒：", f"“{typed}” is not a reminder number. "
                  "This group's reminders:")
     else:
         title = t(locale, "没有这个提醒", "No such reminder")
-        typed = escape(excerpt(number))
+        typed = excerpt(number)
         text = t(locale, f"这个群里没有提醒 #{typed}。这个群的提醒：",
                  f"There is no reminder #{typed} in this group. This group's reminders:")
     label = {"off": ("关闭", "Turn off"), "run": ("立即发送", "Run now")}[action]

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from difflib import SequenceMatcher
+from typing import TYPE_CHECKING
 
 from bot.access import has_reports, is_admin
 from bot.commands.base import Command, CommandCall, Context, Reply, action_value
 from bot.feishu.roster import ALL_STATUSES
 from bot.models import Department, Employee
 from bot.textfold import fold_name
-from cards.components import t
+from cards.components import excerpt, t
 from cards.notices import build_refusal_card
-from cards.roster import build_roster_card
+from cards.roster import build_department_pick_card, build_roster_card
+
+if TYPE_CHECKING:
+    from bot.feishu.contact import Directory
 
 WINDOW_DAYS = 30
+CLOSEST = 5  # departments offered when a name matches none
 CURRENT = (2, 4)  # Feishu: "actually employed" = active + leaving
 FILTERS = {
     "new": "new", "新人": "new", "新入职": "new", "入职": "new",
@@ -53,6 +59,56 @@ def _department_ids(departments: tuple[Department, ...], query: str) -> tuple[De
     return match, ids
 
 
+def pickable_departments(ctx: Context, directory: Directory, *, admin: bool) -> list[Department]:
+    """The departments worth offering the asker: every one to an admin; to a manager, those their reports sit
+    in and the departments above them (whose roster shows them too)."""
+    departments = directory.departments
+    if admin:
+        return list(departments)
+    by_id = {d.open_department_id: d for d in departments}
+    held = {d for p in directory.all_reports(ctx.sender_open_id) for d in p.department_ids if d in by_id}
+    frontier = set(held)
+    while frontier:  # and their parents, up to the top (a cycle in bad data stops: nothing new)
+        frontier = {by_id[d].parent_id for d in frontier if by_id[d].parent_id in by_id} - held
+        held |= frontier
+    return [d for d in departments if d.open_department_id in held]
+
+
+def closest_departments(departments: list[Department], query: str, count: int = CLOSEST) -> list[Department]:
+    """The `count` departments whose zh or en name is most like `query` (directory order among equals)."""
+    folded = fold_name(query)[:60]  # a department name is short; a long query is compared by its start
+
+    def likeness(d: Department) -> float:
+        return max(SequenceMatcher(None, folded, fold_name(name)).ratio() for name in (d.name, d.en_name or d.name))
+
+    return sorted(departments, key=likeness, reverse=True)[:count]
+
+
+def _pick_department(call: CommandCall, ctx: Context, directory: Directory, *, admin: bool, query: str) -> Reply:
+    """`roster dept` with no name (the departments to pick from), or a name that matches none (the closest
+    ones): each a button running `roster dept <name>`. Not a refusal: the asker may see the roster."""
+    locale = call.locale
+    pickable = pickable_departments(ctx, directory, admin=admin)
+
+    def choice(d: Department) -> tuple[str, dict]:
+        name = d.display_name(locale)
+        return name, action_value(CommandCall(name="roster", args=("dept", name), locale=locale))
+
+    if not query:
+        title = t(locale, "选择部门", "Pick a department")
+        text = (t(locale, "要看哪个部门的花名册？点一个：", "Which department's roster? Pick one:") if pickable
+                else t(locale, "你的团队成员都不在任何部门里。", "None of your reports is in a department."))
+        choices = [choice(d) for d in pickable]
+    else:
+        title = t(locale, "没有这个部门", "No such department")
+        typed = excerpt(query)
+        text = t(locale, f"没有名为「{typed}」的部门。最接近的：", f"No department named “{typed}”. The closest:")
+        choices = [choice(d) for d in closest_departments(pickable, query)]
+        choices.append((t(locale, "全部部门…", "All departments…"),
+                        action_value(CommandCall(name="roster", args=("dept",), locale=locale))))
+    return Reply(build_department_pick_card(title=title, text=text, choices=choices, locale=locale), private=True)
+
+
 def select(employees: tuple[Employee, ...], kind: str, today: date) -> list[Employee]:
     window = timedelta(days=WINDOW_DAYS)
     if kind == "new":
@@ -83,11 +139,10 @@ def run(call: CommandCall, ctx: Context) -> Reply:
     departments = {d.open_department_id: d for d in all_departments}
     dept_name, dept_ids = "", None
     if kind == "dept":
-        dept, dept_ids = _department_ids(all_departments, " ".join(words[1:]))
+        query = " ".join(words[1:])
+        dept, dept_ids = _department_ids(all_departments, query)
         if dept is None:
-            names = "、".join(d.display_name(call.locale) for d in all_departments)
-            reason = t(call.locale, f"没有找到这个部门。可选：{names}", f"No such department. Try one of: {names}")
-            return Reply(build_refusal_card(reason=reason, locale=call.locale), private=True)
+            return _pick_department(call, ctx, directory, admin=admin, query=query.strip())
         dept_name = dept.display_name(call.locale)
     scope, reports = "", None
     if not admin:
