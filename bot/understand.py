@@ -40,7 +40,7 @@ _LATIN = re.compile(r"[A-Za-z]")
 _SYMBOL_CATEGORIES = {"So", "Sk", "Cs", "Co", "Cn"}
 _JOINERS = {"\u200d", "\ufe0f", "\ufe0e", "\u200b", "\u2060"}
 # Punctuation that may end or start a command without meaning anything ("我的OKR。", "okr?", "「whois」").
-_EDGE_PUNCT = "。．.，,！!？?、；;：:~～…·'\"“”‘’「」『』()（）[]【】<>《》-—_*#/\\|"
+_EDGE_PUNCT = "。．.，,！!？?、；;：:~～…·'\"“”‘’「」『』()（）[]【】<>《》"  # not * / - #: cron and "#3" use them
 
 # Words in both languages: they say nothing about the language to answer in.
 NEUTRAL_WORDS = frozenset({"okr", "okrs", "?", "？", "h"})

@@ -204,6 +204,9 @@ TABLE = [
     # -- reminders and digests -------------------------------------------------------------------------------
     ("remind okr fri 17:00", "remind", ("okr", "fri", "17:00"), (), EN),
     ("提醒 OKR 周五 17:00", "remind", ("OKR", "周五", "17:00"), (), ZH),
+    ("remind okr */5 * * * *", "remind", ("okr", "*/5", "*", "*", "*", "*"), (), EN),  # cron: * is not punctuation
+    ("digest on 0,30 9 * * 1-5", "digest", ("on", "0,30", "9", "*", "*", "1-5"), (), EN),
+    ("remind run #3", "remind", ("run", "#3"), (), EN),
     ("提醒 列表", "remind", ("列表",), (), ZH),
     ("remind list", "remind", ("list",), (), EN),
     ("reminders", "remind", (), (), EN),
