@@ -104,7 +104,7 @@ def test_admin_finds_a_group_by_id_in_english_and_names_stay_escaped(chat, sandb
 def test_list_user_reads_every_page_with_at_most_50_and_every_member_appears_once(chat, sandbox):
     hq = _group(sandbox, "hq")
     mark = _mark(sandbox)
-    [entry] = chat.say(ADMIN, "attendance 总部考勤组")
+    [entry] = chat.say(ADMIN, "考勤组 总部考勤组")  # Chinese command words: a Chinese answer
     calls = _requests_since(sandbox, mark, f"/attendance/v1/groups/{hq.group_id}/list_user")
     assert all(int(c["query"]["page_size"][0]) <= 50 for c in calls)
     must_pages = [c for c in calls if c["query"]["member_clock_type"] == ["1"]]
