@@ -62,8 +62,8 @@ def run(call: CommandCall, ctx: Context) -> Reply:
         # A button on a card in a group: its answer would replace the card for every member (cards are
         # shared), so keep the card and say where to ask instead.
         return Reply({}, refused=True, toast=t(
-            call.locale, "这个群里有人无权查看这些 OKR。请私聊我发送 `okr`。",
-            "Some members of this group may not see these OKRs. Send me `okr` in a private chat."))
+            call.locale, "这个群里有人无权查看这些 OKR。请私聊我发送「okr」。",
+            "Some members of this group may not see these OKRs. Send me “okr” in a private chat."))
     contact, okr = ctx.clients.contact, ctx.clients.okr
     person = contact.get_user(target)
 
