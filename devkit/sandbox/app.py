@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from . import api_errors as errors
 from .api import attendance, auth, authen, contact, control, ehr, im, longconn, okr, search
 from .api_errors import ApiError
+from .app_scopes import ACCESS_DENIED, refusal_message
 from .longconn import LongConnection
 from .seed import Seed
 from .server_limits import FAMILY_LIMITS
@@ -34,6 +35,7 @@ def create_sandbox(
     rate_limits: bool = True,
     strict_cards: bool = True,
     strict_replies: bool = False,
+    withheld_scopes: Iterable[str] = (),
 ) -> Flask:
     """Build the sandbox app; its state is ``app.extensions["sandbox"]`` (a SandboxState), its long-connection
     channel ``app.extensions["longconn"]`` (a LongConnection).
@@ -42,6 +44,7 @@ def create_sandbox(
     rate_limits=False disables them. `clock` (seconds) drives rate windows, TTLs and timestamps; default real
     time. strict_cards=False skips the @-mention checks on outgoing content. strict_replies=True refuses
     replies to message ids the sandbox never saw (default: "om_..." ids are accepted, chat unknown).
+    withheld_scopes: scopes the app's admin has not enabled (app_scopes.py): APIs needing them answer 99991672.
     """
     state = SandboxState(
         seed=seed,
@@ -51,6 +54,7 @@ def create_sandbox(
         clock=clock,
         strict_cards=strict_cards,
         strict_replies=strict_replies,
+        withheld_scopes=withheld_scopes,
     )
     app = Flask("devkit.sandbox")
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
@@ -133,6 +137,10 @@ def _before_request() -> ResponseReturnValue | None:
         return None
     if not getattr(view, "sandbox_public", False):
         _authenticate(getattr(view, "sandbox_token_types", ("tenant",)))
+        if g.get("sandbox_token_kind") == "tenant":
+            missing = state.scopes.missing(request.method, request.path)
+            if missing:
+                raise ApiError(ACCESS_DENIED, refusal_message(state.app_id, missing), 400)
     family = getattr(view, "sandbox_rate_family", None)
     if family:
         rejection = state.limiter.hit(f"{family}:{request.endpoint}", FAMILY_LIMITS[family])

@@ -17,10 +17,11 @@ Every part is thread-safe (the sandbox is served by a threaded WSGI server while
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from . import seeded_events as events
+from .app_scopes import AppScopes
 from .clock import Clock
 from .faults import Faults
 from .messages import CardTokens, Messages, Outbox, Uuids
@@ -46,6 +47,7 @@ class SandboxState:
         clock: Callable[[], float] | None = None,
         strict_cards: bool = True,
         strict_replies: bool = False,
+        withheld_scopes: Iterable[str] = (),
     ) -> None:
         self.seed = seed or build_seed()
         self.app_id = app_id
@@ -68,6 +70,7 @@ class SandboxState:
         self.card_tokens = CardTokens(self.clock.monotonic)
         self.faults = Faults()
         self.requests = RequestLog()
+        self.scopes = AppScopes(withheld_scopes)
 
     def _seeded_bot_chats(self) -> set[str]:
         return {c.chat_id for c in self.seed.chats if c.bot_member}
@@ -99,8 +102,9 @@ class SandboxState:
 
     def reset(self) -> None:
         """Forget outbox, messages, uuids, faults, request log, card tokens, rate windows, chat membership, page
-        cap, unused OAuth codes and profile changes (not tenant or user tokens)."""
+        cap, unused OAuth codes, profile changes and withheld scopes (not tenant or user tokens)."""
         self.faults.clear(hits=True)
+        self.scopes.grant_all()
         self.outbox.clear()
         self.messages.clear()
         self.uuids.clear()

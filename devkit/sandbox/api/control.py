@@ -82,6 +82,15 @@ def revoke_tokens() -> ResponseReturnValue:
     return jsonify({"ok": True})
 
 
+@bp.post("/scopes")
+def scopes() -> ResponseReturnValue:
+    """{"withhold": [scope, ...]} withholds those scopes from the app; {"withhold": []} grants every scope again."""
+    withhold = json_body().get("withhold") or []
+    state().scopes.grant_all()
+    state().scopes.withhold(str(s) for s in withhold)
+    return jsonify({"ok": True, "withheld": sorted(state().scopes.withheld)})
+
+
 @bp.post("/rate_scale")
 def rate_scale() -> ResponseReturnValue:
     scale = json_body().get("scale")
