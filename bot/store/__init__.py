@@ -5,7 +5,8 @@ through DATABASE_URL):
 - `store.inbox`: the durable inbox of messages and card clicks;
 - `store.tokens`: user tokens and OAuth states;
 - `store.usage`: API call counts and cool-downs;
-- `store.people`: each person's language (chosen with `lang`, or learned from what they write).
+- `store.people`: each person's language (chosen with `lang`, or learned from what they write);
+- `store.checkins`: the progress people wrote through the bot (`progress`), for "checked in via chat".
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import create_tables, open_engine
 from bot.store.base import Base, add_missing_columns
+from bot.store.checkins import CheckinStore
 from bot.store.inbox import InboxRow, InboxStore
 from bot.store.preferences import PeopleStore
 from bot.store.subscriptions import (
@@ -50,6 +52,7 @@ class Store:
         self.tokens = TokenStore(self.engine, self._sessions)
         self.usage = UsageStore(self.engine, self._sessions)
         self.people = PeopleStore(self.engine, self._sessions)
+        self.checkins = CheckinStore(self.engine, self._sessions)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
