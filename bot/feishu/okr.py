@@ -1,4 +1,5 @@
-"""OKR API (okr/v1): periods and a user's OKRs, paged, rate-limited (100/minute), cached."""
+"""OKR API (okr/v1): periods and a user's OKRs, paged, rate-limited (100/minute), cached; progress records
+written (okr/v1/progress_records, the same 100/minute), each dropping the writer's cached OKRs."""
 
 from __future__ import annotations
 
@@ -8,7 +9,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cachetools import TTLCache
-from lark_oapi.api.okr.v1 import ListPeriodRequest, ListUserOkrRequest
+from lark_oapi.api.okr.v1 import (
+    ContentBlock,
+    ContentBlockElement,
+    ContentParagraph,
+    ContentParagraphElement,
+    ContentTextRun,
+    CreateProgressRecordRequest,
+    CreateProgressRecordRequestBody,
+    ListPeriodRequest,
+    ListUserOkrRequest,
+    ProgressRateNew,
+)
 
 from bot.feishu.caller import ApiCaller
 from bot.feishu.ratelimit import Limiter
@@ -26,6 +38,10 @@ from bot.models import (
 OKR_PAGE_LIMIT = 10  # documented maximum of `limit`
 PERIOD_PAGE_SIZE = 100
 _STATUS = {"-1": OKR_STATUS_NONE, "0": OKR_STATUS_NORMAL, "1": OKR_STATUS_AT_RISK, "2": OKR_STATUS_DELAYED}
+STATUS_CODES = {v: int(k) for k, v in _STATUS.items()}  # progress_rate.status of a progress record
+TARGET_TYPES = {"objective": 2, "key_result": 3}  # target_type of a progress record
+SOURCE_TITLE = {"zh_cn": "OKR 助手", "en_us": "OKR bot"}
+MAX_NOTE = 500  # characters of a check-in's note written to Feishu
 
 
 def _ms(value: Any) -> datetime | None:
@@ -41,6 +57,15 @@ def _status(progress: Any) -> tuple[int, str]:
     if progress is None:
         return 0, OKR_STATUS_NONE
     return int(progress.percent or 0), _STATUS.get(str(progress.status), OKR_STATUS_NONE)
+
+
+def to_content_block(text: str) -> ContentBlock:
+    """Feishu's rich-text content of a progress record: one paragraph of plain text."""
+    run = ContentTextRun.builder().text(text).build()
+    element = ContentParagraphElement.builder().type("textRun").text_run(run).build()
+    paragraph = ContentParagraph.builder().elements([element]).build()
+    return ContentBlock.builder().blocks([ContentBlockElement.builder().type("paragraph").paragraph(paragraph)
+                                         .build()]).build()
 
 
 def to_key_result(kr: Any) -> KeyResult:
@@ -141,3 +166,37 @@ class OkrClient:
         with self._okr_lock:
             self._okr_cache[key] = result
         return result
+
+    def create_progress_record(self, target_id: str, target_type: str, percent: int, status: str, note: str, *,
+                               owner_open_id: str, source_url: str, locale: str = "zh_cn") -> str:
+        """Write one progress record on an objective or key result (`target_type` "objective" | "key_result";
+        `status` one of the OKR_STATUS_* values) and drop `owner_open_id`'s cached OKRs, so the next read
+        shows it. The record's id. Checking that the writer owns the target is the caller's job."""
+        if target_type not in TARGET_TYPES:
+            raise ValueError(f"unknown target type {target_type!r}")
+        if not 0 <= percent <= 100:
+            raise ValueError(f"percent {percent} is not in 0..100")
+        text = note.strip()[:MAX_NOTE] or (
+            f"进度更新为 {percent}%" if locale == "zh_cn" else f"Progress updated to {percent}%")
+        body = (
+            CreateProgressRecordRequestBody.builder()
+            .source_title(SOURCE_TITLE.get(locale, SOURCE_TITLE["zh_cn"])).source_url(source_url)
+            .target_id(int(target_id)).target_type(TARGET_TYPES[target_type])
+            .content(to_content_block(text))
+            .progress_rate(ProgressRateNew.builder().percent(float(percent))
+                           .status(STATUS_CODES.get(status, STATUS_CODES[OKR_STATUS_NONE])).build())
+            .build()
+        )
+        request = CreateProgressRecordRequest.builder().user_id_type("open_id").request_body(body).build()
+        try:
+            resp = self._caller.call("okr.progress_record.create", self._api.progress_record.create, request,
+                                     limiter=self._limiter)
+        finally:  # even a failed write may have landed: read afresh next time
+            self.forget(owner_open_id)
+        return str(resp.data.progress_id or "") if resp.data else ""
+
+    def forget(self, open_id: str) -> None:
+        """Drop every cached OKR list of one person (each period and language)."""
+        with self._okr_lock:
+            for key in [k for k in self._okr_cache if k[0] == open_id]:
+                self._okr_cache.pop(key, None)
