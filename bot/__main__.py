@@ -1,4 +1,4 @@
-"""Command line: `python -m bot serve | worker | scheduler | demo | longconn`."""
+"""Command line: `python -m bot serve | worker | scheduler | demo | longconn | doctor`."""
 
 from __future__ import annotations
 
@@ -75,6 +75,12 @@ def _longconn(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from bot.doctor import run
+
+    return run(transport=args.transport)
+
+
 def _secret_key(_args: argparse.Namespace) -> int:
     """Print a new BOT_SECRET_KEY (a Fernet key: 32 random bytes)."""
     from bot.settings import new_secret_key
@@ -117,6 +123,10 @@ def main(argv: list[str] | None = None) -> int:
                    ).set_defaults(func=_worker)
     sub.add_parser("scheduler", help="run the scheduler process (digests, reminders)").set_defaults(func=_scheduler)
     sub.add_parser("longconn", help="receive events over a WebSocket long connection").set_defaults(func=_longconn)
+    doctor = sub.add_parser("doctor", help="check this deployment against Feishu, line by line (exit 0: all set)")
+    doctor.add_argument("--transport", choices=("webhook", "longconn"), default="",
+                        help="which transport to check (default: webhook when BOT_PUBLIC_URL is set)")
+    doctor.set_defaults(func=_doctor)
     sub.add_parser("secret-key", help="print a new BOT_SECRET_KEY").set_defaults(func=_secret_key)
     sub.add_parser("rotate-keys", help="re-encrypt stored user tokens with BOT_SECRET_KEY (old keys in "
                    "BOT_SECRET_KEY_PREVIOUS)").set_defaults(func=_rotate_keys)

@@ -240,7 +240,7 @@ def build_webhook(bot: Bot) -> Flask:
 
     @app.get("/healthz")
     def healthz() -> Response:
-        return jsonify({"ok": True})
+        return jsonify({"ok": True, "app_id": settings.app_id})  # which app answers here (python -m bot doctor)
 
     @app.errorhandler(413)
     def too_large(_exc: Exception) -> Response:
