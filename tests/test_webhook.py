@@ -183,7 +183,7 @@ def test_person_opening_a_chat_is_greeted(chat, sandbox):
 
 
 def test_healthz(app):
-    assert app.test_client().get("/healthz").get_json() == {"ok": True}
+    assert app.test_client().get("/healthz").get_json() == {"ok": True, "app_id": "cli_sandbox_app"}  # doctor reads it
 
 
 def _resigned(sender, payload, timestamp):
