@@ -114,12 +114,20 @@ def _authenticate(kinds: tuple[str, ...]) -> None:
     raise errors.invalid_token()
 
 
+def _json_or_none() -> Any:
+    """The request's JSON body, or None when it has none or it is not JSON (for faults that match on the body)."""
+    try:
+        return json.loads(request.get_data(cache=True) or b"null")
+    except ValueError:
+        return None
+
+
 def _before_request() -> ResponseReturnValue | None:
     state = _state()
     g.sandbox_log_id = state.requests.next_log_id()
     if request.path.startswith(CONTROL_PREFIX):
         return None
-    fault = state.faults.take(request.method, request.path)
+    fault = state.faults.take(request.method, request.path, _json_or_none)
     if fault is not None:
         if fault.delay > 0:
             # Feishu has the whole request before its answer is late: one whose sender dies meanwhile still counts

@@ -5,8 +5,9 @@ from __future__ import annotations
 import copy
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 OPEN_APIS = "/open-apis"
 
@@ -22,6 +23,7 @@ class Fault:
     delay: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
     method: str | None = None
+    match_body: dict[str, Any] | None = None  # top-level JSON body fields the request must carry (compared as text)
     hits: int = 0
 
     @property
@@ -29,13 +31,24 @@ class Fault:
         """True if the fault produces an error answer; False for a pure delay."""
         return self.code is not None or self.http_status is not None or self.delay <= 0
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, body: Callable[[], Any] | None = None) -> bool:
         if self.method and self.method.upper() != method.upper():
             return False
         short = path[len(OPEN_APIS) :] if path.startswith(OPEN_APIS) else path
         if isinstance(self.pattern, re.Pattern):
-            return bool(self.pattern.search(path) or self.pattern.search(short))
-        return path.startswith(self.pattern) or short.startswith(self.pattern)
+            matched = bool(self.pattern.search(path) or self.pattern.search(short))
+        else:
+            matched = path.startswith(self.pattern) or short.startswith(self.pattern)
+        return matched and self._body_matches(body)
+
+    def _body_matches(self, body: Callable[[], Any] | None) -> bool:
+        if not self.match_body:
+            return True
+        sent = body() if body is not None else None
+        if not isinstance(sent, dict):
+            return False
+        # as text: an int64 id matches whether it was sent as a number or a string
+        return all(key in sent and str(sent[key]) == str(value) for key, value in self.match_body.items())
 
     def body(self, log_id: str) -> dict[str, object]:
         return {
@@ -57,6 +70,7 @@ class Fault:
             "delay": self.delay,
             "headers": self.headers,
             "method": self.method,
+            "body": self.match_body,
             "hits": self.hits,
         }
 
@@ -93,13 +107,16 @@ class Faults:
         headers: Mapping[str, str] | None = None,
         method: str | None = None,
         regex: bool | None = None,
+        body: Mapping[str, Any] | None = None,
     ) -> int:
         """Answer the next `times` matching requests with an error (or just delay them).
 
         The pattern is a path prefix ("/okr/v1" or "/open-apis/okr/v1") or a regex (an re.Pattern, a string
         starting with "^", or regex=True). With only `delay` set the request is delayed, then served normally;
         with `code`/`http_status` it is answered with that error (after the delay). Neither set = HTTP 500,
-        code 1. `times=None` keeps the fault until clear(). Returns the fault id.
+        code 1. `times=None` keeps the fault until clear(). `body` limits the fault to requests whose JSON body has
+        those top-level fields, compared as text (`body={"target_id": kr_id}` fails one key result's progress
+        record). Returns the fault id.
         """
         with self._lock:
             self._seq += 1
@@ -116,6 +133,7 @@ class Faults:
                 delay=delay,
                 headers=dict(headers or {}),
                 method=method,
+                match_body=dict(body) if body else None,
             )
             self._faults.append(fault)
             self._cancel_delays.clear()
@@ -126,11 +144,12 @@ class Faults:
         with self._lock:
             return [f.describe() for f in self._faults]
 
-    def take(self, method: str, path: str) -> Fault | None:
-        """The first fault matching the request (counted as a hit and used once), or None."""
+    def take(self, method: str, path: str, body: Callable[[], Any] | None = None) -> Fault | None:
+        """The first fault matching the request (counted as a hit and used once), or None. `body` returns the
+        request's parsed JSON body; it is called only for faults that look at the body."""
         with self._lock:
             for fault in self._faults:
-                if fault.matches(method, path):
+                if fault.matches(method, path, body):
                     fault.hits += 1
                     self._hits[fault.id] = fault.hits
                     self._taken.notify_all()

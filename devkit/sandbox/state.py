@@ -11,6 +11,7 @@
     state.faults       Faults: injected errors and delays                             (faults.py)
     state.requests     RequestLog: every API call answered, and the log ids           (request_log.py)
     state.limiter      FixedWindowLimiter: the documented rate limits                 (server_limits.py)
+    state.progress     ProgressRecords: OKR progress records and what they changed    (progress.py)
 
 Every part is thread-safe (the sandbox is served by a threaded WSGI server while tests inspect it).
 """
@@ -26,6 +27,7 @@ from .clock import Clock
 from .faults import Faults
 from .messages import CardTokens, Messages, Outbox, Uuids
 from .profiles import ProfileChanges
+from .progress import ProgressRecords
 from .records import Period
 from .request_log import RequestLog
 from .seed import Seed, build_seed
@@ -71,6 +73,7 @@ class SandboxState:
         self.faults = Faults()
         self.requests = RequestLog()
         self.scopes = AppScopes(withheld_scopes)
+        self.progress = ProgressRecords(lambda: self.seed.okrs, id_salt=app_id)
 
     def _seeded_bot_chats(self) -> set[str]:
         return {c.chat_id for c in self.seed.chats if c.bot_member}
@@ -102,7 +105,8 @@ class SandboxState:
 
     def reset(self) -> None:
         """Forget outbox, messages, uuids, faults, request log, card tokens, rate windows, chat membership, page
-        cap, unused OAuth codes, profile changes and withheld scopes (not tenant or user tokens)."""
+        cap, unused OAuth codes, profile changes, withheld scopes and OKR progress records (not tenant or user
+        tokens)."""
         self.faults.clear(hits=True)
         self.scopes.grant_all()
         self.outbox.clear()
@@ -112,6 +116,7 @@ class SandboxState:
         self.requests.clear()
         self.limiter.reset()
         self.profiles.clear()
+        self.progress.clear()
         self.user_auth.forget_codes()
         self.bot_chat_ids = self._seeded_bot_chats()
         self.page_cap = None

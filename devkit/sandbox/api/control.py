@@ -60,6 +60,7 @@ def add_fault() -> ResponseReturnValue:
         headers=body.get("headers"),
         method=body.get("method"),
         regex=body.get("regex"),
+        body=body.get("body"),
     )
     return jsonify({"ok": True, "id": fault_id})
 
