@@ -106,3 +106,20 @@ def build_team_card(dept: Department, members: list[Person], *, locale: str, pag
     elements += pager(page, pages, total, value_for_page, locale=locale)
     title = t(locale, "团队：", "Team: ") + (dept.display_name(locale) or dept.open_department_id)
     return card(title, elements, template="turquoise", summary=title)
+
+
+def build_whoami_card(person: Person, *, admin: bool, reports: int, admins_configured: bool, locale: str) -> Card:
+    """Who the bot takes the asker to be: ids to copy, and the roles that decide what they may see."""
+    rows = [("open_id", escape(person.open_id)), ("user_id", escape(person.user_id or "—"))]
+    role = t(locale, "机器人管理员", "bot admin") if admin else t(locale, "不是管理员", "not an admin")
+    rows.append((t(locale, "管理员", "Admin"), role))
+    rows.append((t(locale, "直属下属", "Direct reports"), str(reports)))
+    hint = t(locale, "要让某人成为管理员，把 TA 的 open_id 加到 BOT_ADMINS（逗号分隔）后重启机器人。",
+             "To make someone an admin, add their open_id to BOT_ADMINS (comma-separated) and restart the bot.")
+    if not admins_configured:
+        unset = t(locale, "BOT_ADMINS 还没有设置：现在没有人是管理员。", "BOT_ADMINS is not set: nobody is an admin yet.")
+        hint = f"{unset} {hint}"
+    return card(person.name or person.open_id, [fields(rows), note(hint)],
+                template="indigo", subtitle=t(locale, "你在飞书里的身份", "You, as Feishu knows you"),
+                forwardable=False)
+

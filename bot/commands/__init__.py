@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from bot.commands import attendance, auth, buttons, digest, help, lang, me, okr, remind, roster, stats, team, whois
+from bot.commands import (
+    attendance,
+    auth,
+    buttons,
+    digest,
+    help,
+    lang,
+    me,
+    okr,
+    remind,
+    roster,
+    stats,
+    team,
+    whoami,
+    whois,
+)
 from bot.commands.base import Command
 
 ALL: tuple[Command, ...] = (
@@ -18,6 +33,7 @@ ALL: tuple[Command, ...] = (
     auth.LOGOUT,
     me.COMMAND,
     lang.COMMAND,
+    whoami.COMMAND,
     help.COMMAND,
     buttons.SNOOZE,
     buttons.NUDGE,

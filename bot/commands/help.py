@@ -37,6 +37,8 @@ _HELP = {
     "me": ("you", "你的资料（授权后）", "your profile (after login)", ()),
     "lang": ("you", "回答用的语言", "the language I answer in", (("English", "English", ("en",)),
                                                              ("中文", "中文", ("zh",)))),
+    "whoami": ("you", "你的 open_id，以及你是不是管理员", "your open_id, and whether you are an admin",
+               (("我是谁", "Who am I", ()),)),
     "stats": ("you", "（管理员）API 调用次数", "(admins) API calls this month", ()),
     "help": ("you", "这份说明", "this overview", ()),
 }
