@@ -117,7 +117,8 @@ def build_whoami_card(person: Person, *, admin: bool, reports: int, admins_confi
     hint = t(locale, "要让某人成为管理员，把 TA 的 open_id 加到 BOT_ADMINS（逗号分隔）后重启机器人。",
              "To make someone an admin, add their open_id to BOT_ADMINS (comma-separated) and restart the bot.")
     if not admins_configured:
-        unset = t(locale, "BOT_ADMINS 还没有设置：现在没有人是管理员。", "BOT_ADMINS is not set: nobody is an admin yet.")
+        unset = t(locale, "BOT_ADMINS 还没有设置：现在没有人是管理员。",
+                  "BOT_ADMINS is not set: nobody is an admin yet.")
         hint = f"{unset} {hint}"
     return card(person.name or person.open_id, [fields(rows), note(hint)],
                 template="indigo", subtitle=t(locale, "你在飞书里的身份", "You, as Feishu knows you"),
