@@ -266,6 +266,8 @@ class Pipeline:
         call = call_from_action(click.value) if isinstance(click.value, dict) else None
         if call is None or not click.operator_open_id:
             return ClickAnswer(toast=_INVALID_BUTTON)
+        if click.form_value is not None:  # a submitted form: what was entered reaches the command
+            call.options["form_value"] = click.form_value
         ctx = router.context(sender=click.operator_open_id, chat=Chat(click.chat_id, "unknown"),
                              message_id=click.message_id, event_id=click.event_id)
         future: Future = self._submit(click.event_id, lambda: router.run(call, ctx))

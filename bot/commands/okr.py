@@ -84,11 +84,14 @@ def run(call: CommandCall, ctx: Context) -> Reply:
     fresh = bool(call.options.get("fresh"))
     okrs = okr.list_user_okrs(target, period_ids=(period.id,), lang=call.locale, fresh=fresh)
 
+    # "Update progress" only where the owner is the one who clicks: their own current-period card, seen by them alone.
+    own = target == ctx.sender_open_id and (alone or private) and index == current_period_index(periods, ctx.now)
     card = build_okr_card(
         person, okrs, period=period, locale=call.locale, now=ctx.now, tz=ZoneInfo(ctx.settings.timezone),
         previous_value=value(periods[index - 1].id) if index > 0 else None,
         next_value=value(periods[index + 1].id) if index + 1 < len(periods) else None,
         refresh_value=value(period.id, fresh=True),
+        progress_value=action_value(CommandCall(name="progress", locale=call.locale), form=True) if own else None,
     )
     return Reply(card, private=private)
 
