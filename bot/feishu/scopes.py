@@ -58,6 +58,8 @@ SCOPES: tuple[ApiScope, ...] = (
     ApiScope("GET", "/open-apis/okr/v1/periods", ("okr:okr:readonly", "okr:okr"), "okr, reminders, digests"),
     ApiScope("GET", "/open-apis/okr/v1/users/:user_id/okrs", ("okr:okr:readonly", "okr:okr"),
              "okr, reminders, digests"),
+    ApiScope("POST", "/open-apis/okr/v1/progress_records", ("okr:okr.progress:writeonly", "okr:okr"),
+             "progress (check-ins by text and by the update form)"),
     ApiScope("GET", "/open-apis/ehr/v1/employees", ("ehr:employee:readonly",),
              "roster, reminders (who is leaving), digests (roster changes)",
              field_scopes=("contact:user.employee_id:readonly",)),
