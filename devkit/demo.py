@@ -25,7 +25,7 @@ from bot.settings import Settings
 from bot.store import KIND_OKR_REMINDER
 from bot.transports.webhook import build_webhook
 from devkit.cardtext import buttons_of, callback_value, render_text
-from devkit.sandbox import create_sandbox, serve_in_thread
+from devkit.sandbox import build_seed, create_sandbox, serve_in_thread
 from devkit.sandbox.event_push import At, EventSender, http_post, message_event
 from devkit.sandbox.ids import p2p_chat_id
 
@@ -257,7 +257,11 @@ def start_demo(*, scheduler: bool = False, clock: Callable[[], datetime] | None 
                ) -> tuple[DemoSession, str, str]:
     """Start the sandbox and the bot (and, if asked, the scheduler); returns the session and both URLs.
     `clock` pins the bot's idea of now (tests); the default is the real time."""
-    sandbox_app = create_sandbox(app_id="cli_demo_app", app_secret="demo-secret")
+    # The demo's company looks like a real team today (most people up to date, a few stale, one or two at risk);
+    # the tests' seed keeps its extremes.
+    today = (clock() if clock else datetime.now(ZoneInfo("Asia/Shanghai"))).astimezone(ZoneInfo("Asia/Shanghai"))
+    sandbox_app = create_sandbox(app_id="cli_demo_app", app_secret="demo-secret",
+                                 seed=build_seed(freshness="realistic", as_of=today.date()))
     sandbox_url = serve_in_thread(sandbox_app).url
     # The bot's URL is part of its settings (the OAuth redirect), so bind the port first.
     holder: dict[str, Any] = {}

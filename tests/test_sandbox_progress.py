@@ -5,7 +5,7 @@ and the seed's two freshness settings (the tests' extremes, the demo's realistic
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import lark_oapi as lark
@@ -26,8 +26,11 @@ from lark_oapi.api.okr.v1 import (
     UpdateProgressRecordRequest,
     UpdateProgressRecordRequestBody,
 )
+from lark_oapi.api.okr.v1.model import OkrBatch
 from lark_oapi.core.token.manager import TokenManager
 
+from bot.digests.okr_health import assess
+from bot.feishu.okr import to_okr
 from devkit.sandbox import build_seed, serve_in_thread
 from devkit.sandbox.timeutil import ManualClock
 
@@ -399,3 +402,44 @@ def test_the_101st_create_in_a_minute_answers_429_99991400(limited: Running) -> 
     status, answer = limited.post(valid_body(kr["id"]), token=token)
     assert (status, answer["code"]) == (200, 0)
     assert len(limited.state.progress.records()) == 101
+
+
+# ---- the seed's freshness: the tests' extremes, the demo's realistic team ---------------------------------------
+def team_health(seed: Any, now: datetime, chat: str = "eng_weekly") -> tuple[int, int, int]:
+    """(members, stale for 7+ days, with a key result or objective at risk/delayed), as the bot judges them."""
+    stale = risky = 0
+    members = seed.chat(chat).member_open_ids
+    for open_id in members:
+        batches = [b for b in seed.okrs_of(open_id) if b["period_id"] == seed.current_period.id]
+        health = assess(tuple(to_okr(OkrBatch(b)) for b in batches), now)
+        stale += health.is_stale(7)
+        risky += bool(health.risks)
+    return len(members), stale, risky
+
+
+ANCHOR_NOW = datetime.fromtimestamp(START, UTC)
+
+
+def test_the_tests_seed_keeps_its_extremes() -> None:
+    seed = build_seed()
+    assert team_health(seed, ANCHOR_NOW) == (30, 0, 17)
+    assert team_health(seed, ANCHOR_NOW + timedelta(days=8)) == (30, 30, 17)  # the demo a week later, before
+
+
+def test_the_realistic_seed_looks_like_a_real_team_on_its_day() -> None:
+    seed = build_seed(freshness="realistic")
+    assert team_health(seed, ANCHOR_NOW) == (30, 4, 2)
+    later = date(2026, 12, 3)
+    moved = build_seed(freshness="realistic", as_of=later)
+    assert team_health(moved, ANCHOR_NOW + timedelta(days=8)) == (30, 4, 2)
+    # only the current period differs from the tests' seed
+    tests_seed = build_seed()
+    for person in tests_seed.people[:20]:
+        before = [b for b in tests_seed.okrs_of(person) if b["period_id"] != tests_seed.current_period.id]
+        after = [b for b in seed.okrs_of(person) if b["period_id"] != seed.current_period.id]
+        assert before == after
+
+
+def test_an_unknown_freshness_is_refused() -> None:
+    with pytest.raises(ValueError, match="freshness"):
+        build_seed(freshness="fresh")

@@ -410,11 +410,15 @@ def _unique(values: Iterable[str]) -> bool:
 
 
 @functools.lru_cache(maxsize=4)
-def build_seed(anchor: date = ANCHOR_DATE, *, extra_people: int = 0, activity: bool = True) -> Seed:
+def build_seed(anchor: date = ANCHOR_DATE, *, extra_people: int = 0, activity: bool = True,
+               freshness: str = "test", as_of: date | None = None) -> Seed:
     """Build (and cache) the immutable company seed for `anchor` (default 2026-11-25); `extra_people`
     adds that many ordinary employees (benchmarks use it for a company of 1,000). `activity=False`
     leaves out OKRs, punch results and leave approvals, most of the time a 50,000-person seed takes,
-    for benchmarks that only read the directory and the roster."""
+    for benchmarks that only read the directory and the roster. `freshness="realistic"` (the demo's) makes the
+    current period's OKRs look like a real team's on `as_of` (default the anchor): most people updated in the last
+    few days, a few stale, one or two at risk; the default "test" keeps the extremes the tests count on
+    (seed_okr.build_okrs)."""
     everyone = _build_people(anchor, extra_people)
     contact = [p for p in everyone if p.in_contact]
     roster_only = [p for p in everyone if not p.in_contact]
@@ -435,7 +439,7 @@ def build_seed(anchor: date = ANCHOR_DATE, *, extra_people: int = 0, activity: b
         chats=tuple(_build_chats(contact)),
         periods=periods,
         groups=groups,
-        okrs=build_okrs(contact, periods, anchor) if activity else {},
+        okrs=build_okrs(contact, periods, anchor, freshness=freshness, as_of=as_of) if activity else {},
         employees=build_roster(everyone, departments, anchor),
         user_tasks=build_user_tasks(groups, contact, anchor) if activity else {},
         approvals=build_approvals(contact, anchor) if activity else {},

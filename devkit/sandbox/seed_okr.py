@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any
 
 from . import ids
 from .records import Period, Person
@@ -419,8 +420,61 @@ def _iso(day: date) -> str:
     return day.isoformat()
 
 
+FRESHNESS = ("test", "realistic")
+
+
 def build_okrs(
-    people: Sequence[Person], periods: Sequence[Period], anchor: date
+    people: Sequence[Person], periods: Sequence[Period], anchor: date, *, freshness: str = "test",
+    as_of: date | None = None,
 ) -> dict[str, tuple[dict[str, object], ...]]:
-    """Map open_id -> OKR batches (newest period first)."""
-    return _OkrBuilder(people, periods, anchor).build()
+    """Map open_id -> OKR batches (newest period first).
+
+    freshness="test" (the tests' seed): current-period updates spread over the 30 days before the anchor and
+    about one item in eight not "normal", so tests find every case. freshness="realistic" (the demo's): a team as
+    it looks in real life on `as_of` (default the anchor): most people updated their OKRs 1-4 days before, the
+    few in REALISTIC_STALE 9-18 days before, the few in REALISTIC_AT_RISK have one key result at risk or delayed,
+    everything else is normal. Only the current period changes; the rest is the same as the tests' seed."""
+    if freshness not in FRESHNESS:
+        raise ValueError(f"freshness must be one of {FRESHNESS}, not {freshness!r}")
+    okrs = _OkrBuilder(people, periods, anchor).build()
+    if freshness == "realistic":
+        current = next(p for p in periods if p.key == "current")
+        _make_realistic(okrs, people, current, as_of or anchor)
+    return okrs
+
+
+# The realistic seed's exceptions, by seed key: whose last update is that many days old (stale), and who has one
+# key result at risk ("1") or delayed ("2"). Everyone else updated 1-4 days before and is on track.
+REALISTIC_STALE: dict[str, int] = {
+    "zhulei": 12, "cuijian": 9, "liangyu": 15, "liufang": 18,  # 研发周会: 4 of 30 (刘芳 is on leave)
+    "caoyang": 10, "panting": 11, "qinlan": 16, "shilei": 13,
+}
+REALISTIC_AT_RISK: dict[str, str] = {"wanglei": "1", "sunli": "2", "yuanye": "1", "tianye": "2"}
+
+
+def _make_realistic(okrs: dict[str, tuple[dict[str, object], ...]], people: Sequence[Person], period: Period,
+                    as_of: date) -> None:
+    """Rewrite the current period's update times and statuses in place (the batches were just built here)."""
+    last_day = date.fromtimestamp(period.end_ms / 1000)
+    as_of = min(as_of, last_day)
+    for person in people:
+        for batch in okrs.get(person.open_id, ()):
+            if batch["period_id"] != period.id:
+                continue
+            days = REALISTIC_STALE.get(person.key, 1 + int(ids.short_hex("fresh:" + person.key, 4), 16) % 4)
+            latest = day_ms(as_of - timedelta(days=days), 10) + int(ids.short_hex("at:" + person.key, 4), 16)
+            objectives: list[dict[str, Any]] = list(batch["objective_list"])  # type: ignore[call-overload]
+            items = [item for o in objectives for item in (o, *o.get("kr_list", ()))]
+            for index, item in enumerate(items):
+                if "progress_rate" not in item:
+                    continue  # a confidential objective: only its id
+                # the first item carries the latest update; the others are up to three days older
+                earlier = 0 if index == 0 else int(ids.short_hex(f"ago:{item['id']}", 6), 16) % (72 * 3_600_000)
+                updated = latest - earlier
+                item["progress_rate_percent_last_updated_time"] = str(updated)
+                item["progress_rate_status_last_updated_time"] = str(updated)
+                item["progress_record_last_updated_time"] = str(updated + 60_000)
+                item["progress_rate"] = {**item["progress_rate"], "status": "0"}  # type: ignore[dict-item]
+            if person.key in REALISTIC_AT_RISK and objectives and "progress_rate" in objectives[0]:
+                krs = objectives[0].get("kr_list") or [objectives[0]]
+                krs[-1]["progress_rate"]["status"] = REALISTIC_AT_RISK[person.key]
