@@ -4,13 +4,22 @@ attendance coverage. Sections with nothing to say are left out; a big team shows
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cards.components import Card, button, card, columns, escape, hr, markdown, note, t
+from cards.components import Card, button, button_row, card, columns, escape, hr, markdown, note, t
 
 MAX_PROBLEM_LINES = 25  # each is a column set with a button: keeps the card under 200 elements and 30 KB
-MAX_CHART_BARS = 40
+# The chart has one horizontal bar per person with the person's name beside it, worst first. VChart drops the
+# names that would overlap (its axis "sampling": 14 bars in a 16:9 chart kept 7 names), so sampling is off and
+# the chart's height grows with its bars: BAR_PX each, enough for a 12 px name with room around it, also on a
+# phone (there the chart gets narrower, not shorter). Ten bars make a chart of 340 px, about half a phone's
+# screen: more would push the rest of the card out of sight and thin the bars below what reads at a glance, and
+# the ten worst are the ones a manager acts on; the rest are counted under the chart ("and N more").
+MAX_CHART_BARS = 10
+BAR_PX = 28
+CHART_FRAME_PX = 60  # the chart's title and its percent axis
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,11 +36,29 @@ class ChangeLine:
     text: str  # escaped markdown
 
 
-def _chart(bars: list[tuple[str, int]], locale: str) -> dict[str, Any]:
-    values = [{"name": name, "progress": progress} for name, progress in bars[:MAX_CHART_BARS]]
-    return {
+def _unique(names: list[str]) -> list[str]:
+    """Each bar its own name (the chart's axis would put two people of one name on one bar)."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return out
+
+
+def worst_first(bars: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
+    return sorted(bars, key=lambda bar: (bar[1], bar[0]))
+
+
+def _chart(bars: Sequence[tuple[str, int]], locale: str) -> list[dict[str, Any]]:
+    """The progress chart (at most MAX_CHART_BARS bars, worst first), and how many more there are below it."""
+    ordered = worst_first(bars)
+    shown = ordered[:MAX_CHART_BARS]
+    names = _unique([name for name, _ in shown])
+    values = [{"name": name, "progress": progress} for name, (_, progress) in zip(names, shown, strict=True)]
+    elements: list[dict[str, Any]] = [{
         "tag": "chart",
-        "aspect_ratio": "16:9",
+        "height": f"{CHART_FRAME_PX + BAR_PX * len(shown)}px",
         "chart_spec": {
             "type": "bar",
             "direction": "horizontal",
@@ -39,10 +66,24 @@ def _chart(bars: list[tuple[str, int]], locale: str) -> dict[str, Any]:
             "data": {"values": values},
             "xField": "progress",
             "yField": "name",
-            "axes": [{"orient": "bottom", "min": 0, "max": 100}],
+            "axes": [{"orient": "bottom", "type": "linear", "min": 0, "max": 100},
+                     {"orient": "left", "type": "band", "sampling": False}],  # every name, none dropped
             "label": {"visible": True},
         },
-    }
+    }]
+    if len(ordered) > len(shown):
+        more = len(ordered) - len(shown)
+        elements.append(note(t(locale, f"另有 {more} 人", f"and {more} more")))
+    return elements
+
+
+def _problem_line(line: ProblemLine, locale: str, *, nudged: bool, checked_in: bool) -> dict[str, Any]:
+    text = f"**{escape(line.name)}** {line.text}"
+    if checked_in:
+        text += t(locale, " · ✓ 已在聊天中更新进度", " · ✓ checked in via chat")
+    action = (button(t(locale, "已提醒 ✓", "Nudged ✓"), line.nudge_value, disabled=True) if nudged
+              else button(t(locale, "提醒一下", "Nudge"), line.nudge_value))
+    return columns([markdown(text)], [action], weights=(4, 1))
 
 
 def build_digest_card(
@@ -56,24 +97,42 @@ def build_digest_card(
     roster_changes: list[ChangeLine],
     not_in_attendance: list[str],
     locale: str,
+    nudged: Collection[str] = frozenset(),
+    nudge_all_value: dict[str, Any] | None = None,
+    checked_in: Sequence[tuple[str, str]] = (),
 ) -> Card:
+    """`nudged`: the open_ids already nudged from this digest (their buttons show it, disabled);
+    `nudge_all_value`: the "nudge everyone with a problem" button's value (shown for two problems or more);
+    `checked_in`: (open_id, name) of the reports who checked in through the bot since the last digest."""
     elements: list[dict[str, Any]] = []
     headline = t(locale, f"直属下属 {team_size} 人，平均进度 **{average_progress}%**，{len(problems)} 项需要关注。",
                  f"{team_size} direct reports, average progress **{average_progress}%**, "
                  f"{len(problems)} need attention.")
     elements.append(markdown(headline))
+    checked = {open_id for open_id, _ in checked_in}
     if problems:
         ordered = sorted(problems, key=lambda p: (-p.severity, p.name))
         elements += [hr(), markdown(t(locale, "**需要关注**", "**Needs attention**"))]
         for line in ordered[:MAX_PROBLEM_LINES]:
-            elements.append(columns([markdown(f"**{escape(line.name)}** {line.text}")],
-                                    [button(t(locale, "提醒一下", "Nudge"), line.nudge_value)], weights=(4, 1)))
+            elements.append(_problem_line(line, locale, nudged=line.open_id in nudged,
+                                          checked_in=line.open_id in checked))
         if len(ordered) > MAX_PROBLEM_LINES:
             more = len(ordered) - MAX_PROBLEM_LINES
             elements.append(note(t(locale, f"…以及另外 {more} 项（已按严重程度排序）",
                                    f"…and {more} more (worst first)")))
+        if nudge_all_value is not None and len(ordered) > 1:
+            if all(p.open_id in nudged for p in ordered):
+                everyone = button(t(locale, "已全部提醒 ✓", "Everyone nudged ✓"), nudge_all_value, disabled=True)
+            else:
+                everyone = button(t(locale, "提醒所有有问题的人", "Nudge everyone with a problem"), nudge_all_value,
+                                  kind="primary")
+            elements.append(button_row([everyone]))
+    if checked_in:
+        names = t(locale, "、", ", ").join(escape(name) for _, name in checked_in[:30])
+        elements += [hr(), markdown(t(locale, f"**✓ 自上次周报以来已在聊天中更新进度**：{names}",
+                                      f"**✓ Checked in via chat since the last digest**: {names}"))]
     if bars:
-        elements += [hr(), _chart(bars, locale)]
+        elements += [hr(), *_chart(bars, locale)]
     if roster_changes:
         elements += [hr(), markdown(t(locale, "**人员变动**", "**Roster changes**") + "\n"
                                     + "\n".join(f"- {c.text}" for c in roster_changes[:30]))]
@@ -83,11 +142,13 @@ def build_digest_card(
     title = t(locale, f"{manager_name} 的团队周报", f"Team digest for {manager_name}")
     card_json = card(title, elements, template="red" if problems else "green", subtitle=period_name, summary=title,
                      forwardable=False)
-    if len(json.dumps(card_json, ensure_ascii=False).encode("utf-8")) > 28 * 1024 and len(bars) > 10:
+    if len(json.dumps(card_json, ensure_ascii=False).encode("utf-8")) > 28 * 1024 and (
+            len(roster_changes) > 10 or len(not_in_attendance) > 10 or len(checked_in) > 10):
         return build_digest_card(manager_name=manager_name, period_name=period_name, team_size=team_size,
-                                 average_progress=average_progress, problems=problems[:MAX_PROBLEM_LINES],
-                                 bars=bars[:10], roster_changes=roster_changes[:10],
-                                 not_in_attendance=not_in_attendance[:10], locale=locale)
+                                 average_progress=average_progress, problems=problems, bars=bars,
+                                 roster_changes=roster_changes[:10], not_in_attendance=not_in_attendance[:10],
+                                 locale=locale, nudged=nudged, nudge_all_value=nudge_all_value,
+                                 checked_in=checked_in[:10])
     return card_json
 
 

@@ -129,7 +129,7 @@ def test_a_nudge_is_sent_once_through_the_outbox_with_its_key(bot, sandbox):
 
     status, answer = bot.click("王磊", digest, "Nudge")
     assert status == 200 and answer["toast"]["content"].startswith("Nudged")
-    assert "card" not in answer  # the digest stays as it is; the nudge went to the report
+    assert "Nudged ✓" in str(answer["card"])  # the digest redrawn in place; the nudge went to the report
     [post] = _posts_to(sandbox, target)
     assert post["body"]["uuid"] == Key.nudge(f"{value.get('sub')}:{value.get('slot')}:{target}").uuid
     assert "OKR" in card_title(next(e for e in sandbox.state.outbox.entries() if e["receive_id"] == target))

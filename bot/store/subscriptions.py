@@ -29,6 +29,7 @@ from bot.store.base import Base, Part, aware, utc, utcnow
 
 KIND_OKR_REMINDER = "okr_reminder"
 KIND_MANAGER_DIGEST = "manager_digest"
+DIGEST_VIEW_DAYS = 90  # what a digest showed is kept this long: a nudge clicked on an older card only toasts
 
 
 class SubscriptionRow(Base):
@@ -77,6 +78,20 @@ class NudgeRow(Base):
     __table_args__ = (UniqueConstraint("key", name="uq_nudge_once"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(160))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DigestViewRow(Base):
+    """What a manager digest showed (its card's inputs, JSON; bot.digests.manager_digest), kept per digest so
+    that a click on it (a nudge) redraws it in place without reading anyone's OKRs again."""
+
+    __tablename__ = "digest_views"
+    __table_args__ = (UniqueConstraint("subscription_id", "scheduled_for", "recipient", name="uq_digest_view"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int] = mapped_column(Integer, index=True)
+    scheduled_for: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(64))
+    view: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -280,6 +295,32 @@ class SubscriptionStore(Part):
             return True
         except IntegrityError:
             return False
+
+    def nudged(self, subscription_id: int, slot: str) -> set[str]:
+        """The people nudged from the digest of (subscription, slot): the claims `claim_nudge` took for it."""
+        prefix = f"{subscription_id}:{slot}:"
+        with self.session() as s:
+            keys = s.scalars(select(NudgeRow.key).where(NudgeRow.key.startswith(prefix, autoescape=True)))
+            return {k[len(prefix):] for k in keys}
+
+    # -- what a digest showed ---------------------------------------------------------------------------------
+    def keep_view(self, subscription_id: int, slot: str, recipient: str, view: dict[str, Any]) -> None:
+        """Keep what the digest of (subscription, slot) to `recipient` showed (replacing a retried send's);
+        views of the subscription older than DIGEST_VIEW_DAYS go."""
+        old = utcnow() - timedelta(days=DIGEST_VIEW_DAYS)
+        with self.session() as s:
+            s.execute(delete(DigestViewRow).where(
+                DigestViewRow.subscription_id == subscription_id, DigestViewRow.recipient == recipient,
+                or_(DigestViewRow.scheduled_for == slot, DigestViewRow.created_at < old)))
+            s.add(DigestViewRow(subscription_id=subscription_id, scheduled_for=slot, recipient=recipient,
+                                view=json.dumps(view, ensure_ascii=False)))
+
+    def view(self, subscription_id: int, slot: str, recipient: str) -> dict[str, Any] | None:
+        with self.session() as s:
+            text = s.scalar(select(DigestViewRow.view).where(
+                DigestViewRow.subscription_id == subscription_id, DigestViewRow.scheduled_for == slot,
+                DigestViewRow.recipient == recipient))
+        return json.loads(text) if text else None
 
     def snooze(self, subscription_id: int, person: str, until: datetime) -> None:
         with self.session() as s:
