@@ -26,6 +26,8 @@ _HELP = {
             (("我的OKR", "My OKRs", ()), ("上期 OKR", "Last period", ("上期",)))),
     "remind": ("okr", "给群订阅 OKR 进度提醒", "OKR reminders for a group",
                (("本群的提醒", "This group's reminders", ("列表",)),)),
+    "progress": ("okr", "更新你自己的 OKR 进度", "update your own OKR progress",
+                 (("更新进度", "Update progress", ()),)),
     "digest": ("okr", "经理每周收到团队周报", "a weekly digest of your reports, for managers",
                (("我的周报", "My digest", ()),)),
     "whois": ("people", "查一个人的名片", "a person's directory card", ()),
