@@ -28,6 +28,7 @@ from bot.store.subscriptions import (
     SendRetry,
     SentRow,
     Subscription,
+    SubscriptionRow,
     SubscriptionStore,
     from_slot,
     to_slot,
@@ -46,6 +47,7 @@ class Store:
         create_tables(self.engine, Base.metadata)
         add_missing_columns(self.engine, InboxRow.__table__)
         add_missing_columns(self.engine, SentRow.__table__)
+        add_missing_columns(self.engine, SubscriptionRow.__table__)  # a group reminder's mention and details
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.subscriptions = SubscriptionStore(self.engine, self._sessions)
         self.inbox = InboxStore(self.engine, self._sessions)

@@ -43,6 +43,14 @@ class SubscriptionRow(Base):
     locale: Mapped[str] = mapped_column(String(8), default="zh_cn")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # A group reminder's options (`remind mention …`, `remind details …`). Nullable, so that a database made
+    # by an older version gets them added (add_missing_columns); NULL reads as the default.
+    mention: Mapped[str | None] = mapped_column(String(8), nullable=True, default=None)  # off | stale | all
+    details: Mapped[bool | None] = mapped_column(Boolean, nullable=True, default=None)
+
+
+MENTION_CHOICES = ("off", "stale", "all")
+DEFAULT_MENTION = "stale"
 
 
 class SentRow(Base):
@@ -114,12 +122,16 @@ class Subscription:
     stale_days: int
     locale: str
     active: bool
+    mention: str = DEFAULT_MENTION  # whom a group reminder @-mentions: off | stale | all (MENTION_CHOICES)
+    details: bool = False  # a group reminder lists at-risk and delayed items in the group (OKR_VISIBILITY=all only)
 
 
 def _to_subscription(row: SubscriptionRow) -> Subscription:
     return Subscription(id=row.id, kind=row.kind, target=row.target, created_by=row.created_by,
                         schedule=json.loads(row.schedule), stale_days=row.stale_days, locale=row.locale,
-                        active=row.active)
+                        active=row.active,
+                        mention=row.mention if row.mention in MENTION_CHOICES else DEFAULT_MENTION,
+                        details=bool(row.details))
 
 
 SLOT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -200,6 +212,23 @@ class SubscriptionStore(Part):
                                                              SubscriptionRow.active.is_(True)).values(**values))
             return bool(result.rowcount)
 
+    def set_options(self, subscription_id: int, *, mention: str | None = None,
+                    details: bool | None = None) -> bool:
+        """Change an active group reminder's options (None: leave as is)."""
+        values: dict[str, Any] = {}
+        if mention is not None:
+            if mention not in MENTION_CHOICES:
+                raise ValueError(f"mention must be one of {MENTION_CHOICES}, not {mention!r}")
+            values["mention"] = mention
+        if details is not None:
+            values["details"] = details
+        if not values:
+            return False
+        with self.session() as s:
+            result = s.execute(update(SubscriptionRow).where(SubscriptionRow.id == subscription_id,
+                                                             SubscriptionRow.active.is_(True)).values(**values))
+            return bool(result.rowcount)
+
     def keep_first(self, *, kind: str, target: str) -> Subscription | None:
         """One active subscription of `kind` for `target`: the oldest stays, later ones are turned off. Called
         after adding one, it undoes a race (two `digest on` at once): the last to commit sees both rows."""
@@ -223,11 +252,12 @@ class SubscriptionStore(Part):
             return False
 
     def retryable_sends(self, *, now: datetime, rules: SendRetry = SEND_RETRY) -> list[tuple[int, str]]:
-        """(subscription id, scheduled slot) of the sends to try again (see SendRetry)."""
+        """(subscription id, scheduled slot) of the sends to try again (see SendRetry), each once: a run retries
+        all of its recipients (a group reminder's card and its private check-in cards) at once."""
         with self.session() as s:
             rows = s.execute(select(SentRow.subscription_id, SentRow.scheduled_for)
                              .where(rules.waiting(now), rules.in_time(now)).order_by(SentRow.created_at))
-            return [(row[0], row[1]) for row in rows]
+            return list(dict.fromkeys((row[0], row[1]) for row in rows))
 
     def give_up_sends(self, *, now: datetime, rules: SendRetry = SEND_RETRY) -> int:
         """Mark as failed the sends waiting for another attempt that will no longer get one."""
@@ -286,6 +316,13 @@ class SubscriptionStore(Part):
             rows = s.scalars(select(DecisionRow).where(DecisionRow.subscription_id == subscription_id,
                                                        DecisionRow.scheduled_for == slot))
             return slot, {r.person: r.decision for r in rows}
+
+    def decisions_at(self, subscription_id: int, slot: str) -> dict[str, str]:
+        """The decisions of one run (`slot` as to_slot makes it): person -> decision."""
+        with self.session() as s:
+            rows = s.scalars(select(DecisionRow).where(DecisionRow.subscription_id == subscription_id,
+                                                       DecisionRow.scheduled_for == slot))
+            return {r.person: r.decision for r in rows}
 
     # -- nudges and snoozes -------------------------------------------------------------------------------
     def claim_nudge(self, key: str) -> bool:
