@@ -167,7 +167,7 @@ def test_why_goes_privately_to_those_who_may_know(bot, store, sandbox, settings,
 # -- the group reminder under OKR_VISIBILITY ---------------------------------------------------------------
 
 @pytest.mark.parametrize("policy", ["team", "self"])
-def test_restricted_reminder_card_has_names_and_counts_and_each_person_gets_their_items(
+def test_restricted_reminder_card_has_names_and_counts_and_each_mentioned_person_gets_their_items(
         settings, sandbox, store, tmp_path, policy):
     restricted = _settings(settings, sandbox, tmp_path, okr_visibility=policy)
     bot = _bot(restricted, sandbox, store)
@@ -183,10 +183,10 @@ def test_restricted_reminder_card_has_names_and_counts_and_each_person_gets_thei
         for text in okr_texts(sandbox, member):
             assert text not in group_card, (seed.person_by_id(member).name, text)
     _, decisions = store.subscriptions.last_decisions(sub.id)
-    at_risk = {o for o, d in decisions.items() if d in ("mentioned_risk", "mentioned_stale_and_risk")}
-    assert at_risk
-    assert {to for to, _ in sent if to != chat.chat_id} == at_risk
-    for open_id in at_risk:
+    mentioned = {o for o, d in decisions.items() if d.startswith("mentioned")}  # by default: the stale
+    assert mentioned
+    assert {to for to, _ in sent if to != chat.chat_id} == mentioned
+    for open_id in mentioned:
         [dm] = to_person(sent, open_id)
         assert any(text in dm for text in okr_texts(sandbox, open_id)), seed.person_by_id(open_id).name
         assert f"<at id={open_id}></at>" in group_card
@@ -196,15 +196,24 @@ def test_restricted_reminder_card_has_names_and_counts_and_each_person_gets_thei
     assert sends(sandbox, again) == []
 
 
-def test_reminder_under_visibility_all_keeps_the_items_on_the_group_card(bot, store, sandbox, settings, tmp_path):
+def test_reminder_under_visibility_all_lists_the_items_in_the_group_only_with_details_on(
+        bot, store, sandbox, settings, tmp_path):
+    """Issue 15: by default no key-result text in the group even when everyone may see it; `details on` (allowed
+    under OKR_VISIBILITY=all) lists the at-risk and delayed items on the group card."""
     sub = _subscribe(store, sandbox, "eng_weekly", "cto")
     chat = sandbox.seed.chat("eng_weekly")
-    start = len(sandbox.state.requests.entries())
-    run_at(_runtime(bot, store, _settings(settings, sandbox, tmp_path)), sub, ANCHOR_1700)
-    sent = sends(sandbox, start)
-    assert [to for to, _ in sent] == [chat.chat_id]  # no private cards
+    runtime = _runtime(bot, store, _settings(settings, sandbox, tmp_path))
     texts = set().union(*(okr_texts(sandbox, m) for m in chat.member_open_ids))
-    assert any(text in sent[0][1] for text in texts)
+    start = len(sandbox.state.requests.entries())
+    run_at(runtime, sub, ANCHOR_1700)
+    [group_card] = to_group(sends(sandbox, start), chat.chat_id)
+    assert not any(text in group_card for text in texts)
+    store.subscriptions.set_options(sub.id, details=True)
+    [sub] = [s for s in store.subscriptions.find(kind=KIND_OKR_REMINDER) if s.id == sub.id]
+    start = len(sandbox.state.requests.entries())
+    run_at(runtime, sub, ANCHOR_1700.replace(hour=18))
+    [group_card] = to_group(sends(sandbox, start), chat.chat_id)
+    assert any(text in group_card for text in texts)
 
 
 def test_a_private_card_whose_process_died_is_sent_by_the_retry_job_once(settings, sandbox, store, tmp_path):
@@ -221,7 +230,7 @@ def test_a_private_card_whose_process_died_is_sent_by_the_retry_job_once(setting
 
     first = _subscribe(store, sandbox, "eng_weekly", "cto")
     run_at(at(ANCHOR_1700), first, ANCHOR_1700)
-    person = next(o for o, d in store.subscriptions.last_decisions(first.id)[1].items() if d == "mentioned_risk")
+    person = next(o for o, d in store.subscriptions.last_decisions(first.id)[1].items() if d.startswith("mentioned"))
     store.subscriptions.deactivate(first.id)
     sub = _subscribe(store, sandbox, "eng_weekly", "cto")
     # A process claimed this person's card, then died before sending it.

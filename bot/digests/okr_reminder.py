@@ -1,4 +1,6 @@
-"""The group OKR reminder: read the group's members and their OKRs, mention only who should act."""
+"""The group OKR reminder: read the group's members and their OKRs; the group gets a summary that @-mentions
+only who needs to act (the subscription's `mention`: nobody, the stale, or everyone stale or at risk), and each
+of those gets their own check-in card privately."""
 
 from __future__ import annotations
 
@@ -6,26 +8,48 @@ import logging
 from collections.abc import Collection
 from datetime import datetime
 
+from bot.commands.base import CommandCall, action_value
 from bot.digests.delivery import deliver_once
 from bot.digests.okr_health import assess
 from bot.digests.runtime import Prepare, RunData, Runtime
 from bot.models import Employee, Person
 from bot.store import Subscription, to_slot
 from cards.okr import status_label
-from cards.reminder import RiskLine, StaleLine, build_personal_reminder_card, build_reminder_card
+from cards.reminder import RiskLine, StaleLine, build_checkin_card, build_reminder_card
 
 log = logging.getLogger(__name__)
 
-# Decisions recorded per person (answers `remind why`).
+# Decisions recorded per person (answers `remind why`, and whom a card's "Remind me tomorrow" is for).
 MENTIONED_STALE = "mentioned_stale"
-MENTIONED_RISK = "mentioned_risk"
+MENTIONED_RISK = "mentioned_risk"  # only with `mention all`
 MENTIONED_BOTH = "mentioned_stale_and_risk"
+PRIVATE_STALE = "private_stale"  # `mention off`: not mentioned, sent their own check-in card
+PRIVATE_BOTH = "private_stale_and_risk"
+FLAGGED_RISK = "flagged_risk"  # something at risk or delayed, updated within the days: counted, not mentioned
 UP_TO_DATE = "up_to_date"
 ON_LEAVE = "skipped_on_leave"
 LEFT = "skipped_left_or_leaving"
 NO_OKR = "skipped_no_okr_visible"
 SNOOZED = "skipped_snoozed"
 NOT_IN_DIRECTORY = "skipped_not_in_directory"
+# The people a run's cards are about: they may click its "Remind me tomorrow"; nobody else may.
+ABOUT = frozenset({MENTIONED_STALE, MENTIONED_RISK, MENTIONED_BOTH, PRIVATE_STALE, PRIVATE_BOTH, FLAGGED_RISK})
+
+
+def decide(*, stale: bool, risky: bool, mention: str) -> str:
+    """A member's decision under the subscription's `mention` (off | stale | all): who needs to act is the stale,
+    and with `all` those with something at risk as well; they are @-mentioned unless `off`."""
+    acts = stale or (risky and mention == "all")
+    if acts and mention != "off":
+        return MENTIONED_BOTH if stale and risky else MENTIONED_STALE if stale else MENTIONED_RISK
+    if acts:
+        return PRIVATE_BOTH if risky else PRIVATE_STALE
+    return FLAGGED_RISK if risky else UP_TO_DATE
+
+
+def needs_to_act(decision: str) -> bool:
+    """Whether the person gets their own check-in card."""
+    return decision in (MENTIONED_STALE, MENTIONED_RISK, MENTIONED_BOTH, PRIVATE_STALE, PRIVATE_BOTH)
 
 
 def skip_reason(open_id: str, person: Person | None, employee: Employee | None, on_leave: Collection[str],
@@ -58,9 +82,9 @@ def prepare_reminder(sub: Subscription, scheduled_for: datetime) -> Prepare:
 
 def plan_reminder(data: RunData, sub: Subscription, scheduled_for: datetime):
     """Who gets mentioned and why, and the cards. Returns (card, decisions, private): `private` maps an
-    open_id to that person's own card. Under OKR_VISIBILITY team or self the group card carries names and
-    counts only, and each person with something at risk gets their items privately; under `all` the items
-    are on the group card and `private` is empty."""
+    open_id to that person's own check-in card. The group card carries counts, the team's average progress and
+    the names of those who need to act (sub.mention); objective and key-result text only with `details on`,
+    which holds while OKR_VISIBILITY is `all` (checked here again: the policy may have changed since)."""
     clients = data.clients
     directory = clients.contact.directory()
     members = data.chat_members(sub.target)
@@ -71,8 +95,9 @@ def plan_reminder(data: RunData, sub: Subscription, scheduled_for: datetime):
     decisions: dict[str, str] = {}
     stale: list[StaleLine] = []
     risks: list[RiskLine] = []
-    at_risk: dict[str, tuple] = {}  # open_id -> their items at risk (health.risks), for their own card
+    acting: dict[str, tuple] = {}  # open_id -> (their health, their OKRs), for their own card
     progress: list[int] = []
+    assessed = 0
 
     def skipped(open_id, person) -> str | None:
         return skip_reason(open_id, person, roster.get(open_id), on_leave, snoozed)
@@ -81,48 +106,55 @@ def plan_reminder(data: RunData, sub: Subscription, scheduled_for: datetime):
     for open_id, person in zip(members, people, strict=True):
         if reason := skipped(open_id, person):
             decisions[open_id] = reason
-        else:
-            health = assess(data.okrs(open_id, locale=sub.locale), data.now)
-            if not health.has_okr or not health.visible:
-                decisions[open_id] = NO_OKR
-                continue
-            progress.append(health.average_progress)
-            is_stale = health.is_stale(sub.stale_days)
-            if is_stale:
-                stale.append(StaleLine(open_id, health.days_since_update))
-            if health.risks:
-                at_risk[open_id] = health.risks
-                risks.append(RiskLine(open_id, tuple((status_label(r.status, sub.locale), r.content)
-                                                     for r in health.risks)))
-            decisions[open_id] = (MENTIONED_BOTH if is_stale and health.risks else MENTIONED_STALE if is_stale
-                                  else MENTIONED_RISK if health.risks else UP_TO_DATE)
+            continue
+        okrs = data.okrs(open_id, locale=sub.locale)
+        health = assess(okrs, data.now)
+        if not health.has_okr or not health.visible:
+            decisions[open_id] = NO_OKR
+            continue
+        assessed += 1
+        progress.append(health.average_progress)
+        is_stale = health.is_stale(sub.stale_days)
+        if is_stale:
+            stale.append(StaleLine(open_id, health.days_since_update))
+        if health.risks:
+            risks.append(RiskLine(open_id, tuple((status_label(r.status, sub.locale), r.content)
+                                                 for r in health.risks), name=person.display_name(sub.locale)))
+        decisions[open_id] = decide(stale=is_stale, risky=bool(health.risks), mention=sub.mention)
+        if needs_to_act(decisions[open_id]):
+            acting[open_id] = (health, okrs)
     stale.sort(key=lambda s: -(s.days if s.days is not None else 10_000))
     period = data.period()
-    period_name = period.display_name(sub.locale) if period else ""
-    snooze_value = {"cmd": "snooze", "locale": sub.locale, "sub": sub.id}
-    restricted = data.runtime.settings.okr_visibility != "all"
+    snooze_value = {"cmd": "snooze", "locale": sub.locale, "sub": sub.id, "slot": to_slot(scheduled_for)}
+    details = sub.details and data.runtime.settings.okr_visibility == "all"
     private: dict[str, dict] = {}
-    if restricted and risks:
+    if acting:
         group_name = clients.chats.get_chat(sub.target).name
-        languages = data.languages(at_risk)  # each person's own card in their language, else the group's
-        for open_id, items in at_risk.items():
+        languages = data.languages(acting)  # each person's own card in their language, else the group's
+        for open_id, (health, okrs) in acting.items():
             locale = languages.get(open_id) or sub.locale
-            private[open_id] = build_personal_reminder_card(
-                period_name=period.display_name(locale) if period else "", group_name=group_name,
-                items=tuple((status_label(r.status, locale), r.content) for r in items),
+            private[open_id] = build_checkin_card(
+                period_name=period.display_name(locale) if period else "", group_name=group_name, okrs=okrs,
+                days_since_update=health.days_since_update, stale=health.is_stale(sub.stale_days),
+                at_risk=len(health.risks),
+                update_value=action_value(CommandCall(name="progress", locale=locale), form=True),
                 snooze_value={**snooze_value, "locale": locale}, locale=locale)
     card = build_reminder_card(
-        period_name=period_name,
+        period_name=period.display_name(sub.locale) if period else "",
         stale_days=sub.stale_days,
         members=len(members),
-        up_to_date=sum(1 for d in decisions.values() if d == UP_TO_DATE),
+        up_to_date=assessed - len(stale),
         average_progress=round(sum(progress) / len(progress)) if progress else 0,
         stale=stale,
         risks=risks,
         skipped=sum(1 for d in decisions.values() if d.startswith("skipped")),
         snooze_value=snooze_value,
         locale=sub.locale,
-        show_items=not restricted,
+        show_items=details,
+        mention_stale=sub.mention != "off",
+        mention_risks=sub.mention == "all",
+        progress=progress,
+        sent_privately=len(private),
     )
     return card, decisions, private
 
