@@ -170,6 +170,20 @@ class Outbox:
         """Update a clicked card after its callback was answered, with the callback's token (30 min, 2 uses)."""
         self._messenger.delayed_update(token, card)
 
+    def _to_person(self, reply: Reply, ctx: Context,
+                   error_card: Callable[[FeishuApiError], dict[str, Any]] | None) -> str | None:
+        try:
+            return self.send(ctx.sender_open_id, reply.card, Key.dm(ctx.message_id))
+        except FeishuApiError as exc:
+            log.error("could not send the answer for event %s: %s", ctx.event_id, exc)
+            if error_card is None or reply.card.get("header", {}).get("template") == "red":
+                return None
+            try:
+                return self.send(ctx.sender_open_id, error_card(exc), Key.error(ctx.message_id))
+            except FeishuApiError as again:
+                log.error("could not send the error card for event %s either: %s", ctx.event_id, again)
+                return None
+
     def deliver(self, reply: Reply, ctx: Context, *, locale: str,
                 error_card: Callable[[FeishuApiError], dict[str, Any]] | None = None) -> str | None:
         """Send a command's answer: in the thread of the asking message, or privately to the asker (with a
@@ -180,6 +194,8 @@ class Outbox:
         Every key is made from the inbound message id, so a retried event or a retried send cannot post twice.
         """
         log.debug("sending the reply to %s (event %s)", ctx.message_id, ctx.event_id)
+        if not ctx.chat.chat_id:  # a click on the bot's menu: no message to answer, the answer goes to the person
+            return self._to_person(reply, ctx, error_card)
         try:
             if reply.private and ctx.chat.chat_type != "p2p":
                 sent = self.send(ctx.sender_open_id, reply.card, Key.dm(ctx.message_id))

@@ -182,7 +182,7 @@ class Router:
             log.debug("group message %s not addressed to the bot; ignored", msg.message_id)
             return True
         call = self.parse(msg, bot_open_id)
-        if msg.message_type not in ("text", "post"):
+        if msg.message_type not in ("text", "post", "menu"):
             call = CommandCall(name=NOT_UNDERSTOOD, locale=call.locale)
         ctx = self.context(sender=msg.sender_open_id, chat=Chat(msg.chat_id, msg.chat_type),
                            message_id=msg.message_id, event_id=msg.event_id)

@@ -33,6 +33,8 @@ MESSAGE_EVENT = "im.message.receive_v1"
 BOT_ADDED_EVENT = "im.chat.member.bot.added_v1"
 P2P_ENTERED_EVENT = "im.chat.access_event.bot_p2p_chat_entered_v1"
 CARD_ACTION_EVENT = "card.action.trigger"
+MENU_EVENT = "application.bot.menu_v6"
+MENU_KEY_CHARS = 30  # Feishu's limit on a menu item's event_key
 
 
 # -- SDK objects → dataclasses (pure) -------------------------------------------------------------------
@@ -82,6 +84,26 @@ def to_incoming_message(data: lark.im.v1.P2ImMessageReceiveV1) -> IncomingMessag
         text=_text_of(message.message_type or "", message.content or ""),
         mentions=mentions,
         message_type=message.message_type or "",
+    )
+
+
+def to_menu_message(data: Any) -> IncomingMessage:
+    """A click on the bot's menu (application.bot.menu_v6, a menu item whose action is "push event"): the item's
+    event_key is read as a command the operator typed in their direct chat with the bot (`okr`, `我的团队`, `help`).
+    There is no message to reply to: the answer goes to the person (no chat id)."""
+    event = data.event
+    operator = event.operator if event else None
+    ids = operator.operator_id if operator else None
+    event_id = _event_id(data)
+    return IncomingMessage(
+        event_id=event_id,
+        message_id=f"menu-{event_id}",
+        chat_id="",
+        chat_type="p2p",
+        sender_open_id=(ids.open_id if ids else "") or "",
+        sender_type="user",
+        text=((event.event_key if event else "") or "")[:MENU_KEY_CHARS],
+        message_type="menu",
     )
 
 
@@ -160,6 +182,10 @@ def build_dispatcher(settings: Settings, pipeline: Pipeline) -> lark.EventDispat
         pipeline.on_chat_entered(to_chat_entered(data))
 
     @_logged
+    def menu(data: Any) -> None:
+        pipeline.on_message(to_menu_message(data))
+
+    @_logged
     def card_action(data: P2CardActionTrigger) -> P2CardActionTriggerResponse:
         return to_callback_answer(pipeline.on_card_click(to_card_click(data)))
 
@@ -169,6 +195,7 @@ def build_dispatcher(settings: Settings, pipeline: Pipeline) -> lark.EventDispat
         .register_p2_im_chat_member_bot_added_v1(bot_added)
         .register_p2_im_chat_access_event_bot_p2p_chat_entered_v1(p2p_entered)
         .register_p2_card_action_trigger(card_action)
+        .register_p2_application_bot_menu_v6(menu)
         .build()
     )
 
