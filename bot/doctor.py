@@ -174,8 +174,9 @@ def _webhook(settings: Settings) -> Iterator[Finding]:
     if status == 200 and answer.get("ok") and answer.get("app_id") == settings.app_id:
         yield Finding(True, f"the webhook answers at {settings.public_url}")
         yield Finding(None, f"in the console, set the event URL {settings.public_url}/webhook/event and the callback "
-                            f"URL {settings.public_url}/webhook/card, subscribe to {', '.join(EVENTS)} and to the "
-                            "callback card.action.trigger (Feishu has no API to read them back)")
+                            f"URL {settings.public_url}/webhook/card, subscribe to {', '.join(EVENTS)} (and "
+                            "application.bot.menu_v6 with a bot menu) and to the callback card.action.trigger (Feishu "
+                            "has no API to read them back)")
     elif status == 200 and answer.get("ok"):
         yield Finding(False, f"{settings.public_url} answers for another app ({answer.get('app_id') or 'unknown'})",
                       "point BOT_PUBLIC_URL at this bot")
