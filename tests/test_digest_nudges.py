@@ -205,6 +205,20 @@ def test_a_button_naming_another_digest_nudges_nobody_the_clicker_does_not_manag
     assert nudges_sent(sandbox, mark) == []
 
 
+def test_nudge_everyone_checks_the_clicker_against_each_report(bot, runtime, store, sandbox):
+    """A digest kept from before a reorganisation lists someone the manager no longer manages: not nudged."""
+    digest = scheduled_digest(bot, runtime, store, sandbox)
+    value = callback_value(everyone_button(digest["content"]))
+    view = store.subscriptions.view(value["sub"], value["slot"], value["manager"])
+    outsider = open_id(sandbox, "hejing")
+    view["problems"].append([outsider, "何静", 3, "moved away"])
+    store.subscriptions.keep_view(value["sub"], value["slot"], value["manager"], view)
+    mark = len(sandbox.state.requests.entries())
+    click(bot, "王磊", digest, value)
+    sent = nudges_sent(sandbox, mark)
+    assert outsider not in sent and sorted(sent) == sorted(nudge_buttons(digest["content"]))
+
+
 # -- what a click costs ---------------------------------------------------------------------------------------------
 
 def test_a_click_reads_no_okrs_and_calls_feishu_only_to_send_the_nudges(bot, runtime, store, sandbox):
@@ -293,7 +307,7 @@ def test_reports_who_checked_in_via_chat_since_the_last_digest_are_shown(bot, ru
     store.checkins.add(late.open_id, "7002", 60, "normal", MONDAY + timedelta(days=2))
     store.checkins.add(problem, "7003", 70, "risk", MONDAY + timedelta(days=3))
     assert "已在聊天中更新进度" not in bot.text_of(first)
-    second = scheduled_digest(bot, runtime, store, sandbox, NEXT_MONDAY)
+    second = scheduled_digest(bot, runtime, store, sandbox, MONDAY + timedelta(days=14))  # since the last, not a week
     text = bot.text_of(second)
     section = next(line for line in text.splitlines() if "自上次周报以来已在聊天中更新进度" in line)
     names = set(section.split("：", 1)[1].split("、"))

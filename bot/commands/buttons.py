@@ -13,10 +13,18 @@ from cards.digest import build_nudge_card
 
 
 def snooze(call: CommandCall, ctx: Context) -> Reply:
-    """'Remind me tomorrow' on a group reminder: skip the clicker until tomorrow ends."""
-    sub = call.options.get("sub")
+    """'Remind me tomorrow' on a group reminder or a private check-in card: skip the clicker until tomorrow
+    ends, when the run the card came from (its `slot`; a card from before slots, the last run) was about them
+    (mentioned or flagged); anyone else is told so and nothing is stored."""
+    from bot.digests.okr_reminder import ABOUT  # the digests import the commands' base: not at import time
+
+    sub, slot = call.options.get("sub"), call.options.get("slot")
     if not isinstance(sub, int) or ctx.store is None:
         return Reply({}, toast=t(call.locale, "这个按钮已失效。", "This button is no longer valid."), refused=True)
+    decisions = (ctx.store.subscriptions.decisions_at(sub, slot) if isinstance(slot, str)
+                 else ctx.store.subscriptions.last_decisions(sub)[1])
+    if decisions.get(ctx.sender_open_id) not in ABOUT:
+        return Reply({}, toast=t(call.locale, "这个提醒不是给你的。", "This reminder wasn't for you."), refused=True)
     until = datetime.combine(ctx.now.date() + timedelta(days=2), time.min, tzinfo=ctx.now.tzinfo)
     ctx.store.subscriptions.snooze(sub, ctx.sender_open_id, until)
     return Reply({}, toast=t(call.locale, "好的，明天再提醒你。", "OK, I'll remind you tomorrow."))
@@ -85,11 +93,11 @@ def _nudge_everyone(call: CommandCall, ctx: Context, invalid: Reply) -> Reply:
         return Reply({}, toast=t(call.locale, "只有这份周报的收件人或其上级可以提醒。",
                                  "Only the digest's manager (or theirs) may nudge."), refused=True)
     subscriptions = ctx.store.subscriptions
-    already = subscriptions.nudged(view["sub"], view["slot"])
-    targets = [open_id for open_id, *_ in view["problems"] if open_id not in already
-               and (is_admin(ctx) or manages(ctx, open_id))]  # each report checked as a single nudge is
+    targets = [open_id for open_id, *_ in view["problems"]
+               if is_admin(ctx) or manages(ctx, open_id)]  # each report checked as a single nudge is
     keys = {open_id: f"{view['sub']}:{view['slot']}:{open_id}" for open_id in targets}
-    fresh = [open_id for open_id in targets if subscriptions.claim_nudge(keys[open_id])]  # once, however clicked
+    # The claim is what makes each nudge once per digest, however often or concurrently clicked (one row each).
+    fresh = [open_id for open_id in targets if subscriptions.claim_nudge(keys[open_id])]
     languages = ctx.store.people.languages(fresh) if fresh else {}
     outgoing = tuple(_nudge_message(ctx, o, keys[o], language=languages.get(o)) for o in fresh)
     toast = (t(call.locale, f"已提醒 {len(fresh)} 人。", f"Nudged {len(fresh)}.") if fresh
