@@ -13,10 +13,18 @@ from cards.digest import build_nudge_card
 
 
 def snooze(call: CommandCall, ctx: Context) -> Reply:
-    """'Remind me tomorrow' on a group reminder: skip the clicker until tomorrow ends."""
-    sub = call.options.get("sub")
+    """'Remind me tomorrow' on a group reminder or a private check-in card: skip the clicker until tomorrow
+    ends, when the run the card came from (its `slot`; a card from before slots, the last run) was about them
+    (mentioned or flagged); anyone else is told so and nothing is stored."""
+    from bot.digests.okr_reminder import ABOUT  # the digests import the commands' base: not at import time
+
+    sub, slot = call.options.get("sub"), call.options.get("slot")
     if not isinstance(sub, int) or ctx.store is None:
         return Reply({}, toast=t(call.locale, "这个按钮已失效。", "This button is no longer valid."), refused=True)
+    decisions = (ctx.store.subscriptions.decisions_at(sub, slot) if isinstance(slot, str)
+                 else ctx.store.subscriptions.last_decisions(sub)[1])
+    if decisions.get(ctx.sender_open_id) not in ABOUT:
+        return Reply({}, toast=t(call.locale, "这个提醒不是给你的。", "This reminder wasn't for you."), refused=True)
     until = datetime.combine(ctx.now.date() + timedelta(days=2), time.min, tzinfo=ctx.now.tzinfo)
     ctx.store.subscriptions.snooze(sub, ctx.sender_open_id, until)
     return Reply({}, toast=t(call.locale, "好的，明天再提醒你。", "OK, I'll remind you tomorrow."))

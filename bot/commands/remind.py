@@ -1,4 +1,5 @@
-"""`remind okr <when> | list | off [id] | why @someone | run [id]` / `提醒`: a group's OKR reminders."""
+"""`remind okr <when> | list | off [id] | why @someone | run [id] | mention off|stale|all [id] | details on|off [id]`
+/ `提醒`: a group's OKR reminders."""
 
 from __future__ import annotations
 
@@ -32,11 +33,28 @@ ACTIONS = {
     "off": "off", "remove": "off", "stop": "off", "关闭": "off", "取消": "off", "删除": "off",
     "why": "why", "为什么": "why",
     "run": "run", "now": "run", "立即": "run", "现在": "run",
+    "mention": "mention", "mentions": "mention", "提及": "mention",
+    "details": "details", "detail": "details", "详情": "details",
 }
+# A reminder's options: the words for each choice, and the choice as a button's command word.
+MENTION_WORDS = {"off": "off", "none": "off", "nobody": "off", "关闭": "off", "不提及": "off",
+                 "stale": "stale", "过期": "stale", "all": "all", "全部": "all"}
+DETAILS_WORDS = {"on": "on", "开启": "on", "打开": "on", "off": "off", "关闭": "off"}
+MENTION_NAMES = {"off": ("不 @ 任何人", "nobody"), "stale": ("只 @ 进度过期的人", "the stale only"),
+                 "all": ("@ 所有需要行动的人", "everyone who needs to act")}
 REASONS = {
     "mentioned_stale": ("被提醒：超过设定天数没有更新进度", "mentioned: no progress update within the set days"),
     "mentioned_risk": ("被提醒：有风险或延期的目标/关键结果", "mentioned: something at risk or delayed"),
     "mentioned_stale_and_risk": ("被提醒：进度过期，且有风险或延期", "mentioned: stale progress and something at risk"),
+    "private_stale": ("未在群里 @（这个提醒不 @ 人）：超过设定天数没有更新进度，已私聊提醒",
+                      "not mentioned (this reminder mentions nobody): no progress update within the set days; "
+                      "reminded privately"),
+    "private_stale_and_risk": ("未在群里 @（这个提醒不 @ 人）：进度过期，且有风险或延期，已私聊提醒",
+                               "not mentioned (this reminder mentions nobody): stale progress and something at "
+                               "risk; reminded privately"),
+    "flagged_risk": ("未提醒：进度按时更新了，但有风险或延期的目标/关键结果（这个提醒只 @ 进度过期的人）",
+                     "not mentioned: progress updated in time, with something at risk or delayed (this reminder "
+                     "mentions only the stale)"),
     "up_to_date": ("未提醒：进度是最新的", "not mentioned: up to date"),
     "skipped_on_leave": ("未提醒：当天请假", "not mentioned: on approved leave that day"),
     "skipped_left_or_leaving": ("未提醒：已离职或待离职", "not mentioned: has left or is leaving"),
@@ -193,10 +211,11 @@ def add(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
                                      stale_days=stale_days, locale=call.locale)
     text = t(call.locale,
              f"已订阅 **#{sub.id}**：{schedule.describe(call.locale)}，"
-             f"提醒超过 {stale_days} 天未更新进度或有风险的成员。\n"
+             f"@ 超过 {stale_days} 天未更新进度的成员，并私聊发给每人自己的关键结果。\n"
              f"下次：{next_run(sub, ctx.now, call.locale)}",
              f"Subscribed **#{sub.id}**: {schedule.describe(call.locale)}, mentioning members with no progress "
-             f"update in {stale_days} days or something at risk.\nNext: {next_run(sub, ctx.now, call.locale)}")
+             f"update in {stale_days} days and sending each their own key results privately.\n"
+             f"Next: {next_run(sub, ctx.now, call.locale)}")
     return Reply(build_confirmation_card(title=t(call.locale, "OKR 提醒已开启", "OKR reminder on"), text=text,
                                          locale=call.locale))
 
@@ -230,13 +249,25 @@ def _crowded(locale: str, title: str, text: str) -> Reply:
 def list_reply(call: CommandCall, ctx: Context) -> Reply:
     subs = ctx.store.subscriptions.find(kind=KIND_OKR_REMINDER, target=ctx.chat.chat_id)
     lines = [SubscriptionLine(s.id, describe(s, call.locale), next_run(s, ctx.now, call.locale),
-                              t(call.locale, f"{s.stale_days} 天未更新算过期", f"stale after {s.stale_days} days"))
+                              t(call.locale, f"{s.stale_days} 天未更新算过期", f"stale after {s.stale_days} days")
+                              + " · " + options_text(s, call.locale))
              for s in subs]
     return Reply(build_list_card(
         title=t(call.locale, "这个群的 OKR 提醒", "This group's OKR reminders"), lines=lines,
         empty=t(call.locale, "还没有提醒。试试 **@我 提醒 OKR 周五 17:00**。",
                 "No reminders yet. Try **@me remind okr fri 17:00**."),
-        hint=t(call.locale, "关闭：提醒 关闭 <编号>", "Turn one off: remind off <id>"), locale=call.locale))
+        hint=t(call.locale, "关闭：提醒 关闭 <编号> · @ 谁：提醒 提及 关闭|过期|全部 · "
+                            "群里列出风险：提醒 详情 开启|关闭",
+               "Turn one off: remind off <id> · whom to @: remind mention off|stale|all · list risks in the "
+               "group: remind details on|off"), locale=call.locale))
+
+
+def options_text(sub: Subscription, locale: str) -> str:
+    """A reminder's options as `remind list` shows them."""
+    zh, en = MENTION_NAMES.get(sub.mention, MENTION_NAMES["stale"])
+    details = t(locale, "群里列出风险详情", "risk details in the group") if sub.details else \
+        t(locale, "详情只私聊", "details privately only")
+    return t(locale, f"{zh} · {details}", f"@-mentions {en} · {details}")
 
 
 def _pick(ctx: Context, words: list[str]) -> tuple[Subscription | None, list[Subscription]]:
@@ -251,9 +282,11 @@ def _pick(ctx: Context, words: list[str]) -> tuple[Subscription | None, list[Sub
     return (subs[0] if len(subs) == 1 and not words else None), subs
 
 
-def _which(call: CommandCall, ctx: Context, words: list[str], action: str) -> Subscription | Reply:
-    """The reminder `off` / `run` is about, or the question to ask: which one (several and none named), no
-    such number here, or not a number; each with this group's reminders as buttons."""
+def _which(call: CommandCall, ctx: Context, words: list[str], action: str,
+           extra: tuple[str, ...] = ()) -> Subscription | Reply:
+    """The reminder `off` / `run` / `mention …` / `details …` is about, or the question to ask: which one
+    (several and none named), no such number here, or not a number; each with this group's reminders as buttons
+    (whose command is `action`, then `extra`, then the reminder's number)."""
     sub, subs = _pick(ctx, words)
     if sub is not None:
         return sub
@@ -264,7 +297,8 @@ def _which(call: CommandCall, ctx: Context, words: list[str], action: str) -> Su
             text=t(locale, "这个群还没有 OKR 提醒。试试 **@我 提醒 OKR 周五 17:00**。",
                    "This group has no OKR reminder yet. Try **@me remind okr fri 17:00**.")))
     number = next((w.lstrip("#") for w in words if w.lstrip("#").isdigit()), None)
-    verb = {"off": ("关闭", "turn off"), "run": ("立即发送", "run now")}[action]
+    verb = {"off": ("关闭", "turn off"), "run": ("立即发送", "run now"), "mention": ("修改", "change"),
+            "details": ("修改", "change")}[action]
     if not words:
         title = t(locale, f"要{verb[0]}哪一个？", f"Which reminder to {verb[1]}?")
         text = t(locale, f"这个群有 {len(subs)} 个 OKR 提醒，点一个{verb[0]}：",
@@ -279,10 +313,12 @@ def _which(call: CommandCall, ctx: Context, words: list[str], action: str) -> Su
         typed = excerpt(number)
         text = t(locale, f"这个群里没有提醒 #{typed}。这个群的提醒：",
                  f"There is no reminder #{typed} in this group. This group's reminders:")
-    label = {"off": ("关闭", "Turn off"), "run": ("立即发送", "Run now")}[action]
+    label = {"off": ("关闭", "Turn off"), "run": ("立即发送", "Run now"), "mention": ("设置", "Set"),
+             "details": ("设置", "Set")}[action]
     lines = [SubscriptionLine(s.id, describe(s, locale), next_run(s, ctx.now, locale)) for s in subs]
     actions = [(t(locale, f"{label[0]} #{s.id}", f"{label[1]} #{s.id}"),
-                action_value(CommandCall(name="remind", args=(action, str(s.id)), locale=locale))) for s in subs]
+                action_value(CommandCall(name="remind", args=(action, *extra, str(s.id)), locale=locale)))
+               for s in subs]
     return Reply(build_choice_card(title=title, text=text, lines=lines, actions=actions, locale=locale))
 
 
@@ -297,6 +333,89 @@ def off(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
         title=t(call.locale, "OKR 提醒已关闭", "OKR reminder off"), locale=call.locale,
         text=t(call.locale, f"已关闭 **#{sub.id}**（{describe(sub, call.locale)}）。",
                f"Turned off **#{sub.id}** ({describe(sub, call.locale)}).")))
+
+
+def set_option(call: CommandCall, ctx: Context, option: str, words: list[str]) -> Reply:
+    """`remind mention off|stale|all [id]` and `remind details on|off [id]`: a reminder's options, changed by
+    those who may subscribe. `details on` only while OKR_VISIBILITY is `all`."""
+    locale = call.locale
+    if not may_change(ctx):
+        return _not_allowed(locale)
+    table = MENTION_WORDS if option == "mention" else DETAILS_WORDS
+    picked = {table[fold_word(w)] for w in words if fold_word(w) in table}
+    rest = [w for w in words if fold_word(w) not in table]
+    if len(picked) != 1:
+        return _option_question(call, option, rest, several=len(picked) > 1)
+    [choice] = picked
+    if option == "details" and choice == "on" and ctx.settings.okr_visibility != "all":
+        return Reply(build_confirmation_card(
+            title=t(locale, "不能在群里列出详情", "Details stay private"), ok=False, locale=locale,
+            text=t(locale, "这个机器人设置为只让有权限的人看到 OKR（" + escape("OKR_VISIBILITY") + " 不是 all），"
+                           "所以不会在群里列出任何人的目标或关键结果：每个人只会私聊收到自己的。"
+                           "如需开启，请机器人管理员先把它设为 all。",
+                   "This bot shows OKRs only to those allowed to see them (" + escape("OKR_VISIBILITY")
+                   + " is not all), so it never lists anyone's objectives or key results in a group: each "
+                   "person gets their own privately. A bot admin can set it to all first.")), refused=True)
+    sub = _which(call, ctx, rest, option, (choice,))
+    if isinstance(sub, Reply):
+        return sub
+    if option == "mention":
+        ctx.store.subscriptions.set_options(sub.id, mention=choice)
+        days = sub.stale_days
+        text = {
+            "off": t(locale, f"**#{sub.id}** 不再在群里 @ 任何人；超过 {days} 天没有更新进度的成员"
+                             "仍会私聊收到自己的关键结果。",
+                     f"**#{sub.id}** will @-mention nobody in the group; members with no progress update in {days} "
+                     "days still get their own key results privately."),
+            "stale": t(locale, f"**#{sub.id}** 只 @ 超过 {days} 天没有更新进度的成员（默认）。",
+                       f"**#{sub.id}** @-mentions only members with no progress update in {days} days "
+                       "(the default)."),
+            "all": t(locale, f"**#{sub.id}** 会 @ 所有需要行动的成员：超过 {days} 天没有更新进度的，"
+                             "以及有风险或延期的；每人私聊收到自己的关键结果。",
+                     f"**#{sub.id}** @-mentions everyone who needs to act: no progress update in {days} days, or "
+                     "something at risk or delayed; each gets their own key results privately."),
+        }[choice]
+        title = t(locale, "已设置 @ 谁", "Mentions set")
+    else:
+        ctx.store.subscriptions.set_options(sub.id, details=choice == "on")
+        text = (t(locale, f"**#{sub.id}** 会在群里列出有风险或延期的目标和关键结果。",
+                  f"**#{sub.id}** will list at-risk and delayed objectives and key results in the group.")
+                if choice == "on" else
+                t(locale, f"**#{sub.id}** 不在群里列出目标和关键结果，只有人数和平均进度；每人私聊收到自己的。",
+                  f"**#{sub.id}** lists no objectives or key results in the group, only counts and the average "
+                  "progress; each person gets their own privately."))
+        title = t(locale, "已设置详情", "Details set")
+    return Reply(build_confirmation_card(title=title, text=text, locale=locale))
+
+
+def _option_question(call: CommandCall, option: str, rest: list[str], *, several: bool) -> Reply:
+    """`remind mention` without a choice (or with an unknown one, or two): the choices as buttons (keeping the
+    reminder's number when one was given)."""
+    locale = call.locale
+    ids = tuple(w.lstrip("#") for w in rest if _ID.fullmatch(w.lstrip("#")))[:1]
+    unknown = excerpt(" ".join(w for w in rest if not _ID.fullmatch(w.lstrip("#"))))
+    said = (t(locale, f"「{unknown}」不是一个选项。", f"“{unknown}” is not a choice. ") if unknown
+            else t(locale, "只能选一个。", "Pick one. ") if several else "")
+    if option == "mention":
+        title = t(locale, "在群里 @ 谁？", "Whom to @-mention in the group?")
+        text = said + t(locale, "**关闭**：不 @ 任何人；**过期**：只 @ 超过设定天数没有更新进度的人（默认）；"
+                                "**全部**：也 @ 有风险或延期的人。需要行动的人都会私聊收到自己的关键结果。",
+                        "**off**: nobody; **stale**: those with no progress update in the set days (the default); "
+                        "**all**: those with something at risk or delayed too. Whoever needs to act gets their own "
+                        "key results privately.")
+        choices = [("off", "关闭"), ("stale", "过期"), ("all", "全部")]
+    else:
+        title = t(locale, "在群里列出风险详情吗？", "List risk details in the group?")
+        text = said + t(locale, "**开启**：在群里列出有风险或延期的目标和关键结果（仅当所有人都能看所有 OKR 时）；"
+                                "**关闭**：群里只有人数和平均进度（默认）。",
+                        "**on**: list at-risk and delayed objectives and key results in the group (only when "
+                        "everyone may see every OKR); **off**: only counts and the average progress (the default).")
+        choices = [("on", "开启"), ("off", "关闭")]
+    command = ("提醒", "提及" if option == "mention" else "详情") if locale != "en_us" else ("remind", option)
+    actions = [(" ".join((*command, t(locale, zh, en), *ids)),
+                action_value(CommandCall(name="remind", args=(option, en, *ids), locale=locale)))
+               for en, zh in choices]
+    return Reply(build_choice_card(title=title, text=text, lines=[], actions=actions, locale=locale))
 
 
 def may_see_why(ctx: Context, sub: Subscription, open_id: str) -> bool:
@@ -376,16 +495,20 @@ def run(call: CommandCall, ctx: Context) -> Reply:
         return why(call, ctx)
     if action == "run":
         return run_now(call, ctx, words[1:])
+    if action in ("mention", "details"):
+        return set_option(call, ctx, action, words[1:])
     return list_reply(call, ctx)
 
 
 COMMAND = Command(
     name="remind",
     aliases=("提醒", "reminder", "reminders"),
-    usage="remind okr <when> [stale N] | list | off [id] | why @someone | run [id]",
-    summary_zh="在群里订阅 OKR 进度提醒：到点 @ 进度过期或有风险的成员。"
+    usage="remind okr <when> [stale N] | list | off [id] | why @someone | run [id] | mention off|stale|all [id] "
+          "| details on|off [id]",
+    summary_zh="在群里订阅 OKR 进度提醒：到点发团队进度，@ 进度过期的成员，并私聊发给每人自己的关键结果。"
                "时间如「周五 17:00」「工作日 9:30」「每天 18:00」「每月 1 10:00」或 cron。",
-    summary_en="Subscribe a group to OKR reminders that @-mention members whose progress is stale or at risk. "
+    summary_en="Subscribe a group to OKR reminders: the team's progress, @-mentioning members whose progress is "
+               "stale, each sent their own key results privately. "
                "Times like `fri 17:00`, `weekdays 9:30`, `daily 18:00`, `monthly 1 10:00`, or cron.",
     examples=("remind okr fri 17:00", "提醒 OKR 周五 17:00", "remind list", "remind why @张伟"),
     handler=run,
