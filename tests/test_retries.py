@@ -112,3 +112,37 @@ def test_an_invalid_tenant_token_is_fetched_again_once_without_using_an_attempt(
         okr.list_periods()
     assert raised.value.code == 99991663
     assert len(_calls(sandbox)) == 2 and caller_time.slept == []  # once again with a new token, not twice
+
+
+PROGRESS = "/open-apis/okr/v1/progress_records"
+
+
+def _a_key_result(sandbox) -> tuple[str, str]:
+    person = sandbox.seed.find_person("杨帆")
+    return person.open_id, str(sandbox.seed.okrs_of(person)[0]["objective_list"][0]["kr_list"][0]["id"])
+
+
+@pytest.mark.parametrize("fault", [dict(http_status=500, code=1009998, msg="system exception"),
+                                   dict(delay=30.0)])  # a 5xx or a timeout: the record may have been written
+def test_a_progress_record_is_never_written_twice_by_a_retry(settings, sandbox, fault):
+    """Feishu cannot deduplicate a progress record (no uuid): a 5xx or a timeout may mean it landed, so the write
+    is not retried and the person is told it failed (they can look and try again)."""
+    okr, caller, caller_time, _ = _okr(settings.with_(http_timeout=0.3))
+    owner, kr = _a_key_result(sandbox)
+    sandbox.state.faults.inject(PROGRESS, times=1, **fault)
+    with pytest.raises(Unavailable):
+        okr.create_progress_record(kr, "key_result", 60, "normal", "", owner_open_id=owner, source_url="https://x.example")
+    assert caller_time.slept == [] and caller.call_counts == {"okr.progress_record.create": 1}
+    sandbox.state.faults.clear()  # a held request finishes now, and is logged in this test, not the next
+    deadline = time.monotonic() + 10
+    while not [r for r in sandbox.state.requests.entries() if r["path"] == PROGRESS] and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_a_progress_record_refused_by_the_rate_limit_is_tried_again(settings, sandbox):
+    okr, caller, caller_time, _ = _okr(settings)
+    owner, kr = _a_key_result(sandbox)
+    sandbox.state.faults.inject(PROGRESS, times=1, **RATE_LIMITED)  # refused before anything was written
+    assert okr.create_progress_record(kr, "key_result", 60, "normal", "", owner_open_id=owner,
+                                      source_url="https://x.example")
+    assert len(caller_time.slept) == 1 and caller.call_counts == {"okr.progress_record.create": 2}

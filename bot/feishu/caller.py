@@ -130,7 +130,11 @@ class ApiCaller:
         *,
         limiter: Limiter | None = None,
         option: Any = None,
+        idempotent: bool = True,
     ) -> R:
+        """Call `method(request[, option])`, retrying what Feishu's rules allow. `idempotent=False` for a write that
+        Feishu cannot deduplicate (an OKR progress record, unlike a message with its uuid): a network failure or a
+        5xx may mean the write landed, so it is not retried; a rate-limit or token refusal (nothing done) still is."""
         token_retried = False
         as_user = bool(getattr(option, "user_access_token", None))
 
@@ -148,6 +152,8 @@ class ApiCaller:
                     # Network failure, timeout, or a body that is not JSON (a proxy's 502 page).
                     error = Unavailable(-1, f"{type(exc).__name__}: {exc}", api=api)
                     error.__cause__ = exc
+                    if not idempotent:
+                        raise error from exc
                     raise _Retry(error, type(exc).__name__) from exc
 
                 if resp.success():
@@ -168,7 +174,7 @@ class ApiCaller:
                     error = Unavailable(code, msg or f"HTTP {status}", log_id, api=api)
                 else:
                     error = error_for(code, msg, log_id, api=api)
-                if not (rate_limited or status >= 500):
+                if not (rate_limited or (status >= 500 and idempotent)):
                     raise error  # other 4xx answers: retrying would get the same answer
                 reset = _seconds(_header(resp, "x-ogw-ratelimit-reset")) if rate_limited else None
                 raise _Retry(error, f"code {code}, HTTP {status}, log_id {log_id}", rate_limited=rate_limited,

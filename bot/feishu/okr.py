@@ -190,7 +190,7 @@ class OkrClient:
         request = CreateProgressRecordRequest.builder().user_id_type("open_id").request_body(body).build()
         try:
             resp = self._caller.call("okr.progress_record.create", self._api.progress_record.create, request,
-                                     limiter=self._limiter)
+                                     limiter=self._limiter, idempotent=False)  # a retried 5xx could write twice
         finally:  # even a failed write may have landed: read afresh next time
             self.forget(owner_open_id)
         return str(resp.data.progress_id or "") if resp.data else ""
