@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
+import shutil
+import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 from werkzeug.serving import make_server
 
 from bot.app import Bot
@@ -26,13 +30,19 @@ from bot.store import KIND_OKR_REMINDER
 from bot.transports.webhook import build_webhook
 from devkit.cardtext import buttons_of, callback_value, render_text
 from devkit.sandbox import build_seed, create_sandbox, serve_in_thread
-from devkit.sandbox.event_push import At, EventSender, http_post, message_event
+from devkit.sandbox.event_push import At, EventSender, http_post, message_event, simple_event
 from devkit.sandbox.ids import p2p_chat_id
 
 log = logging.getLogger(__name__)
 
 REPLY_TIMEOUT = 15.0
 PAGE_PORT = 8765  # the chat page's usual port (any free one if taken)
+# The demo company's bot admins (seed keys) unless BOT_ADMINS says otherwise: the CEO, the head of People and the
+# HR business partner (the roster, stats, digests for every manager).
+DEMO_ADMINS = ("ceo", "guofang", "shaohua")
+CHAT_ENTERED = "im.chat.access_event.bot_p2p_chat_entered_v1"
+FONT_HINT = ("No Chinese font found (fc-list :lang=zh lists none): the page will show empty boxes instead of Chinese "
+             "text.\n  Install one, e.g. on Debian/Ubuntu: sudo apt-get install fonts-noto-cjk")
 HELP = """Type a message to the bot as the current person. Mention people with @name (e.g. `whois @陈立`).
   /as NAME       become another seeded person      /people    list seeded people
   /group KEY     talk in a seeded group (@bot)     /groups    list seeded groups
@@ -55,6 +65,8 @@ class DemoSession:
     last_message: dict[str, Any] = field(default_factory=dict)
     scheduler: Any = None  # DemoScheduler, when started with one
     settings: Any = None
+    entered: set[str] = field(default_factory=set)  # who opened their direct chat with the bot
+    _entering: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def seed(self) -> Any:
@@ -107,6 +119,33 @@ class DemoSession:
             raise RuntimeError(f"the webhook answered HTTP {status}: {answer!r}")
         return payload
 
+    def enter_chat(self, person: Any, timeout: float = REPLY_TIMEOUT) -> bool:
+        """`person` opens their direct chat with the bot: the first time, Feishu's bot_p2p_chat_entered event
+        goes through the webhook (the bot greets them) and this waits until the greeting is in the chat, so the
+        page shows it before anything else. Returns whether the event was sent now."""
+        with self._entering:
+            if person.open_id in self.entered:
+                return False
+            self.entered.add(person.open_id)
+        chat_id = p2p_chat_id(person.open_id)
+        had = self._bot_messages_in(chat_id)
+        before = len(self.state.outbox)
+        payload = simple_event(CHAT_ENTERED, {"chat_id": chat_id, "operator_id": {"open_id": person.open_id}},
+                               token=self.sender.token, app_id=self.sender.app_id)
+        status, answer = self.sender.deliver("/webhook/event", payload)
+        if status != 200:
+            raise RuntimeError(f"the webhook answered HTTP {status}: {answer!r}")
+        if not had:  # the bot greets a chat once: wait for it only where nothing was said yet
+            count = 1
+            while self._bot_messages_in(chat_id) == 0:
+                if len(self.state.outbox.wait_for(count, timeout, since=before)) < count:
+                    break
+                count += 1
+        return True
+
+    def _bot_messages_in(self, chat_id: str) -> int:
+        return sum(1 for m in self.state.messages.in_chat(chat_id) if m.get("origin") == "bot")
+
     def say(self, text: str) -> list[dict[str, Any]]:
         before = len(self.state.outbox)
         payload = self.post(self.person, text, group=self.group)
@@ -141,9 +180,22 @@ class DemoSession:
     def run_due_jobs(self, timeout: float = 60.0) -> list[dict[str, Any]]:
         """Make every scheduled subscription due now, let the scheduler run them, and wait for them (up to
         `timeout`). Returns one entry per job: its name, the time it ran for and what it sent."""
+        return self._named(self._scheduler().run_all_now(timeout))
+
+    def start_due_jobs(self) -> list[dict[str, Any]]:
+        """Make every scheduled subscription due now; returns the runs, each "running" (see `due_job_runs`)."""
+        return self._named(self._scheduler().start_all_now())
+
+    def due_job_runs(self, wait: float = 0.0) -> list[dict[str, Any]]:
+        """The runs `start_due_jobs` started, each with its outcome or "running" (waits up to `wait` s for all)."""
+        return self._named(self._scheduler().runs(wait))
+
+    def _scheduler(self) -> DemoScheduler:
         if self.scheduler is None:
             raise RuntimeError("the demo was started without a scheduler")
-        runs = self.scheduler.run_all_now(timeout)
+        return self.scheduler
+
+    def _named(self, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for run in runs:  # "okr_reminder oc_…" -> "OKR reminder → 研发周会 Eng weekly"
             kind, _, target = run["name"].partition(" ")
             chat = self.seed.chat(target)
@@ -211,57 +263,73 @@ class DemoScheduler:
 
     def __init__(self, settings: Settings, clock: Callable[[], datetime] | None = None, *, bot: Bot | None = None,
                  ) -> None:
-        from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
-
         from bot.scheduler import start_scheduler
 
         self._results: dict[str, dict[str, Any] | None] = {}
+        self._names: dict[str, str] = {}
         self._changed = threading.Condition()
         self.scheduler, self.runtime = start_scheduler(settings, clock=clock, bot=bot)
-        self.scheduler.add_listener(self._on_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+        self.scheduler.add_listener(self._on_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED
+                                    | EVENT_JOB_MAX_INSTANCES)
 
     def _on_event(self, event: Any) -> None:
         with self._changed:
             if event.job_id not in self._results:
                 return
-            if getattr(event, "exception", None) is not None:
-                outcome = {"status": "error", "error": str(event.exception)}
-            elif hasattr(event, "retval"):
-                outcome = {"status": "sent" if event.retval else "nothing new", "message_id": event.retval}
-            else:
+            if event.code == EVENT_JOB_MAX_INSTANCES:  # its previous run had not ended: that one sends
+                outcome = {"status": "already running"}
+            elif event.code == EVENT_JOB_MISSED:
                 outcome = {"status": "missed"}
+            elif getattr(event, "exception", None) is not None:
+                outcome = {"status": "error", "error": str(event.exception)}
+            else:
+                outcome = {"status": "sent" if event.retval else "nothing new", "message_id": event.retval}
             self._results[event.job_id] = outcome
             self._changed.notify_all()
 
-    def run_all_now(self, timeout: float) -> list[dict[str, Any]]:
+    def start_all_now(self) -> list[dict[str, Any]]:
+        """Make every subscription's job due now; returns one entry per job (status "running"), and the
+        runs are followed by `runs()` until each has an outcome."""
         from bot.digests import jobs
 
         jobs.sync_jobs(self.runtime, self.scheduler)
         due = [job for job in self.scheduler.get_jobs() if job.id.startswith("sub:")]
-        names = {job.id: job.name for job in due}
         with self._changed:
-            self._results.update({job_id: None for job_id in names})
+            self._names = {job.id: job.name for job in due}
+            self._results = {job_id: None for job_id in self._names}
         now = datetime.now(ZoneInfo(self.runtime.settings.timezone))
-        for job_id in names:
+        for job_id in self._names:
             self.scheduler.modify_job(job_id, next_run_time=now)
+        return self.runs()
+
+    def runs(self, wait: float = 0.0) -> list[dict[str, Any]]:
+        """The last start's jobs, each with its outcome or "running"; waits up to `wait` seconds for all to end."""
         with self._changed:
-            self._changed.wait_for(lambda: all(self._results.get(j) is not None for j in names), timeout)
-            results = {j: self._results.pop(j, None) for j in names}
-        return [{"job": j, "name": names[j], **(results[j] or {"status": "still running"})} for j in names]
+            if wait > 0:
+                self._changed.wait_for(lambda: all(r is not None for r in self._results.values()), wait)
+            return [{"job": j, "name": name, **(self._results.get(j) or {"status": "running"})}
+                    for j, name in self._names.items()]
+
+    def run_all_now(self, timeout: float) -> list[dict[str, Any]]:
+        """Start every job now and wait for them (up to `timeout`); a job not done by then is "still running"."""
+        self.start_all_now()
+        return [{**run, "status": "still running"} if run["status"] == "running" else run
+                for run in self.runs(wait=timeout)]
 
     def stop(self) -> None:
         self.scheduler.shutdown(wait=False)
 
 
 def start_demo(*, scheduler: bool = False, clock: Callable[[], datetime] | None = None,
-               ) -> tuple[DemoSession, str, str]:
+               admins: Sequence[str] | None = None) -> tuple[DemoSession, str, str]:
     """Start the sandbox and the bot (and, if asked, the scheduler); returns the session and both URLs.
-    `clock` pins the bot's idea of now (tests); the default is the real time."""
-    # The demo's company looks like a real team today (most people up to date, a few stale, one or two at risk);
-    # the tests' seed keeps its extremes.
+    `clock` pins the bot's idea of now (tests); the default is the real time. `admins` are the bot's admins
+    (open_ids, or seeded names / keys); None gives the demo company's (DEMO_ADMINS)."""
+    # The demo's company looks like a real team today (most people up to date, a few stale, one or two at risk),
+    # with friendly names; the tests' seed keeps its extremes and its hostile names.
     today = (clock() if clock else datetime.now(ZoneInfo("Asia/Shanghai"))).astimezone(ZoneInfo("Asia/Shanghai"))
-    sandbox_app = create_sandbox(app_id="cli_demo_app", app_secret="demo-secret",
-                                 seed=build_seed(freshness="realistic", as_of=today.date()))
+    seed = build_seed(freshness="realistic", as_of=today.date(), names="friendly")
+    sandbox_app = create_sandbox(app_id="cli_demo_app", app_secret="demo-secret", seed=seed)
     sandbox_url = serve_in_thread(sandbox_app).url
     # The bot's URL is part of its settings (the OAuth redirect), so bind the port first.
     holder: dict[str, Any] = {}
@@ -276,6 +344,7 @@ def start_demo(*, scheduler: bool = False, clock: Callable[[], datetime] | None 
         database_url=f"sqlite:///{tempfile.mkdtemp(prefix='okrbot-demo-')}/bot.db",
         secret_key=secrets.token_hex(32),
         public_url=bot_url,
+        admins=resolve_admins(seed, DEMO_ADMINS if admins is None else admins),
     )
     bot = Bot.from_settings(settings, clock=clock)  # one bot: the webhook's and the scheduler's parts
     holder["app"] = build_webhook(bot.start())
@@ -287,6 +356,42 @@ def start_demo(*, scheduler: bool = False, clock: Callable[[], datetime] | None 
     session = DemoSession(state=state, sender=sender, names=names, person=state.seed.ceo, settings=settings,
                           scheduler=DemoScheduler(settings, clock, bot=bot) if scheduler else None)
     return session, sandbox_url, bot_url
+
+
+def resolve_admins(seed: Any, entries: Sequence[str]) -> frozenset[str]:
+    """Open_ids of `entries`: each an open_id as BOT_ADMINS takes it, or a seeded person's key or name."""
+    found: set[str] = set()
+    for entry in (e.strip() for e in entries):
+        people = seed.find_people(entry) if entry else []
+        found.update([people[0].open_id] if people else [entry] if entry else [])
+    return frozenset(found)
+
+
+def admins_from_env(environ: Mapping[str, str]) -> list[str] | None:
+    """BOT_ADMINS (comma separated, as the bot reads it), or None when it is unset or empty."""
+    entries = [e.strip() for e in environ.get("BOT_ADMINS", "").split(",") if e.strip()]
+    return entries or None
+
+
+def roles_of(seed: Any, settings: Any) -> dict[str, list[str]]:
+    """Open_id -> the person's roles in the demo: "admin" (BOT_ADMINS) and "manager" (has direct reports)."""
+    leaders = {p.leader_open_id for p in seed.people if p.is_active and p.leader_open_id}
+    return {p.open_id: [role for role, yes in (("admin", p.open_id in settings.admins),
+                                               ("manager", p.open_id in leaders)) if yes]
+            for p in seed.people}
+
+
+def cjk_font_installed(fc_list: str = "fc-list") -> bool | None:
+    """Whether fontconfig knows a font for Chinese (`fc-list :lang=zh`); None when that cannot be told
+    (no fc-list, e.g. macOS or Windows, or it failed)."""
+    exe = shutil.which(fc_list)
+    if exe is None:
+        return None
+    try:
+        done = subprocess.run([exe, ":lang=zh", "family"], capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return bool(done.stdout.strip()) if done.returncode == 0 else None
 
 
 def _pick_person(session: DemoSession, name: str) -> str:
@@ -335,10 +440,9 @@ def _command(session: DemoSession, line: str) -> str | None:
 def _serve_page(session: DemoSession, port: int) -> str:
     from devkit.webchat.app import serve_webchat
 
-    try:
-        _, url = serve_webchat(session, port=port)
-    except OSError:  # the usual port is taken (another demo?): any free one will do
-        _, url = serve_webchat(session, port=0)
+    _, url = serve_webchat(session, port=port, any_port_if_taken=True)
+    if port and not url.endswith(f":{port}"):
+        print(f"Port {port} is taken (another demo?): the chat page uses a free port instead.")
     return url
 
 
@@ -346,7 +450,7 @@ def run_demo(*, as_person: str = "", say: str | None = None, group: str = "", pa
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     if logging.getLogger().level == logging.INFO:
         logging.getLogger().setLevel(logging.WARNING)  # keep the chat readable; --log-level DEBUG still works
-    session, sandbox_url, bot_url = start_demo(scheduler=say is None)
+    session, sandbox_url, bot_url = start_demo(scheduler=say is None, admins=admins_from_env(os.environ))
     if as_person:
         message = _pick_person(session, as_person)
         if session.person is None or "No seeded person" in message:
@@ -360,6 +464,10 @@ def run_demo(*, as_person: str = "", say: str | None = None, group: str = "", pa
         return 0
     page_url = _serve_page(session, page_port)
     print(f"Chat page: {page_url}/    (talk to the bot as anyone, see its cards rendered)")
+    admins = ", ".join(session.names.get(a, a) for a in sorted(session.settings.admins))
+    print(f"Bot admins: {admins or 'nobody'}    (BOT_ADMINS=open_id,... or seeded names changes them)")
+    if cjk_font_installed() is False:
+        print(FONT_HINT)
     print(f"Feishu sandbox: {sandbox_url}    bot webhook: {bot_url}/webhook/event")
     if not sys.stdin.isatty():
         print("No terminal attached: serving the chat page until interrupted (Ctrl-C).", flush=True)

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from . import company, ids
 from .records import ROOT_DEPARTMENT_ID, AttendanceGroup, Chat, Department, Period, Person
 from .seed_attendance import build_approvals, build_groups, build_user_tasks
 from .seed_ehr import SENSITIVE_FIELDS, SENSITIVE_MARKER, build_roster
-from .seed_okr import build_okrs, build_periods
+from .seed_okr import HOSTILE_OBJECTIVE, build_okrs, build_periods
 from .timeutil import add_months, at, day_ms, epoch_s
 
 ANCHOR_DATE = date.fromisoformat(company.ANCHOR_ISO)
@@ -285,10 +286,38 @@ def synthetic_rows(count: int) -> tuple[company.PersonRow, ...]:
     return tuple(rows)
 
 
-def _build_people(anchor: date, extra_people: int = 0) -> list[Person]:
+NAMES = ("test", "friendly")
+# names="friendly" (the demo's): what a newcomer sees first has no deliberately hostile text. The tests' seed keeps
+# 李星's English name and nickname full of markdown and <at id=all>, and Alex's objective full of markup.
+FRIENDLY_PEOPLE: dict[str, dict[str, object]] = {"lixing": {"en_name": "Xing Li", "nickname": "", "tags": ()}}
+FRIENDLY_OBJECTIVE = ("前端性能优化：首屏加载时间缩短 30%", "Frontend performance: cut first-screen load time by 30%")
+
+
+def _rows(extra_people: int, names: str) -> tuple[company.PersonRow, ...]:
+    rows = company.PEOPLE + synthetic_rows(extra_people)
+    if names == "friendly":
+        rows = tuple(dataclasses.replace(row, **FRIENDLY_PEOPLE[row.key]) if row.key in FRIENDLY_PEOPLE else row
+                     for row in rows)  # type: ignore[arg-type]
+    return rows
+
+
+def _friendly_objectives(okrs: dict[str, tuple[dict[str, object], ...]]) -> None:
+    """Replace the hostile objective (seed_okr.HOSTILE_OBJECTIVE, kept with any mention it got) in place."""
+    hostile = HOSTILE_OBJECTIVE[0]
+    for batches in okrs.values():
+        for batch in batches:
+            for objective in batch.get("objective_list") or ():  # type: ignore[union-attr]
+                content = objective.get("content")
+                if isinstance(content, str) and content.startswith(hostile):
+                    objective["content"] = FRIENDLY_OBJECTIVE[0] + content[len(hostile):]
+                    english = str(objective.get("content_en", ""))
+                    objective["content_en"] = FRIENDLY_OBJECTIVE[1] + english[len(HOSTILE_OBJECTIVE[1]):]
+
+
+def _build_people(anchor: date, extra_people: int = 0, names: str = "test") -> list[Person]:
     dept_rows = {d.key: d for d in company.DEPARTMENTS}
     people: list[Person] = []
-    for index, row in enumerate(company.PEOPLE + synthetic_rows(extra_people)):
+    for index, row in enumerate(_rows(extra_people, names)):
         hire = row.hire_date or _derived_hire_date(row.key).isoformat()
         conversion = row.conversion_date
         if not conversion and row.employee_type in (1, 2):
@@ -411,21 +440,27 @@ def _unique(values: Iterable[str]) -> bool:
 
 @functools.lru_cache(maxsize=4)
 def build_seed(anchor: date = ANCHOR_DATE, *, extra_people: int = 0, activity: bool = True,
-               freshness: str = "test", as_of: date | None = None) -> Seed:
+               freshness: str = "test", as_of: date | None = None, names: str = "test") -> Seed:
     """Build (and cache) the immutable company seed for `anchor` (default 2026-11-25); `extra_people`
     adds that many ordinary employees (benchmarks use it for a company of 1,000). `activity=False`
     leaves out OKRs, punch results and leave approvals, most of the time a 50,000-person seed takes,
     for benchmarks that only read the directory and the roster. `freshness="realistic"` (the demo's) makes the
     current period's OKRs look like a real team's on `as_of` (default the anchor): most people updated in the last
     few days, a few stale, one or two at risk; the default "test" keeps the extremes the tests count on
-    (seed_okr.build_okrs)."""
-    everyone = _build_people(anchor, extra_people)
+    (seed_okr.build_okrs). `names="friendly"` (the demo's) leaves out the deliberately hostile names and objective
+    (markdown, HTML, <at id=all>) the default "test" keeps for the escaping tests."""
+    if names not in NAMES:
+        raise ValueError(f"names must be one of {NAMES}, not {names!r}")
+    everyone = _build_people(anchor, extra_people, names)
     contact = [p for p in everyone if p.in_contact]
     roster_only = [p for p in everyone if not p.in_contact]
     assert _unique(p.open_id for p in everyone) and _unique(p.user_id for p in everyone)
     departments = _build_departments(contact)
     periods = build_periods(anchor)
     groups = build_groups(contact, departments)
+    okrs = build_okrs(contact, periods, anchor, freshness=freshness, as_of=as_of) if activity else {}
+    if names == "friendly":
+        _friendly_objectives(okrs)
     return Seed(
         anchor=anchor,
         tenant_key=company.TENANT_KEY,
@@ -439,7 +474,7 @@ def build_seed(anchor: date = ANCHOR_DATE, *, extra_people: int = 0, activity: b
         chats=tuple(_build_chats(contact)),
         periods=periods,
         groups=groups,
-        okrs=build_okrs(contact, periods, anchor, freshness=freshness, as_of=as_of) if activity else {},
+        okrs=okrs,
         employees=build_roster(everyone, departments, anchor),
         user_tasks=build_user_tasks(groups, contact, anchor) if activity else {},
         approvals=build_approvals(contact, anchor) if activity else {},

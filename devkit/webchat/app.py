@@ -13,7 +13,10 @@ cards it updated, the digests and reminders the scheduler sent, each in the chat
                                 sandbox's outbox has more than N entries, so the page long-polls
     POST /api/say               {open_id, chat_id, text, mentions: [{open_id, name}]}
     POST /api/click             {open_id, message_id, value, form_value?, option?, name?}
-    POST /api/run-jobs          make every scheduled subscription due now and wait for the runs
+    POST /api/open              {open_id, chat_id}: the person opens a chat; the first time they open their direct
+                                chat with the bot, Feishu's bot_p2p_chat_entered event (the bot greets them)
+    POST /api/run-jobs          make every scheduled subscription due now; the runs, each "running"
+    GET  /api/jobs              ?wait=S: those runs, each with its outcome or still "running"
 
 The page binds to loopback, but any web page the person has open can still reach it: by DNS rebinding (a name
 of the attacker's that resolves to 127.0.0.1) or by a cross-site form or `text/plain` POST. So every request
@@ -25,9 +28,12 @@ the bot only when its value is one the card on that message can send, from a per
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import os
 import re
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +56,18 @@ SEND_EMPTY = frozenset({"date_picker", "picker_time", "picker_datetime", "checke
 INTERACTIVE = SELECTS | PRESSABLE | SEND_EMPTY | {"overflow", "input"}
 
 
-def _person_json(person: Any) -> dict[str, Any]:
+JOBS_WAIT = 5.0
+# What each role may do with the bot (README "Who may do what"), shown under the person picker.
+ROLES = {
+    "admin": "Admin (BOT_ADMINS): stats, digest on all, the whole roster, anyone's attendance, reminders in any group",
+    "manager": "Manager: digest on for their team, the roster and attendance of their reports, nudges",
+    "member": "Everyone: their own OKRs and check-ins (okr, progress), whois, team, login",
+}
+
+
+def _person_json(person: Any, roles: list[str]) -> dict[str, Any]:
     return {"open_id": person.open_id, "name": person.name, "en_name": person.en_name,
-            "department": person.department_name, "title": person.job_title_zh}
+            "department": person.department_name, "title": person.job_title_zh, "roles": roles}
 
 
 def create_webchat(session: Any) -> Flask:
@@ -60,6 +75,9 @@ def create_webchat(session: Any) -> Flask:
     app = Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     state, seed = session.state, session.seed
+    from devkit.demo import roles_of
+
+    roles = roles_of(seed, session.settings)
 
     def person(open_id: object) -> Any:
         found = seed.person_by_id(open_id, "open_id") if isinstance(open_id, str) else None
@@ -126,7 +144,9 @@ def create_webchat(session: Any) -> Flask:
         return jsonify(
             bot={"open_id": seed.bot_open_id, "name": seed.bot_app_name},
             me=seed.ceo.open_id,
-            people=[_person_json(p) for p in people],
+            people=[_person_json(p, roles.get(p.open_id, [])) for p in people],
+            roles=ROLES,
+            max_text=MAX_TEXT,
             groups=[{"chat_id": c.chat_id, "name": c.name, "description": c.description,
                      "members": list(c.member_open_ids)} for c in groups],
             direct_chats={p.open_id: session.chat_of(p)[0] for p in people},
@@ -176,12 +196,26 @@ def create_webchat(session: Any) -> Flask:
         toast = answer.get("toast") if isinstance(answer.get("toast"), dict) else None
         return jsonify(toast=toast, card_updated=bool((answer.get("card") or {}).get("data")))
 
+    @app.post("/api/open")
+    def open_chat():  # type: ignore[no-untyped-def]
+        data = body()
+        who = person(data.get("open_id"))
+        greeted = chat_for(who, data.get("chat_id")) is None and session.enter_chat(who)
+        return jsonify(greeted=greeted)
+
     @app.post("/api/run-jobs")
     def run_jobs():  # type: ignore[no-untyped-def]
         if session.scheduler is None:
             abort(409, "this demo runs without a scheduler")
         body()
-        return jsonify(runs=session.run_due_jobs())
+        return jsonify(runs=session.start_due_jobs())
+
+    @app.get("/api/jobs")
+    def job_runs():  # type: ignore[no-untyped-def]
+        if session.scheduler is None:
+            abort(409, "this demo runs without a scheduler")
+        wait = min(max(request.args.get("wait", type=float, default=0.0), 0.0), JOBS_WAIT)
+        return jsonify(runs=session.due_job_runs(wait))
 
     return app
 
@@ -261,12 +295,44 @@ def _message_json(message: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def serve_webchat(session: Any, host: str = "127.0.0.1", port: int = 0) -> tuple[Any, str]:
-    """Serve the page in a daemon thread; returns the server and its URL."""
+def bind_loopback(host: str, port: int, *, any_port_if_taken: bool = False) -> socket.socket:
+    """A listening TCP socket on host:port; with `any_port_if_taken`, on a free port when that one is taken.
+    The page binds its own socket because werkzeug's server, when its bind fails, prints "Address already in
+    use" and exits the process instead of raising."""
+    try:
+        return _listen(host, port)
+    except OSError as exc:
+        if not (any_port_if_taken and port and exc.errno in (errno.EADDRINUSE, errno.EACCES)):
+            raise
+        log.info("webchat: port %s is taken (%s); binding a free one", port, exc.strerror)
+        return _listen(host, 0)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        if os.name != "nt":  # a restart may reuse a port in TIME_WAIT; a port someone listens on stays refused
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def serve_webchat(session: Any, host: str = "127.0.0.1", port: int = 0, *, any_port_if_taken: bool = False,
+                  ) -> tuple[Any, str]:
+    """Serve the page in a daemon thread; returns the server and its URL (the port actually bound: with
+    `any_port_if_taken`, a free one when `port` is taken). A port that cannot be bound raises OSError."""
     import threading
 
     from werkzeug.serving import make_server
 
-    server = make_server(host, port, create_webchat(session), threaded=True)
+    sock = bind_loopback(host, port, any_port_if_taken=any_port_if_taken)
+    try:
+        server = make_server(host, sock.getsockname()[1], create_webchat(session), threaded=True, fd=sock.fileno())
+    finally:
+        sock.close()  # the server holds its own duplicate of the socket
     threading.Thread(target=server.serve_forever, name="webchat", daemon=True).start()
-    return server, f"http://{host}:{server.server_port}"
+    return server, f"http://{host}:{server.port}"

@@ -32,9 +32,12 @@ class PageDriver:
         """Pick who you are, then (if given) the chat; waits until that chat is open."""
         self.page.select_option("#who", open_id)
         if chat_id:
-            self.page.click(f"#chats li[data-chat-id='{chat_id}']")
+            self.page.locator(f"#chats li[data-chat-id='{chat_id}']").dispatch_event("click")  # also when ☰ hides it
+        # Loaded: the chat's messages are shown (a direct chat opened the first time has the bot's greeting).
         self.page.wait_for_function(
-            "id => !id || document.querySelector('#chats li.active').dataset.chatId === id", arg=chat_id)
+            "id => { const active = document.querySelector('#chats li.active');"
+            " return active && (!id || active.dataset.chatId === id)"
+            " && document.getElementById('messages').dataset.loaded === active.dataset.chatId; }", arg=chat_id)
 
     def bot_messages(self) -> int:
         return self.page.locator(".msg.from-bot").count()
@@ -64,7 +67,9 @@ class PageDriver:
         return self.page.locator(f".msg[data-message-id='{message_id}']")
 
     def run_jobs(self, timeout: int = 60_000) -> str:
-        """Press "Run due jobs now" and return what the page reports about the runs."""
-        self.page.click("#run-jobs")
-        self.page.wait_for_selector("#jobs-status .job", timeout=timeout)
+        """Press "Run due jobs now" and return what the page reports about the runs once each has ended."""
+        self.page.locator("#run-jobs").dispatch_event("click")  # also when ☰ hides the sidebar
+        self.page.wait_for_function(
+            "() => document.querySelector('#jobs-status .job') && !document.querySelector('#jobs-status .job-running')",
+            timeout=timeout)
         return self.page.inner_text("#jobs-status")

@@ -4,8 +4,9 @@
   "use strict";
 
   const $ = (id) => document.getElementById(id);
+  // pending: the ids of messages sent from this page whose reply has not shown yet ("OKR bot is working…")
   const view = { setup: null, me: "", chat: "", cursor: -1, rendered: new Map(), picked: [], poll: null,
-                 waitingFor: "" };
+                 pending: new Set(), replied: new Set() };
 
   function el(tag, cls, text) {
     const node = document.createElement(tag);
@@ -57,15 +58,31 @@
     return [direct].concat(groups);
   }
 
+  const ROLE_TAGS = { admin: "Admin", manager: "Manager" };
+
   function showPeople() {
     const select = $("who");
     for (const p of view.setup.people) {
+      const tags = (p.roles || []).map((r) => "[" + ROLE_TAGS[r] + "]").join(" ");
       const option = el("option", "", p.name + (p.en_name && p.en_name !== p.name ? " · " + p.en_name : "") +
-                                      " — " + p.department);
+                                      " — " + p.department + (tags ? "  " + tags : ""));
       option.value = p.open_id;
+      option.dataset.roles = (p.roles || []).join(" ");
       select.appendChild(option);
     }
     select.addEventListener("change", () => become(select.value));
+  }
+
+  function showRoles(p) {  // the person's tags, and what each of their roles lets them do
+    const tags = $("who-tags");
+    const can = $("who-can");
+    tags.textContent = "";
+    can.textContent = "";
+    const roles = p ? (p.roles || []) : [];
+    for (const role of roles) tags.appendChild(el("span", "tag tag-" + role, ROLE_TAGS[role]));
+    for (const role of roles.concat(["member"])) {
+      if (view.setup.roles && view.setup.roles[role]) can.appendChild(el("li", "", view.setup.roles[role]));
+    }
   }
 
   function become(openId, chatId) {
@@ -73,6 +90,7 @@
     $("who").value = openId;
     const p = personOf(openId);
     $("who-detail").textContent = p ? (p.title || "") + (p.title ? " · " : "") + p.department : "";
+    showRoles(p);
     const list = $("chats");
     list.textContent = "";
     const chats = chatsOf(openId);
@@ -84,28 +102,39 @@
       label.appendChild(el("span", "chat-name", chat.name));
       label.appendChild(el("span", "chat-desc muted", chat.direct ? "Direct chat" : chat.members.length + " members"));
       item.appendChild(label);
-      item.addEventListener("click", () => open(chat.chat_id));
+      item.addEventListener("click", () => { document.body.classList.remove("show-sidebar"); open(chat.chat_id); });
       list.appendChild(item);
     }
     const wanted = chats.find((c) => c.chat_id === chatId) ? chatId : chats[0].chat_id;
     open(wanted);
   }
 
-  function open(chatId) {
+  async function open(chatId) {
     view.chat = chatId;
     view.cursor = -1;
     view.rendered = new Map();
-    view.waitingFor = "";
+    view.pending = new Set();
+    view.replied = new Set();
     $("typing").hidden = true;
     $("messages").textContent = "";
+    delete $("messages").dataset.loaded;
     for (const item of $("chats").children) item.classList.toggle("active", item.dataset.chatId === chatId);
     const chat = chatsOf(view.me).find((c) => c.chat_id === chatId);
     $("chat-title").textContent = chat.name;
     $("chat-subtitle").textContent = chat.direct ? "Direct chat with the bot — commands need no @"
       : chat.members.length + " members · your messages @-mention " + view.setup.bot.name;
     history.replaceState(null, "", "#as=" + encodeURIComponent(view.me) + "&chat=" + encodeURIComponent(chatId));
-    refresh(false);
     $("input").focus();
+    try {
+      // The first time someone opens their direct chat with the bot, Feishu tells the bot, and it greets them:
+      // the answer comes once the greeting is in the chat, so it shows first.
+      if (chat.direct) await post("/api/open", { open_id: view.me, chat_id: chatId });
+      if (chatId !== view.chat) return;
+      await refresh(false);
+      if (chatId === view.chat) $("messages").dataset.loaded = chatId;
+    } catch (err) {
+      toast("Could not open the chat: " + err.message, "error");
+    }
   }
 
   // ---- messages -----------------------------------------------------------------------------------------
@@ -129,8 +158,21 @@
       names: view.setup.names,
       onAction: (value, info) => press(message.message_id, value, info || {}),
       me: view.me,
-      onOpenUrl: (url) => window.open(url, "_blank"),
+      onOpenUrl: (url) => window.open(withLoginHint(url), "_blank"),
     });
+  }
+
+  // The bot's authorisation link names no person (Feishu's consent page asks whoever is signed in); the
+  // sandbox's consent page preselects `login_hint`, so the link opens for the person you are on this page.
+  function withLoginHint(url) {
+    try {
+      const parsed = new URL(url, location.href);
+      if (parsed.pathname.endsWith("/authen/v1/authorize") && !parsed.searchParams.has("login_hint")) {
+        parsed.searchParams.set("login_hint", view.me);
+        return parsed.toString();
+      }
+    } catch (err) { /* not a URL: open it as it is */ }
+    return url;
   }
 
   function renderMessage(message) {
@@ -151,20 +193,25 @@
     return row;
   }
 
+  function showTyping() { $("typing").hidden = view.pending.size === 0; }
+
   function show(messages) {
     const list = $("messages");
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     for (const message of messages) {
+      // Every reply counts, also one already drawn: the long poll may show a reply before the send that
+      // asked for it has even returned its message id.
+      if (message.reply_to) {
+        view.replied.add(message.reply_to);
+        view.pending.delete(message.reply_to);
+      }
       const old = view.rendered.get(message.message_id);
       if (old && old.dataset.version === message.version) continue;
       const row = renderMessage(message);
       if (old) old.replaceWith(row); else list.appendChild(row);
       view.rendered.set(message.message_id, row);
-      if (message.reply_to && message.reply_to === view.waitingFor) {
-        view.waitingFor = "";
-        $("typing").hidden = true;
-      }
     }
+    showTyping();
     if (atBottom || messages.length) list.scrollTop = list.scrollHeight;
   }
 
@@ -193,17 +240,21 @@
     const input = $("input");
     const text = input.value.trim();
     if (!text) return;
+    if (text.length > maxText()) { showCount(); return; }  // the note under the input says why
     const mentions = view.picked.filter((m) => text.includes("@" + m.name));
+    const chat = view.chat;
     input.value = "";
+    showCount();
     view.picked = [];
     hideMentions();
     try {
-      const sent = await post("/api/say", { open_id: view.me, chat_id: view.chat, text, mentions });
-      view.waitingFor = sent.message_id;
-      $("typing").hidden = false;
+      const sent = await post("/api/say", { open_id: view.me, chat_id: chat, text, mentions });
+      if (chat === view.chat && !view.replied.has(sent.message_id)) view.pending.add(sent.message_id);
+      showTyping();
       await refresh(false);
     } catch (err) {
       input.value = text;
+      showCount();
       toast("Not sent: " + err.message, "error");
     }
   }
@@ -219,18 +270,31 @@
     }
   }
 
+  function showRuns(runs) {
+    const status = $("jobs-status");
+    status.textContent = "";
+    if (!runs.length) status.textContent = "No subscriptions yet: try `digest on` or, in a group, `remind okr fri 17:00`.";
+    for (const run of runs) {
+      status.appendChild(el("div", "job job-" + run.status.replace(/\s+/g, "-"), run.name + ": " + run.status +
+                                                     (run.error ? " (" + run.error + ")" : "")));
+    }
+  }
+
   async function runJobs() {
     const button = $("run-jobs");
     const status = $("jobs-status");
     button.disabled = true;
     status.textContent = "Running the scheduled jobs…";
     try {
-      const data = await post("/api/run-jobs", {});  // JSON, like every POST: the page refuses anything else
-      status.textContent = "";
-      if (!data.runs.length) status.textContent = "No subscriptions yet: try `digest on` or, in a group, `remind okr fri 17:00`.";
-      for (const run of data.runs) {
-        status.appendChild(el("div", "job job-" + run.status.replace(/\s+/g, "-"), run.name + ": " + run.status +
-                                                       (run.error ? " (" + run.error + ")" : "")));
+      // JSON, like every POST: the page refuses anything else. The answer comes at once; each run's status
+      // is then followed until it has ended.
+      let runs = (await post("/api/run-jobs", {})).runs;
+      showRuns(runs);
+      const started = Date.now();
+      while (runs.some((r) => r.status === "running") && Date.now() - started < 120000) {
+        runs = (await api("/api/jobs?wait=2")).runs;
+        showRuns(runs);
+        if (runs.some((r) => r.status === "running")) await new Promise((resolve) => setTimeout(resolve, 500));
       }
       await refresh(false);
     } catch (err) {
@@ -238,6 +302,22 @@
     } finally {
       button.disabled = false;
     }
+  }
+
+  // ---- how long a message may be -------------------------------------------------------------------------
+  const maxText = () => (view.setup && view.setup.max_text) || 4000;
+
+  function showCount() {  // under the input: how much is left near the limit, and why Send refuses past it
+    const length = $("input").value.trim().length;
+    const note = $("input-note");
+    const over = length > maxText();
+    note.hidden = length < maxText() * 0.9;
+    note.classList.toggle("over", over);
+    note.textContent = over
+      ? "Too long: " + length.toLocaleString("en") + " of at most " + maxText().toLocaleString("en") +
+        " characters. Shorten it to send. / 消息太长，请删减后再发送。"
+      : length.toLocaleString("en") + " / " + maxText().toLocaleString("en");
+    $("send").disabled = over;
   }
 
   // ---- @-mentions ---------------------------------------------------------------------------------------
@@ -284,7 +364,7 @@
 
   function wireComposer() {
     const input = $("input");
-    input.addEventListener("input", showMentions);
+    input.addEventListener("input", () => { showMentions(); showCount(); });
     input.addEventListener("keydown", (event) => {
       const box = $("mention-list");
       if (event.key === "Enter" && !event.shiftKey) {
@@ -305,6 +385,7 @@
       showMentions();
     });
     $("run-jobs").addEventListener("click", runJobs);
+    $("menu").addEventListener("click", () => document.body.classList.toggle("show-sidebar"));
   }
 
   async function start() {
