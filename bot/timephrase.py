@@ -27,7 +27,7 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
@@ -163,6 +163,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "cron “{f}” sets both a day of month and a weekday — make one of them “*”",
         "cron「{f}」同时限定了日期和星期，请把其中一个写成 *",
     ),
+    "biweekly_needs_weekdays": (
+        "Every other week needs a weekday and a time — try “every other fri 17:00”",
+        "隔周需要写星期几和时间，试试「双周五 17:00」",
+    ),
     "cron_never_fires": (
         "cron “{f}” never fires — check the day and month",
         "cron「{f}」永远不会触发，请检查日期和月份",
@@ -197,9 +201,12 @@ class Recurrence:
     month: str
     day_of_week: str
     timezone: str
+    # ISO weeks it fires in: "*" every week; "1-53/2" or "2-53/2" every other week (odd or even ISO weeks). After a
+    # 53-week year (once every five or six) the rhythm shifts by a week at New Year: one gap of one or three weeks.
+    week: str = "*"
 
     def __post_init__(self) -> None:
-        for name in (*_CRON_FIELDS, "timezone"):
+        for name in (*_CRON_FIELDS, "timezone", "week"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value or value != "".join(value.split()):
                 raise ValueError(f"schedule field {name} must be a non-empty string without spaces, got {value!r}")
@@ -212,19 +219,29 @@ class Recurrence:
         """The normalised cron form `minute hour day month day_of_week` (APScheduler's dialect, weekday names)."""
         return " ".join(getattr(self, name) for name in _CRON_FIELDS)
 
+    @property
+    def every_other_week(self) -> bool:
+        return self.week != "*"
+
     def to_trigger(self) -> CronTrigger:
-        return CronTrigger.from_crontab(self.source, timezone=ZoneInfo(self.timezone))
+        if self.week == "*":
+            return CronTrigger.from_crontab(self.source, timezone=ZoneInfo(self.timezone))
+        return CronTrigger(minute=self.minute, hour=self.hour, day=self.day, month=self.month,
+                           day_of_week=self.day_of_week, week=self.week, timezone=ZoneInfo(self.timezone))
 
     def to_spec(self) -> dict[str, str]:
-        """A JSON-safe dict for storage; `Recurrence.from_spec` reads it back."""
-        return {name: getattr(self, name) for name in (*_CRON_FIELDS, "timezone")}
+        """A JSON-safe dict for storage; `Recurrence.from_spec` reads it back (a spec without `week` is weekly)."""
+        spec = {name: getattr(self, name) for name in (*_CRON_FIELDS, "timezone")}
+        if self.week != "*":
+            spec["week"] = self.week
+        return spec
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, str]) -> Recurrence:
         missing = [name for name in (*_CRON_FIELDS, "timezone") if name not in spec]
         if missing:
             raise ValueError(f"schedule spec is missing {', '.join(missing)}")
-        return cls(**{name: spec[name] for name in (*_CRON_FIELDS, "timezone")})
+        return cls(**{name: spec[name] for name in (*_CRON_FIELDS, "timezone")}, week=spec.get("week", "*"))
 
     def describe(self, locale: str = "zh_cn", *, default_tz: str | None = None) -> str:
         """Human text, e.g. `每周五 17:00 (Asia/Shanghai)` / `Fridays at 17:00 (Asia/Shanghai)`.
@@ -238,7 +255,12 @@ class Recurrence:
         else:
             days, hour, minute = shape
             clock = f"{hour:02d}:{minute:02d}"
-            text = f"{_describe_days_en(days)} at {clock}" if en else f"{_describe_days_zh(days)} {clock}"
+            if self.every_other_week:
+                names = "、".join("周" + _DAY_CHARS_ZH[d] for d in sorted(days.weekdays))
+                plural = " and ".join(_DAY_PLURALS_EN[d][:-1] for d in sorted(days.weekdays))
+                text = f"Every other {plural} at {clock}" if en else f"每两周{names} {clock}"
+            else:
+                text = f"{_describe_days_en(days)} at {clock}" if en else f"{_describe_days_zh(days)} {clock}"
         if self.timezone != default_tz:
             text += f" ({self.timezone})"
         return text
@@ -882,11 +904,35 @@ def _is_cron(words: list[str]) -> bool:
     )
 
 
-def parse_when(text: str, *, default_tz: str, default: str | None = None) -> Recurrence:
+_EVERY_OTHER_WEEK = re.compile(
+    r"^(?:every\s+other\s+(?:week\s+(?:on\s+)?)?|every\s+(?:2|two)\s+weeks\s+(?:on\s+)?|bi-?weekly\s+(?:on\s+)?|"
+    r"fortnightly\s+(?:on\s+)?|双周|隔周|每隔一周|每两周|每2周)", re.IGNORECASE)
+
+
+def parse_when(text: str, *, default_tz: str, default: str | None = None, now: datetime | None = None) -> Recurrence:
     """Read a schedule phrase (see module doc) in `default_tz` unless it names a zone.
 
     An empty phrase reads `default` instead (e.g. `mon 09:00` for `digest on`), or raises WhenError("empty").
+    Every other week (`双周五 17:00`, `every other fri 17:00`, `biweekly mon 9:00`) fires on one or more weekdays in
+    alternate ISO weeks, starting with the first such day after `now` (default: odd weeks).
     """
+    biweekly = _EVERY_OTHER_WEEK.match(_normalise(text)[:MAX_PHRASE_CHARS])
+    if biweekly:
+        rest = _normalise(text)[biweekly.end():]
+        if rest[:1] in tuple("一二三四五六日天"):  # 双周五 = every other 周五
+            rest = "周" + rest
+        try:
+            weekly = parse_when(rest, default_tz=default_tz)
+        except WhenError as exc:
+            if exc.kind in ("missing_day", "missing_weekday", "empty"):
+                raise WhenError("biweekly_needs_weekdays", fragments=(_shorten(text),)) from None
+            raise
+        shape = _read_shape(weekly)
+        if shape is None or shape[0].day_of_month is not None or shape[0].weekdays == _ALL_DAYS:
+            raise WhenError("biweekly_needs_weekdays", fragments=(_shorten(text),))
+        first = weekly.next_runs(now, 1)[0] if now is not None else None
+        parity = 2 - first.isocalendar().week % 2 if first is not None else 1
+        return replace(weekly, week=f"{parity}-53/2")
     zone = _find_zone(default_tz)
     if zone is None:
         raise WhenError("unknown_timezone", fragments=(default_tz,), example=_suggest_zone(default_tz))

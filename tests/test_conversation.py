@@ -129,3 +129,10 @@ def test_a_chosen_language_is_kept_for_words_in_both_languages(chat):
     chat.say("杨帆", "我的团队")  # Chinese words: this answer in Chinese, the choice stays
     [entry] = chat.say("杨帆", "okr")
     assert card_title(entry).startswith("Fan Yang")
+
+
+def test_a_reminder_every_other_week(chat):
+    [entry] = chat.say("陈立", "提醒 OKR 双周五 17:00", group="eng_weekly")  # the group's owner
+    assert "每两周周五 17:00" in chat.text_of(entry), chat.text_of(entry)
+    [entry] = chat.say("陈立", "remind list", group="eng_weekly")
+    assert "Every other Friday at 17:00" in chat.text_of(entry)

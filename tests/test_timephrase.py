@@ -346,3 +346,40 @@ def test_unknown_default_time_zone_is_refused() -> None:
 def test_from_spec_refuses_broken_rows(spec: dict[str, str]) -> None:
     with pytest.raises(ValueError):
         Recurrence.from_spec(spec)
+
+
+# -- every other week ---------------------------------------------------------------------------------------
+
+WEDNESDAY = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # ISO week 48
+
+
+@pytest.mark.parametrize("phrase", ["双周五 17:00", "隔周五 17:00", "每两周周五 17:00", "every other fri 17:00",
+                                    "Every other Friday 5pm", "biweekly fri 17:00", "every 2 weeks on fri 17:00",
+                                    "fortnightly fri 17:00"])
+def test_every_other_week_starts_with_the_next_such_day_and_skips_a_week(phrase: str) -> None:
+    schedule = parse_when(phrase, default_tz="Asia/Shanghai", now=WEDNESDAY)
+    runs = schedule.next_runs(WEDNESDAY, 3)
+    assert [r.strftime("%Y-%m-%d %H:%M") for r in runs] == ["2026-11-27 17:00", "2026-12-11 17:00", "2026-12-25 17:00"]
+    assert schedule.describe("zh_cn", default_tz="Asia/Shanghai") == "每两周周五 17:00"
+    assert schedule.describe("en_us", default_tz="Asia/Shanghai") == "Every other Friday at 17:00"
+    assert Recurrence.from_spec(schedule.to_spec()) == schedule
+
+
+def test_every_other_week_after_this_weeks_day_has_passed_starts_next_week() -> None:
+    schedule = parse_when("双周一 9:00", default_tz="Asia/Shanghai", now=WEDNESDAY)  # Monday of week 48 is past
+    assert [r.strftime("%m-%d") for r in schedule.next_runs(WEDNESDAY, 2)] == ["11-30", "12-14"]
+
+
+def test_a_weekly_spec_stored_before_every_other_week_reads_as_weekly() -> None:
+    old = {"minute": "0", "hour": "17", "day": "*", "month": "*", "day_of_week": "fri", "timezone": "Asia/Shanghai"}
+    schedule = Recurrence.from_spec(old)
+    assert not schedule.every_other_week and schedule.to_spec() == old
+    assert len({r.isocalendar().week for r in schedule.next_runs(WEDNESDAY, 2)}) == 2  # two weeks in a row
+
+
+@pytest.mark.parametrize("phrase", ["双周 每天 9:00", "every other week 17:00", "双周 每月1号 10:00"])
+def test_every_other_week_needs_weekdays(phrase: str) -> None:
+    with pytest.raises(WhenError) as caught:
+        parse_when(phrase, default_tz="Asia/Shanghai", now=WEDNESDAY)
+    assert caught.value.kind == "biweekly_needs_weekdays"
+    assert "双周五 17:00" in caught.value.message("zh_cn")

@@ -51,7 +51,7 @@ def turn_on(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
         return _refuse(call.locale)
     phrase = " ".join(words[1:] if everyone else words)
     try:
-        schedule = parse_when(phrase, default_tz=ctx.settings.timezone, default=DEFAULT_WHEN)
+        schedule = parse_when(phrase, default_tz=ctx.settings.timezone, default=DEFAULT_WHEN, now=ctx.now)
     except WhenError as exc:
         fixed = [*(["all"] if everyone else []), *corrected_when(exc, phrase, ctx, call.locale).split()]
         label = " ".join([t(call.locale, "周报 开启", "digest on"), *fixed])

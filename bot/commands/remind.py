@@ -197,7 +197,7 @@ def add(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
             return _stale_refusal(call, ctx, exc)
     phrase = " ".join(words)
     try:
-        schedule = parse_when(phrase, default_tz=ctx.settings.timezone)
+        schedule = parse_when(phrase, default_tz=ctx.settings.timezone, now=ctx.now)
     except WhenError as exc:
         return Reply(build_correction_card(
             title=t(call.locale, "没看懂这个时间", "I could not read that time"),
