@@ -339,3 +339,12 @@ def test_an_existing_database_gets_the_options_with_their_defaults(old_db):
     assert store.subscriptions.set_options(sub.id, mention="off", details=True)
     assert (store.subscriptions.get(sub.id).mention, store.subscriptions.get(sub.id).details) == ("off", True)
     store.engine.dispose()
+
+
+def test_update_progress_on_the_private_card_opens_the_persons_update_form(bot, store, sandbox):
+    """The loop's next step is the `progress` command's (bot/commands/progress.py): the button opens the form."""
+    sub = _subscribe(bot, store)
+    _, private, _ = _run(bot, store, sandbox, sub)
+    open_id = sorted(private)[0]
+    status, answer = bot.click(sandbox.seed.person_by_id(open_id).name, _private_entry(sandbox, open_id), "更新进度")
+    assert status == 200 and answer["card"]["data"]["header"]["title"]["content"] == "更新 OKR 进度"
