@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 Card = dict[str, Any]
@@ -34,6 +35,17 @@ def excerpt(text: object, limit: int = EXCERPT_CHARS) -> str:
     a person's words, it never echoes them whole."""
     flat = " ".join(str(text).split())
     return escape(flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…")
+
+
+_OPEN_ID = re.compile(r"ou_[0-9a-zA-Z_]{1,64}")
+
+
+def chat_link(name: str, open_id: str) -> str:
+    """A person's name (given escaped) as a link that opens a chat with them in Feishu (the documented AppLink
+    `client/chat/open?openId=`); the bare name when the id is not an open_id."""
+    if not _OPEN_ID.fullmatch(open_id or ""):
+        return name
+    return f"[{name}](https://applink.feishu.cn/client/chat/open?openId={open_id})"
 
 
 def t(locale: str, zh: str, en: str) -> str:

@@ -8,7 +8,21 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cards.components import Card, button, button_row, card, columns, escape, hr, markdown, note, t
+from cards.components import (
+    Card,
+    button,
+    button_row,
+    card,
+    chat_link,
+    columns,
+    escape,
+    hr,
+    link_button,
+    markdown,
+    note,
+    t,
+)
+from cards.reminder import FEISHU_OKR_URL
 
 MAX_PROBLEM_LINES = 25  # each is a column set with a button: keeps the card under 200 elements and 30 KB
 # The chart has one horizontal bar per person with the person's name beside it, worst first. VChart drops the
@@ -78,7 +92,7 @@ def _chart(bars: Sequence[tuple[str, int]], locale: str) -> list[dict[str, Any]]
 
 
 def _problem_line(line: ProblemLine, locale: str, *, nudged: bool, checked_in: bool) -> dict[str, Any]:
-    text = f"**{escape(line.name)}** {line.text}"
+    text = f"**{chat_link(escape(line.name), line.open_id)}** {line.text}"  # the name opens a chat with them
     if checked_in:
         text += t(locale, " · ✓ 已在聊天中更新进度", " · ✓ checked in via chat")
     action = (button(t(locale, "已提醒 ✓", "Nudged ✓"), line.nudge_value, disabled=True) if nudged
@@ -128,7 +142,7 @@ def build_digest_card(
                                   kind="primary")
             elements.append(button_row([everyone]))
     if checked_in:
-        names = t(locale, "、", ", ").join(escape(name) for _, name in checked_in[:30])
+        names = t(locale, "、", ", ").join(chat_link(escape(name), open_id) for open_id, name in checked_in[:30])
         elements += [hr(), markdown(t(locale, f"**✓ 自上次周报以来已在聊天中更新进度**：{names}",
                                       f"**✓ Checked in via chat since the last digest**: {names}"))]
     if bars:
@@ -139,6 +153,8 @@ def build_digest_card(
     if not_in_attendance:
         names = "、".join(escape(n) for n in not_in_attendance[:30])
         elements += [hr(), markdown(t(locale, f"**不在任何考勤组**：{names}", f"**In no attendance group**: {names}"))]
+    if problems:  # the problems are about OKRs: where to look at them (Feishu documents no link to one person's)
+        elements.append(button_row([link_button(t(locale, "打开飞书 OKR", "Open Feishu OKR"), FEISHU_OKR_URL)]))
     title = t(locale, f"{manager_name} 的团队周报", f"Team digest for {manager_name}")
     card_json = card(title, elements, template="red" if problems else "green", subtitle=period_name, summary=title,
                      forwardable=False)

@@ -9,11 +9,12 @@ from typing import Any
 
 _AT = re.compile(r"<at (?:id|user_id|open_id)=['\"]?([\w-]+)['\"]?>\s*</at>")
 _TAG = re.compile(r"</?(?:font|text_tag|link|a|local_datetime|number_tag)[^>]*>")
+_LINK = re.compile(r"\[([^\]]*)\]\(https?://[^)\s]*\)")  # a markdown link reads as its text
 
 
 def _markdown(content: str, names: Mapping[str, str]) -> str:
     text = _AT.sub(lambda m: "@" + names.get(m.group(1), m.group(1)), content)
-    text = _TAG.sub("", text).replace("**", "")
+    text = _LINK.sub(r"\1", _TAG.sub("", text)).replace("**", "")
     return html.unescape(text)
 
 

@@ -7,6 +7,7 @@ jobs (run_at) and through the chat; every nudge is counted in the sandbox's requ
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ from bot.digests.runtime import Runtime
 from bot.inbound import InlineExecutor
 from bot.store import KIND_MANAGER_DIGEST, Store
 from bot.transports.webhook import create_app
+from cards.components import chat_link
 from cards.digest import MAX_CHART_BARS
 from devkit.cardcheck import assert_valid_card
 from devkit.cardtext import buttons_of, callback_value
@@ -326,3 +328,15 @@ def test_digest_now_is_redrawn_in_place_too(bot, sandbox):
     target, button = next(iter(nudge_buttons(digest["content"]).items()))
     answer = click(bot, "王磊", digest, callback_value(button))
     assert label(nudge_buttons(answered_card(answer))[target]) == NUDGED
+
+
+def test_each_line_names_a_person_as_a_link_to_a_chat_with_them(bot, runtime, store, sandbox):
+    """Each digest line links to whom it is about (Feishu's documented AppLink opens a chat with them); the OKR
+    problems link to Feishu OKR (no link to one person's OKRs is documented)."""
+    entry = scheduled_digest(bot, runtime, store, sandbox)
+    markdown = json.dumps(entry["content"], ensure_ascii=False)
+    links = set(re.findall(r"applink\.feishu\.cn/client/chat/open\?openId=(ou_\w+)", markdown))
+    problem_people = set(nudge_buttons(entry["content"]))
+    assert problem_people and problem_people <= links
+    assert "okr.feishu.cn" in markdown
+    assert chat_link("x", "not-an-open-id") == "x"  # only an open_id becomes a link

@@ -12,7 +12,7 @@ from bot.digests.okr_health import assess
 from bot.digests.runtime import Prepare, RunData, Runtime
 from bot.models import OKR_STATUS_DELAYED, Employee, Person
 from bot.store import Subscription, from_slot, to_slot
-from cards.components import Card, escape, t
+from cards.components import Card, chat_link, escape, t
 from cards.digest import ChangeLine, ProblemLine, build_digest_card
 from cards.okr import status_label
 
@@ -21,18 +21,20 @@ log = logging.getLogger(__name__)
 WINDOW_DAYS = 30
 
 
-def _roster_changes(employees: list[tuple[str, Employee]], since: date, today: date, locale: str) -> list[ChangeLine]:
+def _roster_changes(employees: list[tuple[str, str, Employee]], since: date, today: date,
+                    locale: str) -> list[ChangeLine]:
     lines = []
-    for name, e in employees:
+    for open_id, plain, e in employees:
+        name = chat_link(escape(plain), open_id)  # each line's name opens a chat with the person
         if e.hire_date and since <= e.hire_date <= today:
-            lines.append(ChangeLine(t(locale, f"🆕 {escape(name)} 于 {e.hire_date} 入职",
-                                      f"🆕 {escape(name)} joined on {e.hire_date}")))
+            lines.append(ChangeLine(t(locale, f"🆕 {name} 于 {e.hire_date} 入职",
+                                      f"🆕 {name} joined on {e.hire_date}")))
         if e.status in (4, 5) and e.last_day and e.last_day >= since:
-            lines.append(ChangeLine(t(locale, f"👋 {escape(name)} 最后工作日 {e.last_day}",
-                                      f"👋 {escape(name)} leaves (last day {e.last_day})")))
+            lines.append(ChangeLine(t(locale, f"👋 {name} 最后工作日 {e.last_day}",
+                                      f"👋 {name} leaves (last day {e.last_day})")))
         if e.status == 2 and e.conversion_date and today <= e.conversion_date <= today + timedelta(days=WINDOW_DAYS):
-            lines.append(ChangeLine(t(locale, f"✅ {escape(name)} 将于 {e.conversion_date} 转正",
-                                      f"✅ {escape(name)}'s probation ends on {e.conversion_date}")))
+            lines.append(ChangeLine(t(locale, f"✅ {name} 将于 {e.conversion_date} 转正",
+                                      f"✅ {name}'s probation ends on {e.conversion_date}")))
     return lines
 
 
@@ -109,7 +111,7 @@ def build_view(data: RunData, sub: Subscription, scheduled_for: datetime, *, sin
             problems.append([person.open_id, name, severity, t(locale, "；", "; ").join(issues)])
     today = data.now.date()
     window_start = since or today - timedelta(days=WINDOW_DAYS)
-    changes = _roster_changes([(p.display_name(locale), roster[p.open_id]) for p in
+    changes = _roster_changes([(p.open_id, p.display_name(locale), roster[p.open_id]) for p in
                                directory.all_reports(sub.target) if p.open_id in roster][:200],
                               window_start, today, locale)
     try:
