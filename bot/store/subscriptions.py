@@ -29,6 +29,9 @@ from bot.store.base import Base, Part, aware, utc, utcnow
 
 KIND_OKR_REMINDER = "okr_reminder"
 KIND_MANAGER_DIGEST = "manager_digest"
+KIND_OKR_SCORE = "okr_score"  # a group's scoring reminder, N days before the OKR period ends (`remind score`)
+GROUP_KINDS = (KIND_OKR_REMINDER, KIND_OKR_SCORE)  # a group's reminders: together at most BOT_MAX_GROUP_REMINDERS
+DEFAULT_DAYS_BEFORE_END = 7
 DIGEST_VIEW_DAYS = 90  # what a digest showed is kept this long: a nudge clicked on an older card only toasts
 
 
@@ -47,6 +50,8 @@ class SubscriptionRow(Base):
     # by an older version gets them added (add_missing_columns); NULL reads as the default.
     mention: Mapped[str | None] = mapped_column(String(8), nullable=True, default=None)  # off | stale | all
     details: Mapped[bool | None] = mapped_column(Boolean, nullable=True, default=None)
+    # A scoring reminder's days before the period's end (`remind score N`); nullable like the options above.
+    days_before_end: Mapped[int | None] = mapped_column(Integer, nullable=True, default=None)
 
 
 MENTION_CHOICES = ("off", "stale", "all")
@@ -124,6 +129,7 @@ class Subscription:
     active: bool
     mention: str = DEFAULT_MENTION  # whom a group reminder @-mentions: off | stale | all (MENTION_CHOICES)
     details: bool = False  # a group reminder lists at-risk and delayed items in the group (OKR_VISIBILITY=all only)
+    days_before_end: int = DEFAULT_DAYS_BEFORE_END  # a scoring reminder posts this many days before the period ends
 
 
 def _to_subscription(row: SubscriptionRow) -> Subscription:
@@ -131,7 +137,8 @@ def _to_subscription(row: SubscriptionRow) -> Subscription:
                         schedule=json.loads(row.schedule), stale_days=row.stale_days, locale=row.locale,
                         active=row.active,
                         mention=row.mention if row.mention in MENTION_CHOICES else DEFAULT_MENTION,
-                        details=bool(row.details))
+                        details=bool(row.details),
+                        days_before_end=row.days_before_end or DEFAULT_DAYS_BEFORE_END)
 
 
 SLOT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -173,10 +180,11 @@ SEND_RETRY = SendRetry()
 class SubscriptionStore(Part):
     # -- subscriptions --------------------------------------------------------------------------------
     def add(self, *, kind: str, target: str, created_by: str, schedule: dict[str, str],
-                         stale_days: int = 7, locale: str = "zh_cn") -> Subscription:
+                         stale_days: int = 7, locale: str = "zh_cn",
+                         days_before_end: int | None = None) -> Subscription:
         with self.session() as s:
             row = SubscriptionRow(kind=kind, target=target, created_by=created_by, schedule=json.dumps(schedule),
-                                  stale_days=stale_days, locale=locale, active=True)
+                                  stale_days=stale_days, locale=locale, active=True, days_before_end=days_before_end)
             s.add(row)
             s.flush()
             return _to_subscription(row)
@@ -213,9 +221,11 @@ class SubscriptionStore(Part):
             return bool(result.rowcount)
 
     def set_options(self, subscription_id: int, *, mention: str | None = None,
-                    details: bool | None = None) -> bool:
+                    details: bool | None = None, days_before_end: int | None = None) -> bool:
         """Change an active group reminder's options (None: leave as is)."""
         values: dict[str, Any] = {}
+        if days_before_end is not None:
+            values["days_before_end"] = days_before_end
         if mention is not None:
             if mention not in MENTION_CHOICES:
                 raise ValueError(f"mention must be one of {MENTION_CHOICES}, not {mention!r}")
