@@ -188,3 +188,41 @@ def build_checkin_card(
 
 def _cut(text: str) -> str:
     return escape(text if len(text) <= MAX_CHECKIN_TEXT else text[:MAX_CHECKIN_TEXT] + "…")
+
+
+def build_score_reminder_card(
+    *,
+    period_name: str,
+    last_day: str,
+    days_left: int,
+    assessed: int,
+    unscored: list[str],
+    skipped: int,
+    locale: str,
+) -> Card:
+    """The group's scoring reminder, days before the OKR period ends: when it ends, how many of the `assessed`
+    (members with OKRs the bot can see) have scored, and an @-mention of each who has not (`unscored`, open_ids);
+    with nobody left, a short thank-you instead."""
+    name = escape(period_name) if period_name else t(locale, "当前", "current")
+    scored = assessed - len(unscored)
+    when = t(locale, f"（还有 {days_left} 天）", f" ({days_left} days left)") if days_left > 0 else ""
+    elements: list[dict[str, Any]] = [
+        markdown(t(locale, f"OKR 周期 **{name}** 将于 **{last_day}** 结束{when}，请给自己的 OKR 评分。",
+                   f"The OKR period **{name}** ends on **{last_day}**{when}: please score your OKRs.")),
+        markdown(t(locale, f"{assessed} 人中 **{scored}** 人已评分。",
+                   f"**{scored}** of {assessed} people have scored.")),
+    ]
+    if unscored:
+        lines = [f"- {mention(open_id)}" for open_id in unscored[:MAX_LISTED]]
+        if len(unscored) > MAX_LISTED:
+            more = len(unscored) - MAX_LISTED
+            lines.append(t(locale, f"…以及另外 {more} 人", f"…and {more} more"))
+        elements += [hr(), markdown(t(locale, "**还没有评分**", "**Not scored yet**") + "\n" + "\n".join(lines))]
+    else:
+        elements.append(markdown(t(locale, "🎉 大家都已评分，谢谢！", "🎉 Everyone has scored. Thank you!")))
+    elements += [hr(), button_row([link_button(t(locale, "打开飞书 OKR", "Open Feishu OKR"), FEISHU_OKR_URL)])]
+    if skipped:
+        elements.append(note(t(locale, f"{skipped} 人因请假、离职或没有可见的 OKR 未被提醒。",
+                               f"{skipped} people were not reminded (on leave, leaving, or no visible OKR).")))
+    title = t(locale, "OKR 评分提醒", "OKR scoring reminder")
+    return card(title, elements, template="orange" if unscored else "green", subtitle=period_name, summary=title)

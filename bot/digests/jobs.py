@@ -18,8 +18,10 @@ from cachetools import TTLCache
 from bot.digests.manager_digest import prepare_attendance, prepare_digest, run_digest
 from bot.digests.okr_reminder import prepare_reminder, run_reminder
 from bot.digests.runtime import RunData, Runtime, previous_fire_time
+from bot.digests.score_reminder import prepare_score, run_score_reminder
 from bot.feishu.ratelimit import OKR_LIMITS
-from bot.store import KIND_OKR_REMINDER, SEND_RETRY, Subscription, from_slot, to_slot
+from bot.store import KIND_MANAGER_DIGEST, KIND_OKR_REMINDER, SEND_RETRY, Subscription, from_slot, to_slot
+from bot.store.subscriptions import KIND_OKR_SCORE
 from bot.timephrase import Recurrence
 
 log = logging.getLogger(__name__)
@@ -58,8 +60,9 @@ def start_run(runtime: Runtime, scheduled_for: datetime) -> RunData:
     data = shared_run(runtime, scheduled_for)
     if not data.started:
         subs = due_at(runtime, scheduled_for)
-        digests = [s for s in subs if s.kind != KIND_OKR_REMINDER]
+        digests = [s for s in subs if s.kind == KIND_MANAGER_DIGEST]
         reminders = [prepare_reminder(s, scheduled_for) for s in subs if s.kind == KIND_OKR_REMINDER]
+        reminders += [prepare_score(s, scheduled_for) for s in subs if s.kind == KIND_OKR_SCORE]  # on its day only
         data.languages(s.target for s in digests)  # every digest recipient's language, in one query
         data.start([prepare_digest(s) for s in digests], [*reminders, *([prepare_attendance] if digests else [])],
                    okr_burst=min(limit for limit, _ in OKR_LIMITS))
@@ -79,11 +82,14 @@ def register(runtime: Runtime) -> None:
 
 
 def run_at(runtime: Runtime, sub: Subscription, scheduled_for: datetime, data: RunData | None = None, *,
-           retry: bool = False) -> str | None:
+           retry: bool = False, now: bool = False) -> str | None:
     """Run one subscription for one scheduled time (exactly once per time, whoever calls it); with `retry`,
-    only if its send for that time may be tried again."""
+    only if its send for that time may be tried again. `now`: asked for by a command (`remind run`), so a
+    scoring reminder posts whatever the day (its schedule fires daily and posts only N days before the end)."""
     if sub.kind == KIND_OKR_REMINDER:
         return run_reminder(runtime, sub, scheduled_for, data, retry=retry)
+    if sub.kind == KIND_OKR_SCORE:
+        return run_score_reminder(runtime, sub, scheduled_for, data, retry=retry, now=now)
     return run_digest(runtime, sub, scheduled_for, data, retry=retry)
 
 
