@@ -1,15 +1,18 @@
-"""`remind okr <when> | list | off [id] | why @someone | run [id] | mention off|stale|all [id] | details on|off [id]`
-/ `提醒`: a group's OKR reminders."""
+"""`remind okr <when> | score [N] [at HH:MM] | list | off [id] | why @someone | run [id] | mention off|stale|all [id]
+| details on|off [id]` / `提醒`: a group's OKR reminders (progress, and scoring before the period ends)."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.access import is_admin, manages
 from bot.commands.base import Command, CommandCall, Context, Reply, action_value
 from bot.commands.limits import refuse_during_cooldown, refuse_too_often, same_times
+from bot.feishu.errors import FeishuApiError
 from bot.store import KIND_OKR_REMINDER, Subscription
+from bot.store.subscriptions import DEFAULT_DAYS_BEFORE_END, GROUP_KINDS, KIND_OKR_SCORE
 from bot.textfold import fold_word
 from bot.timephrase import MAX_PHRASE_CHARS, Recurrence, WhenError, parse_when
 from cards.components import escape, excerpt, t
@@ -35,6 +38,7 @@ ACTIONS = {
     "run": "run", "now": "run", "立即": "run", "现在": "run",
     "mention": "mention", "mentions": "mention", "提及": "mention",
     "details": "details", "detail": "details", "详情": "details",
+    "score": "score", "scores": "score", "scoring": "score", "评分": "score", "打分": "score",
 }
 # A reminder's options: the words for each choice, and the choice as a button's command word.
 MENTION_WORDS = {"off": "off", "none": "off", "nobody": "off", "关闭": "off", "不提及": "off",
@@ -61,6 +65,8 @@ REASONS = {
     "skipped_no_okr_visible": ("未提醒：没有可见的 OKR", "not mentioned: no OKR visible to the bot"),
     "skipped_snoozed": ("未提醒：选择了明天再提醒", "not mentioned: asked to be reminded tomorrow"),
     "skipped_not_in_directory": ("未提醒：不在通讯录范围内", "not mentioned: outside the app's directory"),
+    "mentioned_unscored": ("被提醒：这个周期的 OKR 还没有评分", "mentioned: no score on this period's OKRs yet"),
+    "scored": ("未提醒：已经评分", "not mentioned: already scored"),
 }
 # What everyone else in the group is told: whether, never why (leave, leaving, snoozed, directory are private).
 NEUTRAL_REASONS = {
@@ -74,12 +80,39 @@ WHY_PRIVATE_HINT = ("原因只告诉这个提醒的订阅人、群主或群管�
 
 
 def describe(sub: Subscription, locale: str) -> str:
+    if sub.kind == KIND_OKR_SCORE:
+        return score_text(sub.days_before_end, _clock(Recurrence.from_spec(sub.schedule)), locale)
     return Recurrence.from_spec(sub.schedule).describe(locale)
 
 
-def next_run(sub: Subscription, now: datetime, locale: str) -> str:
+def next_run(sub: Subscription, now: datetime, locale: str, ctx: Context | None = None) -> str:
+    if sub.kind == KIND_OKR_SCORE:
+        return _next_score_post(sub, ctx, locale) if ctx is not None else "—"
     runs = Recurrence.from_spec(sub.schedule).next_runs(now, 1)
     return runs[0].strftime("%Y-%m-%d %H:%M %Z") if runs else t(locale, "无", "none")
+
+
+def _clock(schedule: Recurrence) -> str:
+    return f"{int(schedule.hour):02d}:{int(schedule.minute):02d}"
+
+
+def score_text(days: int, clock: str, locale: str) -> str:
+    return t(locale, f"评分提醒：周期结束前 {days} 天 {clock}",
+             f"Scoring reminder: {days} days before the period ends, at {clock}")
+
+
+def _next_score_post(sub: Subscription, ctx: Context, locale: str) -> str:
+    """The day a scoring reminder next posts (from the OKR periods, read once an hour); "—" if unknown."""
+    from bot.digests.score_reminder import next_post
+
+    tz = ZoneInfo(ctx.settings.timezone)
+    try:
+        moment = next_post(sub, ctx.clients.okr.list_periods(), ctx.now.astimezone(tz), tz)
+    except FeishuApiError:
+        return "—"
+    if moment is None:
+        return t(locale, "无（没有已知的周期）", "none (no known period)")
+    return moment.strftime("%Y-%m-%d %H:%M %Z")
 
 
 def may_change(ctx: Context) -> bool:
@@ -220,11 +253,19 @@ def add(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
                                          locale=call.locale))
 
 
-def _refuse_crowded(call: CommandCall, ctx: Context, schedule: Recurrence) -> Reply | None:
-    """No second reminder at the same times in a group, and at most BOT_MAX_GROUP_REMINDERS in a group."""
+def _group_subs(ctx: Context, kinds: tuple[str, ...] = GROUP_KINDS) -> list[Subscription]:
+    """The group's active reminders of `kinds` (progress and scoring reminders by default), oldest first."""
+    subs = [s for kind in kinds for s in ctx.store.subscriptions.find(kind=kind, target=ctx.chat.chat_id)]
+    return sorted(subs, key=lambda s: s.id)
+
+
+def _refuse_crowded(call: CommandCall, ctx: Context, schedule: Recurrence | None) -> Reply | None:
+    """No second progress reminder at the same times in a group (`schedule` None: a scoring reminder, which
+    posts once a period whatever its time), and at most BOT_MAX_GROUP_REMINDERS reminders of any kind."""
     locale = call.locale
-    subs = ctx.store.subscriptions.find(kind=KIND_OKR_REMINDER, target=ctx.chat.chat_id)
-    same = next((s for s in subs if same_times(s.schedule, schedule, ctx.now)), None)
+    subs = _group_subs(ctx)
+    same = None if schedule is None else next(
+        (s for s in subs if s.kind == KIND_OKR_REMINDER and same_times(s.schedule, schedule, ctx.now)), None)
     if same is not None:
         text = t(locale, f"**#{same.id}** 已经在 {describe(same, locale)} 提醒这个群了。换一个时间，"
                          f"或先关闭它：`提醒 关闭 {same.id}`。",
@@ -247,19 +288,21 @@ def _crowded(locale: str, title: str, text: str) -> Reply:
 
 
 def list_reply(call: CommandCall, ctx: Context) -> Reply:
-    subs = ctx.store.subscriptions.find(kind=KIND_OKR_REMINDER, target=ctx.chat.chat_id)
-    lines = [SubscriptionLine(s.id, describe(s, call.locale), next_run(s, ctx.now, call.locale),
+    lines = [SubscriptionLine(s.id, describe(s, call.locale), next_run(s, ctx.now, call.locale, ctx),
+                              t(call.locale, "@ 还没有评分的成员", "@-mentions who has not scored")
+                              if s.kind == KIND_OKR_SCORE else
                               t(call.locale, f"{s.stale_days} 天未更新算过期", f"stale after {s.stale_days} days")
                               + " · " + options_text(s, call.locale))
-             for s in subs]
+             for s in _group_subs(ctx)]
     return Reply(build_list_card(
         title=t(call.locale, "这个群的 OKR 提醒", "This group's OKR reminders"), lines=lines,
         empty=t(call.locale, "还没有提醒。试试 **@我 提醒 OKR 周五 17:00**。",
                 "No reminders yet. Try **@me remind okr fri 17:00**."),
         hint=t(call.locale, "关闭：提醒 关闭 <编号> · @ 谁：提醒 提及 关闭|过期|全部 · "
-                            "群里列出风险：提醒 详情 开启|关闭",
+                            "群里列出风险：提醒 详情 开启|关闭 · 周期结束前提醒评分：提醒 评分 7",
                "Turn one off: remind off <id> · whom to @: remind mention off|stale|all · list risks in the "
-               "group: remind details on|off"), locale=call.locale))
+               "group: remind details on|off · a scoring reminder before the period ends: remind score 7"),
+        locale=call.locale))
 
 
 def options_text(sub: Subscription, locale: str) -> str:
@@ -270,11 +313,12 @@ def options_text(sub: Subscription, locale: str) -> str:
     return t(locale, f"{zh} · {details}", f"@-mentions {en} · {details}")
 
 
-def _pick(ctx: Context, words: list[str]) -> tuple[Subscription | None, list[Subscription]]:
+def _pick(ctx: Context, words: list[str], kinds: tuple[str, ...] = GROUP_KINDS,
+          ) -> tuple[Subscription | None, list[Subscription]]:
     """The reminder a person named (`3`, `#3`), else, when they named none, the group's only one. A number that
     is not one of ours (`᧚`, 5,000 digits) or a word that is no number (`abc`) names no reminder: it never
-    falls back to the only one."""
-    subs = ctx.store.subscriptions.find(kind=KIND_OKR_REMINDER, target=ctx.chat.chat_id)
+    falls back to the only one. `mention` and `details` are about progress reminders only."""
+    subs = _group_subs(ctx, kinds)
     number = next((w.lstrip("#") for w in words if w.lstrip("#").isdigit()), None)
     if number is not None:
         wanted = int(number) if _ID.fullmatch(number) else None
@@ -287,7 +331,7 @@ def _which(call: CommandCall, ctx: Context, words: list[str], action: str,
     """The reminder `off` / `run` / `mention …` / `details …` is about, or the question to ask: which one
     (several and none named), no such number here, or not a number; each with this group's reminders as buttons
     (whose command is `action`, then `extra`, then the reminder's number)."""
-    sub, subs = _pick(ctx, words)
+    sub, subs = _pick(ctx, words, (KIND_OKR_REMINDER,) if action in ("mention", "details") else GROUP_KINDS)
     if sub is not None:
         return sub
     locale = call.locale
@@ -315,7 +359,7 @@ def _which(call: CommandCall, ctx: Context, words: list[str], action: str,
                  f"There is no reminder #{typed} in this group. This group's reminders:")
     label = {"off": ("关闭", "Turn off"), "run": ("立即发送", "Run now"), "mention": ("设置", "Set"),
              "details": ("设置", "Set")}[action]
-    lines = [SubscriptionLine(s.id, describe(s, locale), next_run(s, ctx.now, locale)) for s in subs]
+    lines = [SubscriptionLine(s.id, describe(s, locale), next_run(s, ctx.now, locale, ctx)) for s in subs]
     actions = [(t(locale, f"{label[0]} #{s.id}", f"{label[1]} #{s.id}"),
                 action_value(CommandCall(name="remind", args=(action, *extra, str(s.id)), locale=locale)))
                for s in subs]
@@ -329,8 +373,10 @@ def off(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
     if isinstance(sub, Reply):
         return sub
     ctx.store.subscriptions.deactivate(sub.id)
+    title = (t(call.locale, "评分提醒已关闭", "Scoring reminder off") if sub.kind == KIND_OKR_SCORE
+             else t(call.locale, "OKR 提醒已关闭", "OKR reminder off"))
     return Reply(build_confirmation_card(
-        title=t(call.locale, "OKR 提醒已关闭", "OKR reminder off"), locale=call.locale,
+        title=title, locale=call.locale,
         text=t(call.locale, f"已关闭 **#{sub.id}**（{describe(sub, call.locale)}）。",
                f"Turned off **#{sub.id}** ({describe(sub, call.locale)}).")))
 
@@ -418,6 +464,128 @@ def _option_question(call: CommandCall, option: str, rest: list[str], *, several
     return Reply(build_choice_card(title=title, text=text, lines=[], actions=actions, locale=locale))
 
 
+# `remind score [N] [at HH:MM]`: N days before the period's end (`7`, `7天`, `7 days`), a time (`9:30`, `9：30`).
+MIN_DAYS_BEFORE_END, MAX_DAYS_BEFORE_END = 1, 30
+DEFAULT_SCORE_TIME = (10, 0)
+_SCORE_TIME = re.compile(r"([0-9]{1,2})[:：]([0-9]{1,2})", re.ASCII)
+_SCORE_DAYS = re.compile(r"[0-9]+", re.ASCII)
+_SCORE_FILLERS = {"at", "在", "于", "天", "day", "days", "d", "before", "end", "the", "前", "提前", "结束前",
+                  "周期结束前", "ends", "period"}
+_SCORE_UNITS = re.compile(r"(?:天|days?|d)?(?:前)?", re.IGNORECASE)
+
+
+class ScoreWordsError(ValueError):
+    """What `remind score …` could not read: `what` to say (zh, en), `days` and `clock` for the example."""
+
+    def __init__(self, what: tuple[str, str], days: int, clock: tuple[int, int]) -> None:
+        super().__init__(what[1])
+        self.what, self.days, self.clock = what, days, clock
+
+
+def read_score_words(words: list[str]) -> tuple[int | None, tuple[int, int] | None]:
+    """N and the time of `remind score [N] [at HH:MM]` (None: not given). Raises ScoreWordsError."""
+    text = " ".join(words)
+    if len(text) > MAX_PHRASE_CHARS:
+        raise ScoreWordsError(("太长了", "too long"), DEFAULT_DAYS_BEFORE_END, DEFAULT_SCORE_TIME)
+    clock = None
+    times = list(_SCORE_TIME.finditer(text))
+    if len(times) > 1:
+        raise ScoreWordsError(("只能写一个时间", "give one time only"), DEFAULT_DAYS_BEFORE_END, DEFAULT_SCORE_TIME)
+    if times:
+        hour, minute = (int(g) if len(g) <= 2 else 99 for g in times[0].groups())
+        text = text[:times[0].start()] + " " + text[times[0].end():]
+        if hour > 23 or minute > 59:
+            raise ScoreWordsError((f"「{excerpt(times[0].group(0))}」不是一天里的时间",
+                                   f"“{excerpt(times[0].group(0))}” is not a time of day"),
+                                  DEFAULT_DAYS_BEFORE_END, DEFAULT_SCORE_TIME)
+        clock = (hour, minute)
+    days = None
+    numbers = list(_SCORE_DAYS.finditer(text))
+    if len(numbers) > 1:
+        raise ScoreWordsError(("只能写一个天数", "give one number of days only"), DEFAULT_DAYS_BEFORE_END,
+                              clock or DEFAULT_SCORE_TIME)
+    if numbers:
+        digits = numbers[0].group(0)
+        days = int(digits) if len(digits) <= 3 else MAX_DAYS_BEFORE_END + 1
+        unit = _SCORE_UNITS.match(text, numbers[0].end())
+        text = text[:numbers[0].start()] + " " + text[unit.end() if unit else numbers[0].end():]
+        if not MIN_DAYS_BEFORE_END <= days <= MAX_DAYS_BEFORE_END:
+            nearest = MIN_DAYS_BEFORE_END if days < MIN_DAYS_BEFORE_END else MAX_DAYS_BEFORE_END
+            raise ScoreWordsError((f"「{excerpt(digits)}」不是 {MIN_DAYS_BEFORE_END}–{MAX_DAYS_BEFORE_END} 之间的天数",
+                                   f"“{excerpt(digits)}” is not a number of days from {MIN_DAYS_BEFORE_END} to "
+                                   f"{MAX_DAYS_BEFORE_END}"), nearest, clock or DEFAULT_SCORE_TIME)
+    unknown = [w for w in text.split() if fold_word(w) not in _SCORE_FILLERS]
+    if unknown:
+        typed = excerpt(" ".join(unknown))
+        raise ScoreWordsError((f"没看懂「{typed}」", f"I could not read “{typed}”"), days or DEFAULT_DAYS_BEFORE_END,
+                              clock or DEFAULT_SCORE_TIME)
+    return days, clock
+
+
+def _score_example(locale: str, days: int, clock: tuple[int, int]) -> tuple[str, dict[str, object]]:
+    words = (str(days), f"{clock[0]}:{clock[1]:02d}")
+    label = " ".join([t(locale, "提醒 评分", "remind score"), *words])
+    return label, action_value(CommandCall(name="remind", args=("score", *words), locale=locale))
+
+
+def score(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
+    """`remind score [N] [at HH:MM]`: the group's scoring reminder, N days (default 7) before the current OKR
+    period's last day at the time (default 10:00, BOT_TIMEZONE). One per group: a second one changes N and the
+    time. `remind score off` turns it off."""
+    locale = call.locale
+    if not may_change(ctx):
+        return _not_allowed(locale)
+    existing = next(iter(_group_subs(ctx, (KIND_OKR_SCORE,))), None)
+    if words and ACTIONS.get(fold_word(words[0])) == "off":
+        if existing is None:
+            return Reply(build_confirmation_card(
+                title=t(locale, "没有评分提醒", "No scoring reminder"), ok=False, locale=locale,
+                text=t(locale, "这个群没有评分提醒。", "This group has no scoring reminder.")))
+        return off(call, ctx, [str(existing.id)])
+    try:
+        days, clock = read_score_words(words)
+    except ScoreWordsError as exc:
+        allowed = f"{MIN_DAYS_BEFORE_END}–{MAX_DAYS_BEFORE_END}"
+        text = t(locale, f"{exc.what[0]}。**提醒 评分 N HH:MM**：在 OKR 周期结束前 N 天（{allowed}，默认 "
+                         f"{DEFAULT_DAYS_BEFORE_END}）的这个时间（默认 10:00）@ 还没有评分的成员。",
+                 f"{exc.what[1]}. **remind score N HH:MM**: N days ({allowed}, default {DEFAULT_DAYS_BEFORE_END}) "
+                 "before the OKR period ends, at that time (default 10:00), @-mention who has not scored.")
+        return Reply(build_correction_card(title=t(locale, "没看懂评分提醒", "I could not read that scoring reminder"),
+                                           text=text, locale=locale,
+                                           example=_score_example(locale, exc.days, exc.clock)), refused=True)
+    if existing is not None:
+        days = days or existing.days_before_end
+        old = Recurrence.from_spec(existing.schedule)
+        clock = clock or (int(old.hour), int(old.minute))
+    days, clock = days or DEFAULT_DAYS_BEFORE_END, clock or DEFAULT_SCORE_TIME
+    schedule = Recurrence(minute=str(clock[1]), hour=str(clock[0]), day="*", month="*", day_of_week="*",
+                          timezone=ctx.settings.timezone)
+    if existing is not None:
+        ctx.store.subscriptions.reschedule(existing.id, schedule.to_spec(), locale=locale)
+        ctx.store.subscriptions.set_options(existing.id, days_before_end=days)
+        sub = ctx.store.subscriptions.get(existing.id) or existing
+        title = t(locale, "评分提醒已更新", "Scoring reminder changed")
+    else:
+        refused = _refuse_crowded(call, ctx, None)
+        if refused:
+            return refused
+        ctx.store.subscriptions.add(kind=KIND_OKR_SCORE, target=ctx.chat.chat_id, created_by=ctx.sender_open_id,
+                                    schedule=schedule.to_spec(), locale=locale, days_before_end=days)
+        sub = ctx.store.subscriptions.keep_first(kind=KIND_OKR_SCORE, target=ctx.chat.chat_id)  # one per group
+        assert sub is not None
+        if sub.days_before_end != days or sub.schedule != schedule.to_spec():  # two at once: the first stays
+            ctx.store.subscriptions.reschedule(sub.id, schedule.to_spec(), locale=locale)
+            ctx.store.subscriptions.set_options(sub.id, days_before_end=days)
+            sub = ctx.store.subscriptions.get(sub.id) or sub
+        title = t(locale, "评分提醒已开启", "Scoring reminder on")
+    text = t(locale,
+             f"**#{sub.id}** {describe(sub, locale)}，@ 还没有给 OKR 评分的成员，每个周期一次。\n"
+             f"下次：{next_run(sub, ctx.now, locale, ctx)}",
+             f"**#{sub.id}** {describe(sub, locale)}, @-mentioning who has not scored their OKRs, once a period."
+             f"\nNext: {next_run(sub, ctx.now, locale, ctx)}")
+    return Reply(build_confirmation_card(title=title, text=text, locale=locale))
+
+
 def may_see_why(ctx: Context, sub: Subscription, open_id: str) -> bool:
     """Who may learn why someone was or was not mentioned (it can say they are on leave or leaving): the
     person themselves, the subscriber, a bot admin, the person's managers, the group's owner or managers."""
@@ -431,7 +599,7 @@ def why(call: CommandCall, ctx: Context) -> Reply:
     target = call.mentions[0] if call.mentions else None
     open_id = target.open_id if target else ctx.sender_open_id
     name = target.name if target else ctx.clients.contact.get_user(open_id).display_name(call.locale)
-    for sub in ctx.store.subscriptions.find(kind=KIND_OKR_REMINDER, target=ctx.chat.chat_id):
+    for sub in [*_group_subs(ctx, (KIND_OKR_REMINDER,)), *_group_subs(ctx, (KIND_OKR_SCORE,))]:
         slot, decisions = ctx.store.subscriptions.last_decisions(sub.id)
         if slot and open_id in decisions:
             sends = [s for s in ctx.store.subscriptions.sends(sub.id)
@@ -466,7 +634,7 @@ def run_now(call: CommandCall, ctx: Context, words: list[str]) -> Reply:
         return waiting
     runtime = Runtime.for_command(ctx)
     slot = ctx.now.replace(second=0, microsecond=0)
-    message_id = run_at(runtime, sub, slot, shared_run(runtime, slot))
+    message_id = run_at(runtime, sub, slot, shared_run(runtime, slot), now=True)  # a scoring one whatever the day
     text = (t(call.locale, f"已发送 **#{sub.id}** 的提醒。", f"Sent reminder **#{sub.id}**.") if message_id
             else t(call.locale, "这一分钟已经发送过了。", "Already sent for this minute."))
     return Reply(build_confirmation_card(title=t(call.locale, "立即提醒", "Reminder run"), text=text,
@@ -497,19 +665,23 @@ def run(call: CommandCall, ctx: Context) -> Reply:
         return run_now(call, ctx, words[1:])
     if action in ("mention", "details"):
         return set_option(call, ctx, action, words[1:])
+    if action == "score":
+        return score(call, ctx, words[1:])
     return list_reply(call, ctx)
 
 
 COMMAND = Command(
     name="remind",
     aliases=("提醒", "reminder", "reminders"),
-    usage="remind okr <when> [stale N] | list | off [id] | why @someone | run [id] | mention off|stale|all [id] "
-          "| details on|off [id]",
+    usage="remind okr <when> [stale N] | score [N] [at HH:MM] | list | off [id] | why @someone | run [id] "
+          "| mention off|stale|all [id] | details on|off [id]",
     summary_zh="在群里订阅 OKR 进度提醒：到点发团队进度，@ 进度过期的成员，并私聊发给每人自己的关键结果。"
-               "时间如「周五 17:00」「工作日 9:30」「每天 18:00」「每月 1 10:00」或 cron。",
+               "时间如「周五 17:00」「工作日 9:30」「每天 18:00」「每月 1 10:00」或 cron。"
+               "「提醒 评分 7」：周期结束前 7 天 @ 还没有给 OKR 评分的成员。",
     summary_en="Subscribe a group to OKR reminders: the team's progress, @-mentioning members whose progress is "
                "stale, each sent their own key results privately. "
-               "Times like `fri 17:00`, `weekdays 9:30`, `daily 18:00`, `monthly 1 10:00`, or cron.",
+               "Times like `fri 17:00`, `weekdays 9:30`, `daily 18:00`, `monthly 1 10:00`, or cron. "
+               "**remind score 7**: 7 days before the period ends, @-mention who has not scored their OKRs.",
     examples=("remind okr fri 17:00", "提醒 OKR 周五 17:00", "remind list", "remind why @张伟"),
     handler=run,
 )
