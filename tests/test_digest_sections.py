@@ -53,8 +53,9 @@ def roster_changes(card: dict) -> set[tuple[str, str]]:
     """("joined" | "leaves" | "converts", name) for each line of the card's roster-changes section."""
     kinds = {"🆕": "joined", "👋": "leaves", "✅": "converts"}
     lines = _section(card, "**人员变动**").splitlines()[1:]
-    return {(kinds[m.group(1)], m.group(2)) for line in lines
-            if (m := re.match(r"- (🆕|👋|✅) (.+?) (?:于|最后工作日|将于) ", line))}
+    link = re.compile(r"\[([^\]]*)\]\(https://applink\.feishu\.cn/client/chat/open\?openId=ou_\w+\)")
+    return {(kinds[m.group(1)], m.group(2)) for line in lines  # a name links to a chat with the person: its text
+            if (m := re.match(r"- (🆕|👋|✅) (.+?) (?:于|最后工作日|将于) ", link.sub(r"\1", line)))}
 
 
 def not_in_attendance(card: dict) -> set[str]:
