@@ -42,7 +42,9 @@ def demo_process(*args: str, env: dict[str, str] | None = None) -> Iterator[tupl
 
 
 def page_url(lines: list[str]) -> str:
-    return next(line.split()[2] for line in lines if line.startswith("Chat page: "))
+    urls = [line.split()[2] for line in lines if line.startswith("Chat page: ")]
+    assert urls, "the demo printed no chat page:\n" + "\n".join(lines)
+    return urls[0]
 
 
 def test_a_taken_page_port_falls_back_to_a_free_one():

@@ -115,6 +115,26 @@ def test_working_indicator_goes_once_every_rapid_send_has_its_reply(chat, demo):
     page.wait_for_selector("#typing", state="hidden", timeout=5_000)
 
 
+def test_working_indicator_stays_off_when_the_reply_shows_before_the_send_returns(chat, demo):
+    """The race behind a "working…" that stayed: the long poll draws the reply before the answer to the send
+    (with the message's id) reaches the page. The answer is held here until the reply is drawn."""
+    page = chat.page
+    as_person(chat, demo, "jiangtao")
+    held: list[Any] = []
+    page.route("**/api/say", lambda route: held.append((route, route.fetch())))
+    before = chat.bot_messages()
+    page.fill("#input", "whoami")
+    page.press("#input", "Enter")
+    chat.wait_for_bot_message(before)  # the reply, drawn while the send has not returned
+    assert len(held) == 1
+    refreshes = int(page.get_attribute("#messages", "data-refreshes") or 0)
+    route, response = held.pop()
+    route.fulfill(response=response)
+    page.wait_for_function("n => Number(document.getElementById('messages').dataset.refreshes) > n", arg=refreshes)
+    assert page.locator("#typing").is_hidden()
+    page.unroute("**/api/say")
+
+
 def test_a_phone_sized_window_shows_the_chat_full_width(browser, demo):
     chat = open_page(browser, demo, 390, 844)
     try:
