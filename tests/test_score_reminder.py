@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -230,6 +231,9 @@ def test_the_scheduler_path_reads_ahead_only_on_its_day(bot, store, sandbox, sco
     start = len(sandbox.state.requests.entries())
     data = jobs.start_run(runtime, DUE - timedelta(days=1))
     assert run_at(runtime, sub, DUE - timedelta(days=1), data) is None
+    for thread in threading.enumerate():  # wait until the run's read-ahead threads have ended
+        if thread.name.startswith(f"{data.label} read-ahead"):
+            thread.join(timeout=60)
     paths = {r["path"] for r in sandbox.state.requests.entries()[start:]}
     assert not any("/okrs" in p or "/members" in p for p in paths), paths
     runtime = _runtime(bot, store, DUE)
