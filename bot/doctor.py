@@ -69,7 +69,7 @@ def _probes() -> tuple[Probe, ...]:
             QueryUserApprovalRequest.builder().employee_type("employee_id").request_body(
                 QueryUserApprovalRequestBody.builder().user_ids([]).check_date_from(20260101).check_date_to(20260101)
                 .build()).build())),
-        Probe("GET", "/open-apis/im/v1/chats/:chat_id",
+        Probe("GET", "/open-apis/im/v1/chats/:chat_id",  # what needs the scope; the probe lists one page of chats
               lambda c: c.im.v1.chat.list(ListChatRequest.builder().page_size(1).build())),
     )
 

@@ -40,6 +40,8 @@ SCOPES: tuple[ApiScope, ...] = (
              "slow card buttons (the callback's own token updates the card)"),
     ApiScope("GET", "/open-apis/im/v1/chats/:chat_id", ("im:chat:readonly", "im:chat"),
              "remind (who owns and manages the group), okr @someone in a group"),
+    ApiScope("GET", "/open-apis/im/v1/chats", ("im:chat:readonly", "im:chat"),
+             "python -m bot doctor (one page of the bot's groups, to check this scope)"),
     ApiScope("GET", "/open-apis/im/v1/chats/:chat_id/members",
              ("im:chat:readonly", "im:chat.members:read", "im:chat"), "group reminders (who is in the group)"),
     ApiScope("GET", "/open-apis/contact/v3/users/:user_id", ("contact:user.base:readonly",),
