@@ -70,7 +70,13 @@ def test_jobs_due_together_all_send_and_count_every_call_once(db_url, settings, 
     before = runtime.clients.caller.call_counts
     results = at_once(len(subs), lambda i: run_at(runtime, subs[i], MONDAY_0900, shared_run(runtime, MONDAY_0900)))
     assert [r for r in results if not isinstance(r, str)] == []  # every job sent its card, none crashed
-    assert len(sandbox.state.requests.matching("/im/v1/messages", "POST")) == len(subs)
+    sent = [r["body"] for r in sandbox.state.requests.matching("/im/v1/messages", "POST")]
+    to = Counter(body["receive_id"] for body in sent)
+    assert to[group] == 5  # each reminder's group card once
+    digests = [body for body in sent if "团队周报" in body["content"] or "Team digest" in body["content"]]
+    assert sorted(b["receive_id"] for b in digests) == sorted(sandbox.seed.person(m).open_id for m in managers)
+    private = len(sent) - 5 - len(managers)  # each reminder's check-in cards to those it mentions, once each
+    assert private > 0 and private % 5 == 0 and len({body["uuid"] for body in sent}) == len(sent)
     made = Counter(runtime.clients.caller.call_counts) - Counter(before)
     assert runtime.store.usage.api_calls("2026-11") == dict(made)  # each call counted once, none lost
 
