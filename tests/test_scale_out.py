@@ -85,12 +85,15 @@ def test_exactly_once_digest_on_postgresql(admin_settings_pg, sandbox):
     second = Runtime(settings=admin_settings_pg, clients=FeishuClients.create(admin_settings_pg), store=Store(url))
     sub = first.store.subscriptions.add(kind=KIND_OKR_REMINDER, target=sandbox.seed.chat("eng_weekly").chat_id,
                                        created_by="ou_x", schedule={})
+    group = sandbox.seed.chat("eng_weekly").chat_id
     results = run_at_once((first, second), sub, FRIDAY_1700)
     assert results.count(None) == 1
-    assert len(sandbox.state.outbox) == 1
     assert run_at(first, sub, FRIDAY_1700) is None  # and the same time again
-    assert len(sandbox.state.requests.matching("/im/v1/messages", "POST")) == 1  # sent once, not just kept once
-    assert [s["status"] for s in second.store.subscriptions.sends(sub.id)] == ["sent"]
+    sent = [r["body"] for r in sandbox.state.requests.matching("/im/v1/messages", "POST")]
+    assert [b["receive_id"] for b in sent].count(group) == 1  # the group card: sent once, not just kept once
+    assert len({(b["receive_id"], b["uuid"]) for b in sent}) == len(sent) == len(sandbox.state.outbox)  # and each
+    # private check-in card once
+    assert [s["status"] for s in second.store.subscriptions.sends(sub.id)].count("sent") == len(sent)
 
 
 @pytest.fixture
