@@ -112,7 +112,7 @@ def test_working_indicator_goes_once_every_rapid_send_has_its_reply(chat, demo):
         page.press("#input", "Enter")
     page.wait_for_function("n => document.querySelectorAll('.msg.from-bot').length >= n", arg=before + sends,
                            timeout=60_000)
-    page.wait_for_selector("#typing", state="hidden", timeout=5_000)
+    page.wait_for_selector("#typing", state="hidden", timeout=30_000)
 
 
 def test_working_indicator_stays_off_when_the_reply_shows_before_the_send_returns(chat, demo):
@@ -190,7 +190,7 @@ def test_run_due_jobs_follows_each_run_until_it_has_ended(chat, demo):
     try:
         page.locator("#run-jobs").dispatch_event("click")
         running = page.locator("#jobs-status .job-running", has_text="刘洋")
-        running.wait_for(timeout=5_000)
+        running.wait_for(timeout=30_000)
     finally:
         demo.state.faults.clear()
     page.locator("#jobs-status .job-sent", has_text="刘洋").wait_for(timeout=20_000)
