@@ -26,7 +26,7 @@ from werkzeug.serving import make_server
 
 from bot.app import Bot
 from bot.settings import Settings
-from bot.store import KIND_OKR_REMINDER
+from bot.store.subscriptions import KIND_OKR_REMINDER, KIND_OKR_SCORE
 from bot.transports.webhook import build_webhook
 from devkit.cardtext import buttons_of, callback_value, render_text
 from devkit.sandbox import build_seed, create_sandbox, serve_in_thread
@@ -200,7 +200,8 @@ class DemoSession:
             kind, _, target = run["name"].partition(" ")
             chat = self.seed.chat(target)
             where = self.names.get(target) or (chat.name if chat else target)
-            run["name"] = f"{'OKR reminder' if kind == KIND_OKR_REMINDER else 'Manager digest'} → {where}"
+            label = {KIND_OKR_REMINDER: "OKR reminder", KIND_OKR_SCORE: "Scoring reminder"}.get(kind, "Manager digest")
+            run["name"] = f"{label} → {where}"
         return runs
 
     def click(self, number: int) -> str:
