@@ -3,17 +3,25 @@ write), for everything sent to them later — digests, nudges, their own reminde
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from datetime import datetime
 
+from cachetools import TTLCache
 from sqlalchemy import Boolean, DateTime, String, delete, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
 from bot.store.base import Base, Part, utc
 
 LOCALES = ("zh_cn", "en_us")
 IN_CHUNK = 900  # ids per IN (…) list: under SQLite's oldest limit of bound parameters (999)
+# Every message reads the sender's language and remembers the language of its words: a process keeps what it read or
+# wrote for this long, so a conversation costs no database round trip per message. Another process sees a change
+# (`lang en` answered elsewhere) at most this much later; the process that made it sees it at once.
+KNOWN_TTL = 30.0
+KNOWN_MAX = 10_000
 
 
 class PersonPrefRow(Base):
@@ -33,17 +41,36 @@ def _checked(locale: str) -> str:
 
 
 class PeopleStore(Part):
+    def __init__(self, engine: Engine, sessions: sessionmaker) -> None:
+        super().__init__(engine, sessions)
+        self._known: TTLCache[str, tuple[str | None, bool]] = TTLCache(maxsize=KNOWN_MAX, ttl=KNOWN_TTL)
+        self._lock = threading.Lock()
+
     def language(self, open_id: str) -> str | None:
         """"zh_cn" or "en_us"; None when the bot knows nothing of this person's language."""
-        with self.session() as s:
-            return s.scalar(select(PersonPrefRow.locale).where(PersonPrefRow.open_id == open_id))
+        return self._row(open_id)[0]
 
     def setting(self, open_id: str) -> tuple[str | None, bool]:
         """(the remembered language or None, whether they chose it) — what bare `lang` shows."""
         with self.session() as s:
             row = s.execute(select(PersonPrefRow.locale, PersonPrefRow.explicit)
                             .where(PersonPrefRow.open_id == open_id)).first()
-        return (row.locale, bool(row.explicit)) if row else (None, False)
+        found = (row.locale, bool(row.explicit)) if row else (None, False)
+        self._remember(open_id, found)
+        return found
+
+    def _row(self, open_id: str) -> tuple[str | None, bool]:
+        """(locale, explicit) as this process last read or wrote it (within KNOWN_TTL), else from the database."""
+        with self._lock:
+            known = self._known.get(open_id)
+        return known if known is not None else self.setting(open_id)
+
+    def _remember(self, open_id: str, row: tuple[str | None, bool] | None) -> None:
+        with self._lock:
+            if row is None:
+                self._known.pop(open_id, None)
+            else:
+                self._known[open_id] = row
 
     def languages(self, open_ids: Iterable[str]) -> dict[str, str]:
         """The remembered language of each of `open_ids` that has one (one query, for digests and reminders)."""
@@ -61,21 +88,22 @@ class PeopleStore(Part):
         """Learned from what they wrote (called for every message): never overrides a language they chose, and
         writes only when it changes — a read, then a write only for a new or different language."""
         _checked(locale)
-        with self.session() as s:
-            row = s.execute(select(PersonPrefRow.locale, PersonPrefRow.explicit)
-                            .where(PersonPrefRow.open_id == open_id)).first()
-        if row is not None and (row.explicit or row.locale == locale):
+        known, explicit = self._row(open_id)
+        if known is not None and (explicit or known == locale):
             return
         self._write(open_id, locale, now, explicit=False)
+        self._remember(open_id, None)  # the write may have lost to a choice made meanwhile: read it again next time
 
     def set_language(self, open_id: str, locale: str, now: datetime) -> None:
         """Chosen (`lang en`): kept until they choose again or send `lang auto`."""
         self._write(open_id, _checked(locale), now, explicit=True)
+        self._remember(open_id, (locale, True))
 
     def clear_language(self, open_id: str) -> None:
         """`lang auto`: forget, and learn again from what they write."""
         with self.session() as s:
             s.execute(delete(PersonPrefRow).where(PersonPrefRow.open_id == open_id))
+        self._remember(open_id, (None, False))
 
     def _write(self, open_id: str, locale: str, now: datetime, *, explicit: bool) -> None:
         """Insert or update; a learned language (explicit=False) changes only a row that was learned too, even
