@@ -22,10 +22,9 @@ from bot.commands.base import Context
 from bot.commands.okr import choose_period
 from bot.commands.remind import StaleDaysError, _pick, _stale_days
 from bot.models import Chat, Mention, OkrPeriod
-from bot.router import MAX_COMMAND_CHARS, parse_command
+from bot.router import MAX_COMMAND_CHARS, MAX_FREE_TEXT, TOO_LONG, parse_command
 from bot.store import KIND_OKR_REMINDER, Store
 from bot.timephrase import _ZONE_PATH, MAX_PHRASE_CHARS, Recurrence, WhenError, parse_when
-from bot.understand import MAX_FREE_TEXT, TOO_LONG
 from tests.conftest import NOW, card_title
 from tests.test_digests import admin_settings, bot, store  # noqa: F401  (fixtures: a group, its owner, a store)
 

@@ -6,9 +6,8 @@ import pytest
 
 from bot.commands import ALL
 from bot.models import Mention
-from bot.router import parse_command
+from bot.router import MAX_FREE_TEXT, NOT_UNDERSTOOD, TOO_LONG, parse_command
 from bot.textfold import language_of
-from bot.understand import MAX_FREE_TEXT, NOT_UNDERSTOOD, TOO_LONG
 
 ALIASES = {a.casefold(): c.name for c in ALL for a in (c.name, *c.aliases)}
 BOT = Mention("@_user_1", "ou_bot", "OKR 助手")

@@ -18,8 +18,8 @@ from bot.commands import ALL
 from bot.commands.help import closest_commands
 from bot.feishu.clients import FeishuClients
 from bot.models import Mention
+from bot.router import NOT_UNDERSTOOD, SMALL_TALK, TOO_LONG, Parser, exact_name_finder
 from bot.settings import Settings
-from bot.understand import NOT_UNDERSTOOD, SMALL_TALK, TOO_LONG, Parser, exact_name_finder
 from tests.conftest import APP_ID, APP_SECRET
 
 ALIASES = {a.casefold(): c.name for c in ALL for a in (c.name, *c.aliases)}
