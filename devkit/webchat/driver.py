@@ -49,12 +49,20 @@ class PageDriver:
         message_id = self.page.locator(".msg.from-bot").last.get_attribute("data-message-id")
         return self.page.locator(f".msg[data-message-id='{message_id}']")  # stays this message
 
-    def send(self, text: str) -> Any:
-        """Type `text`, press Enter, and return the bot's next message."""
-        before = self.bot_messages()
+    def send(self, text: str, timeout: int = WAIT_MS) -> Any:
+        """Type `text`, press Enter, and return the bot's answer to it: the bot message that replies to the one
+        just sent (not whatever the bot says next — a greeting or a job's card may arrive in between)."""
+        mine = self.page.locator(".msg.from-user.mine").count()
         self.page.fill("#input", text)
         self.page.press("#input", "Enter")
-        return self.wait_for_bot_message(before)
+        self.page.wait_for_function("n => document.querySelectorAll('.msg.from-user.mine').length > n", arg=mine,
+                                    timeout=timeout)
+        sent = self.page.locator(".msg.from-user.mine").last.get_attribute("data-message-id")
+        self.page.wait_for_function("id => document.querySelector(`.msg.from-bot[data-reply-to='${id}']`)",
+                                    arg=sent, timeout=timeout)
+        message_id = self.page.locator(f".msg.from-bot[data-reply-to='{sent}']").last.get_attribute(
+            "data-message-id")
+        return self.page.locator(f".msg[data-message-id='{message_id}']")  # stays this message
 
     def press(self, message: Any, button_text: str, timeout: int = WAIT_MS) -> Any:
         """Press the button labelled `button_text` on `message` (a locator) and wait until the message is

@@ -179,6 +179,7 @@
     const mine = message.from === "user" && message.sender === view.me;
     const row = el("div", "msg " + (message.from === "bot" ? "from-bot" : "from-user") + (mine ? " mine" : ""));
     row.dataset.messageId = message.message_id;
+    row.dataset.replyTo = message.reply_to || "";  // the message this one answers (drivers wait on it)
     row.dataset.version = message.version;
     row.dataset.from = message.from;
     const who = message.from === "bot" ? view.setup.bot.name : nameOf(message.sender);
