@@ -81,9 +81,9 @@ def test_mention_picker_resolves_the_picked_person(chat, demo):
     option.wait_for()
     option.dispatch_event("mousedown")
     assert page.input_value("#input") == f"whois @{target.name} "
-    before = chat.bot_messages()
+    sent = chat.sent_count()
     page.press("#input", "Enter")
-    answer = chat.wait_for_bot_message(before)
+    answer = chat.answer_to_sent(sent)
     mine = page.locator(".msg.mine").last
     assert mine.locator(".mention").inner_text() == "@" + target.name  # shown as a name, not a placeholder
     assert target.name in answer.inner_text()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-WAIT_MS = 20_000
+WAIT_MS = 60_000  # an upper bound on a condition: a loaded CI machine can be slow, never a sleep
 CHROMIUM_ARGS = [
     "--no-sandbox",  # CI runs as root
     "--disable-gpu",
@@ -52,10 +52,18 @@ class PageDriver:
     def send(self, text: str, timeout: int = WAIT_MS) -> Any:
         """Type `text`, press Enter, and return the bot's answer to it: the bot message that replies to the one
         just sent (not whatever the bot says next — a greeting or a job's card may arrive in between)."""
-        mine = self.page.locator(".msg.from-user.mine").count()
+        mine = self.sent_count()
         self.page.fill("#input", text)
         self.page.press("#input", "Enter")
-        self.page.wait_for_function("n => document.querySelectorAll('.msg.from-user.mine').length > n", arg=mine,
+        return self.answer_to_sent(mine, timeout)
+
+    def sent_count(self) -> int:
+        """How many of the current person's own messages the chat shows."""
+        return self.page.locator(".msg.from-user.mine").count()
+
+    def answer_to_sent(self, after: int, timeout: int = WAIT_MS) -> Any:
+        """Once the person's message number `after` + 1 shows, the bot message that replies to it."""
+        self.page.wait_for_function("n => document.querySelectorAll('.msg.from-user.mine').length > n", arg=after,
                                     timeout=timeout)
         sent = self.page.locator(".msg.from-user.mine").last.get_attribute("data-message-id")
         self.page.wait_for_function("id => document.querySelector(`.msg.from-bot[data-reply-to='${id}']`)",
