@@ -90,6 +90,30 @@ def clean_sandbox(request: pytest.FixtureRequest) -> Iterator[None]:
     state.faults.clear()
 
 
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server for the module's tests (tests/services.py: fails under CI=true if it cannot start)."""
+    from tests.services import postgres_server
+
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    """A database URL, once on SQLite and once on PostgreSQL (a clean schema per test), for store tests."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/bot.db"
+    from sqlalchemy import create_engine, text
+
+    url = request.getfixturevalue("postgres_url")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
 @pytest.fixture
 def settings(sandbox: RunningSandbox) -> Settings:
     return Settings(

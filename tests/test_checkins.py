@@ -17,7 +17,6 @@ from devkit.cardcheck import assert_valid_card
 from devkit.cardtext import buttons_of, callback_value
 from devkit.sandbox.event_push import card_action_event
 from tests.conftest import NOW, Chat, card_title
-from tests.services import postgres_server
 
 WRITES = "/okr/v1/progress_records"
 
@@ -312,25 +311,6 @@ def test_check_ins_are_read(text, number, percent, status, note):
 def test_what_is_not_a_check_in_says_why(text, problem):
     assert parse_checkin(text).problem == problem
 
-
-@pytest.fixture(scope="module")
-def postgres_url():
-    with postgres_server() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/bot.db"
-    from sqlalchemy import create_engine, text
-
-    url = request.getfixturevalue("postgres_url")
-    engine = create_engine(url)
-    with engine.begin() as conn:  # a clean schema per test
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
-    return url
 
 
 def test_who_checked_in_since_is_one_question_on_either_database(db_url):

@@ -30,7 +30,6 @@ from devkit.cardtext import buttons_of, callback_value
 from devkit.sandbox.event_push import simple_event
 from devkit.sandbox.ids import p2p_chat_id
 from tests.conftest import NOW, VERIFICATION_TOKEN, Chat, card_title
-from tests.services import postgres_server
 
 TZ = ZoneInfo("Asia/Shanghai")
 MONDAY_0900 = datetime(2026, 11, 30, 9, 0, tzinfo=TZ)
@@ -109,25 +108,6 @@ def people_queries(store: Store) -> list[str]:
 
 
 # -- the store, on SQLite and PostgreSQL ---------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def postgres_url():
-    with postgres_server() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/bot.db"
-    from sqlalchemy import create_engine, text
-
-    url = request.getfixturevalue("postgres_url")
-    engine = create_engine(url)
-    with engine.begin() as conn:  # a clean schema per test
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
-    return url
 
 
 def test_a_language_is_unknown_then_learned_then_chosen_then_forgotten(db_url):

@@ -18,7 +18,6 @@ from bot.inbound import InlineExecutor
 from bot.store import KIND_MANAGER_DIGEST, KIND_OKR_REMINDER, Store
 from bot.transports.webhook import create_app
 from tests.conftest import NOW, Chat, card_title
-from tests.services import postgres_server
 from tests.threads import at_once
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -29,25 +28,6 @@ WEEKLY = {"minute": "0", "hour": "9", "day": "*", "month": "*", "day_of_week": "
 
 
 # -- api_calls: jobs due together --------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def postgres_url():
-    with postgres_server() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/bot.db"
-    from sqlalchemy import create_engine, text
-
-    url = request.getfixturevalue("postgres_url")
-    engine = create_engine(url)
-    with engine.begin() as conn:  # a clean schema per test
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
-    return url
 
 
 def test_api_call_counts_from_many_threads_at_once_are_all_kept(db_url):

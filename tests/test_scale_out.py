@@ -19,7 +19,7 @@ from bot.transports.webhook import create_app
 from devkit.sandbox.event_push import message_event
 from devkit.sandbox.ids import p2p_chat_id
 from tests.conftest import NOW, Chat
-from tests.services import postgres_server, redis_server
+from tests.services import redis_server
 from tests.test_digests import run_at_once
 
 FRIDAY_1700 = datetime(2026, 11, 27, 17, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -28,12 +28,6 @@ FRIDAY_1700 = datetime(2026, 11, 27, 17, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 @pytest.fixture(scope="module")
 def redis_url():
     with redis_server() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def postgres_url():
-    with postgres_server() as url:
         yield url
 
 
