@@ -14,24 +14,8 @@ import statistics
 import time
 
 from bot.commands.base import CommandCall, action_value
+from devkit.cardtext import form_fields
 from devkit.demo import start_demo
-
-
-def fields(card: dict) -> dict[str, dict]:
-    found: dict[str, dict] = {}
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("tag") in ("input", "select_static") and node.get("name"):
-                found[node["name"]] = node
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card["body"])
-    return found
 
 
 def main() -> None:
@@ -44,7 +28,7 @@ def main() -> None:
     session.person = session.seed.person("wanglei")
     [form_entry] = [e for e in session.say("进度") if e["content"].get("body")][-1:]
     form = form_entry["content"]
-    prefilled = {name: f.get("default_value", f.get("initial_option", "")) for name, f in fields(form).items()}
+    prefilled = {name: f.get("default_value", f.get("initial_option", "")) for name, f in form_fields(form).items()}
     percent_field = next(name for name in prefilled if name.startswith("p_"))
     submit = action_value(CommandCall(name="progress", locale="zh_cn"), submit=True)
     times: list[float] = []

@@ -71,13 +71,13 @@ def render_text(card: Mapping[str, Any], names: Mapping[str, str] | None = None)
     return "\n".join(lines)
 
 
-def buttons_of(card: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Every button in the card, depth first, for tests and the demo to click."""
+def elements_of(card: Mapping[str, Any], *tags: str) -> list[dict[str, Any]]:
+    """Every element of the card's body (of `tags`, when given), depth first, nested ones included."""
     found: list[dict[str, Any]] = []
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            if node.get("tag") == "button":
+            if "tag" in node and (not tags or node["tag"] in tags):
                 found.append(node)
             for value in node.values():
                 walk(value)
@@ -87,6 +87,16 @@ def buttons_of(card: Mapping[str, Any]) -> list[dict[str, Any]]:
 
     walk(card.get("body", {}))
     return found
+
+
+def buttons_of(card: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every button in the card, depth first, for tests and the demo to click."""
+    return elements_of(card, "button")
+
+
+def form_fields(card: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The named inputs and selects of a card's forms, by name."""
+    return {e["name"]: e for e in elements_of(card, "input", "select_static") if e.get("name")}
 
 
 def callback_value(button: Mapping[str, Any]) -> dict[str, Any] | None:

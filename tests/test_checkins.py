@@ -14,7 +14,7 @@ from bot.inbound import InlineExecutor
 from bot.store import Store
 from bot.transports.webhook import create_app
 from devkit.cardcheck import assert_valid_card
-from devkit.cardtext import buttons_of, callback_value
+from devkit.cardtext import buttons_of, callback_value, form_fields
 from devkit.sandbox.event_push import card_action_event
 from tests.conftest import NOW, Chat, card_title
 
@@ -80,26 +80,9 @@ def _click(bot: Chat, who: str, entry: dict, value: dict, form_value: dict | Non
     return json.loads(body) if body else {}
 
 
-def _form_fields(card: dict) -> dict[str, dict]:
-    found: dict[str, dict] = {}
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("tag") in ("input", "select_static") and node.get("name"):
-                found[node["name"]] = node
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card["body"])
-    return found
-
-
 def _prefilled(card: dict) -> dict[str, str]:
     """What the form submits when nothing is changed: each field's prefilled value."""
-    return {name: f.get("default_value", f.get("initial_option", "")) for name, f in _form_fields(card).items()}
+    return {name: f.get("default_value", f.get("initial_option", "")) for name, f in form_fields(card).items()}
 
 
 def _submit_value(card: dict) -> dict:
@@ -203,7 +186,7 @@ def test_the_button_turns_the_card_into_a_prefilled_form(bot, sandbox):
     _, answer = bot.click("王磊", own, "更新进度")
     form = answer["card"]["data"]
     assert_valid_card(form)
-    fields = _form_fields(form)
+    fields = form_fields(form)
     for number in ("1.1", "1.2", "2.1", "2.2", "2.3"):
         kr = _kr(sandbox, "wanglei", number)
         assert fields[f"p_{kr['id']}"]["default_value"] == str(kr["progress_rate"]["percent"])
@@ -244,7 +227,7 @@ def test_an_unchanged_submit_writes_nothing(bot, sandbox):
 def test_someone_else_clicking_the_button_gets_their_own_form_and_writes_nothing(bot, sandbox):
     [own] = bot.say("王磊", "我的OKR")
     _, answer = bot.click("刘芳", own, "更新进度")
-    names = set(_form_fields(answer["card"]["data"]))
+    names = set(form_fields(answer["card"]["data"]))
     assert names and not any(f"p_{_kr(sandbox, 'wanglei', n)['id']}" in names for n in ("1.1", "1.2", "2.1"))
     assert _writes(sandbox) == []
 

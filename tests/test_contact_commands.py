@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from devkit.cardcheck import assert_valid_card
-from devkit.cardtext import buttons_of, render_text
+from devkit.cardtext import buttons_of, elements_of, render_text
 from tests.conftest import card_title
 
 
@@ -46,7 +46,7 @@ def test_whois_by_name_shows_the_allow_listed_person_card(chat):
         assert expected in text
     cto = chat.person("陈立")
     assert {"tag": "person", "user_id": cto.open_id, "size": "small", "show_avatar": True,
-            "show_name": True} in _all_elements(card)
+            "show_name": True} in elements_of(card)
     # never outside the allow-list: no mobile numbers, employee numbers or avatars
     wu = chat.person("吴桐")
     raw = str(card)
@@ -93,7 +93,7 @@ def test_malicious_name_is_escaped_everywhere(chat):
     [entry] = chat.say("周星河", "查人 李星")
     card = entry["content"]
     assert_valid_card(card)
-    markdown = [e["content"] for e in _all_elements(card) if e.get("tag") == "markdown"]
+    markdown = [e["content"] for e in elements_of(card) if e.get("tag") == "markdown"]
     joined = "\n".join(markdown)
     assert "<at" not in joined
     assert "](" not in joined
@@ -160,18 +160,3 @@ def test_revoked_tenant_token_is_fetched_again(chat, sandbox):
     assert card_title(entry) == "团队：后端组"
 
 
-def _all_elements(card):
-    found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "tag" in node:
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card["body"])
-    return found

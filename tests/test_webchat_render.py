@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from devkit.cardtext import buttons_of
+from devkit.cardtext import buttons_of, elements_of
 from tests.webchat_fixtures import (
     EVIL,
     LOGIN_URL,
@@ -364,28 +364,11 @@ def test_render_markdown_for_plain_messages(view: Renderer) -> None:
 # ---- charts --------------------------------------------------------------------------------------------------------
 
 
-def _all_elements(card: dict) -> list[dict]:
-    found: list[dict] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if "tag" in node:
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card["body"])
-    return found
-
-
 def test_chart_is_drawn_by_vchart_on_a_canvas(view: Renderer) -> None:
     chart = view.show(digest_card()).locator(".fc-chart")
     view.page.wait_for_selector(".fc-chart[data-chart='rendered'] canvas", timeout=10_000)
     box = chart.locator("canvas").bounding_box()
-    spec = next(e for e in _all_elements(digest_card()) if e.get("tag") == "chart")
+    [spec] = elements_of(digest_card(), "chart")
     assert box["width"] > 300 and abs(box["height"] - int(spec["height"].removesuffix("px"))) <= 4  # as tall as asked
     assert view.errors == []
     broken = {"tag": "chart", "height": "200px",
