@@ -167,16 +167,21 @@ def _stale_days(words: list[str]) -> tuple[list[str], int]:
     return rest, days
 
 
+def _first_that_reads(candidates: list[str], ctx: Context, locale: str) -> str:
+    """The first candidate time phrase that reads and is short enough to echo, else the default one."""
+    for candidate in candidates:
+        if candidate and len(candidate) <= 30:
+            try:
+                parse_when(candidate, default_tz=ctx.settings.timezone)
+                return candidate
+            except WhenError:
+                continue
+    return t(locale, *DEFAULT_WHEN)
+
+
 def _readable_when(words: list[str], ctx: Context, locale: str) -> str:
     """The person's own time phrase when it reads and is short enough to echo, else the default one."""
-    phrase = " ".join(words)
-    if phrase and len(phrase) <= 30:
-        try:
-            parse_when(phrase, default_tz=ctx.settings.timezone)
-            return phrase
-        except WhenError:
-            pass
-    return t(locale, *DEFAULT_WHEN)
+    return _first_that_reads([" ".join(words)], ctx, locale)
 
 
 def corrected_when(exc: WhenError, phrase: str, ctx: Context, locale: str) -> str:
@@ -186,14 +191,7 @@ def corrected_when(exc: WhenError, phrase: str, ctx: Context, locale: str) -> st
     candidates = [example]
     if exc.fragment and exc.fragment in phrase:
         candidates.append(phrase.replace(exc.fragment, example, 1))
-    for candidate in candidates:
-        if len(candidate) <= 30:
-            try:
-                parse_when(candidate, default_tz=ctx.settings.timezone)
-                return candidate
-            except WhenError:
-                continue
-    return t(locale, *DEFAULT_WHEN)
+    return _first_that_reads(candidates, ctx, locale)
 
 
 def _example(call: CommandCall, when: str, stale_days: int) -> tuple[str, dict[str, object]]:
