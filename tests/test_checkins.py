@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from bot.commands.base import CommandCall, action_value
-from bot.commands.progress import parse_checkin
+from bot.commands.progress import MAX_WRITES, WRITES_WINDOW, parse_checkin
 from bot.inbound import InlineExecutor
 from bot.store import Store
 from bot.transports.webhook import create_app
@@ -216,6 +216,26 @@ def test_a_submit_writes_only_the_changed_key_results_and_shows_the_card_again(b
     assert card["header"]["title"]["content"] == "王磊 的 OKR" and "刚刚更新" in text
     assert "30%" in _line_of(text, "1.1") and "已延期" in _line_of(text, "2.2")
     assert store.checkins.people_since([bot.person("王磊").open_id], NOW) == {bot.person("王磊").open_id}
+
+
+def test_one_person_writes_at_most_max_writes_in_the_window_by_text_or_form(bot, sandbox, store):
+    """An insider typing check-ins in a loop cannot take the app's OKR budget (100 calls a minute for everyone):
+    after MAX_WRITES records in WRITES_WINDOW, nothing more is written, by text or by the form."""
+    me = bot.person("王磊").open_id
+    for n in range(MAX_WRITES - 1):
+        store.checkins.add(me, str(n), 10, "normal", NOW - timedelta(minutes=1))
+    [form] = bot.say("王磊", "进度")
+    bot.say("王磊", "进度 1.2 61%")  # the last one the window allows
+    assert len(_writes(sandbox)) == 1
+    [refused] = bot.say("王磊", "进度 1.2 62%")
+    assert "最多 30 次" in bot.text_of(refused)
+    values = _prefilled(form["content"])
+    values[f"p_{_kr(sandbox, 'wanglei', '1.1')['id']}"] = "31"
+    answer = _click(bot, "王磊", form, _submit_value(form["content"]), values)
+    assert "最多 30 次" in answer["toast"]["content"]
+    assert len(_writes(sandbox)) == 1  # neither wrote
+    store.checkins.add(me, "x", 10, "normal", NOW - WRITES_WINDOW - timedelta(minutes=1))  # older ones do not count
+    assert store.checkins.count_since(me, NOW - WRITES_WINDOW) == MAX_WRITES
 
 
 def test_an_unchanged_submit_writes_nothing(bot, sandbox):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot.commands.base import Command, CommandCall, Context, Reply, action_value
@@ -43,6 +44,12 @@ STATUS_WORDS = {
     "delayed": OKR_STATUS_DELAYED, "late": OKR_STATUS_DELAYED, "behind": OKR_STATUS_DELAYED,
     "已延期": OKR_STATUS_DELAYED, "延期": OKR_STATUS_DELAYED, "延迟": OKR_STATUS_DELAYED,
 }
+# One person's progress writes through the bot, across processes (store.checkins): enough for a whole form (at most
+# 25 key results) and a few corrections, never enough for one person to take a real share of the app's OKR budget
+# (100 calls a minute for everyone: a text check-in is a write and two reads).
+MAX_WRITES = 30
+WRITES_WINDOW = timedelta(minutes=10)
+
 _TARGET = re.compile(r"(?:kr|o)?(\d{1,4})(?:[.。．](\d{1,4}))?", re.IGNORECASE)
 _PERCENT = re.compile(r"(-?\d+(?:\.\d+)?)(?:\s*[%％])?")
 _STATUS = re.compile(r"(on\s*track\b|at\s*risk\b|[a-z]+\b|[\u4e00-\u9fff]{1,3})", re.IGNORECASE)
@@ -229,6 +236,9 @@ def _typed(call: CommandCall, ctx: Context) -> Reply:
     if entry is None:
         return _correction(call, BadCheckin("missing", number=parsed.number), listing)
     status = parsed.status or entry.item.status
+    too_many = _over_budget(ctx, loc, 1)
+    if too_many:
+        return Reply(build_refusal_card(reason=too_many, locale=loc), refused=True, private=True)
     try:
         _write(ctx, loc, entry, parsed.percent, status, parsed.note)
     except FeishuApiError as exc:
@@ -257,6 +267,19 @@ def _form(call: CommandCall, ctx: Context) -> Reply:
 
 def _refuse(loc: str, zh: str, en: str) -> Reply:
     return Reply({}, refused=True, toast=t(loc, zh, en))
+
+
+def _over_budget(ctx: Context, loc: str, writes: int) -> str:
+    """A reason when `writes` more progress records would pass MAX_WRITES in WRITES_WINDOW for the sender."""
+    if ctx.store is None or writes <= 0:
+        return ""
+    done = ctx.store.checkins.count_since(ctx.sender_open_id, ctx.now - WRITES_WINDOW)
+    if done + writes <= MAX_WRITES:
+        return ""
+    minutes = int(WRITES_WINDOW.total_seconds() // 60)
+    return t(loc, f"你 {minutes} 分钟内已经更新了 {done} 次进度（最多 {MAX_WRITES} 次），这次没有写入。请稍后再试。",
+             f"You updated progress {done} times in the last {minutes} minutes (at most {MAX_WRITES}); nothing "
+             "was written this time. Try again in a few minutes.")
 
 
 def _submit(call: CommandCall, ctx: Context) -> Reply:
@@ -298,6 +321,9 @@ def _submit(call: CommandCall, ctx: Context) -> Reply:
     if problems:  # nothing written until every number can be read
         return Reply({}, refused=True, toast=t(loc, "没有写入：", "Nothing written: ") + "; ".join(
             p.replace("**", "") for p in problems))
+    too_many = _over_budget(ctx, loc, len(changes))
+    if too_many:
+        return _refuse(loc, too_many, too_many)
     written: list[str] = []
     failed: list[str] = []
     for entry, percent, status in sorted(changes, key=lambda c: c[0].number):

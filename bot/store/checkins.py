@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, String, select
+from sqlalchemy import DateTime, Index, Integer, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.base import Base, Part, aware, utc
@@ -43,6 +43,12 @@ class CheckinStore(Part):
                 found.update(s.scalars(select(CheckinRow.open_id).distinct()
                                        .where(CheckinRow.open_id.in_(chunk), CheckinRow.at >= utc(since))))
         return found
+
+    def count_since(self, open_id: str, since: datetime) -> int:
+        """How many progress records `open_id` wrote through the bot at or after `since` (every process's)."""
+        with self.session() as s:
+            return s.scalar(select(func.count()).select_from(CheckinRow)
+                            .where(CheckinRow.open_id == open_id, CheckinRow.at >= utc(since))) or 0
 
     def last(self, open_id: str) -> datetime | None:
         """When `open_id` last checked in through the bot, or None."""
