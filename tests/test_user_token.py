@@ -235,3 +235,15 @@ def test_a_login_after_feishu_revoked_the_apps_tokens_fetches_fresh_ones(bot, sa
     sandbox.state.tokens.revoke()
     status, page = login(bot, "邵华")
     assert status == 200 and "授权成功" in page
+
+
+def test_a_query_longer_than_any_name_is_not_sent_to_feishus_search(bot, sandbox):
+    """A logged-in person's whois searches with their token (an API call): a 300-character "name" is answered
+    "no match" without calling Feishu."""
+    login(bot, "周星河")
+    before = len(sandbox.state.requests.matching("/search/v1/user"))
+    [entry] = bot.say("周星河", "whois " + "x" * 300)
+    assert len(sandbox.state.requests.matching("/search/v1/user")) == before
+    assert "x" * 31 not in bot.text_of(entry)
+    bot.say("周星河", "whois 张伟")  # a name is searched as before
+    assert len(sandbox.state.requests.matching("/search/v1/user")) == before + 1
