@@ -200,6 +200,45 @@ class Chat:
                                  message_id=entry["message_id"], chat_id=entry.get("chat_id", ""))
 
 
+# -- a bot with a store and an admin (郭芳), as the digest, reminder, privacy and language tests use it ------------
+
+def admin_settings_of(settings: Settings, sandbox: RunningSandbox, tmp_path: Any, **changes: Any) -> Settings:
+    """`settings` with 郭芳 as the bot admin and a SQLite file in `tmp_path` (and any other changes)."""
+    return settings.with_(admins=frozenset({sandbox.seed.person("guofang").open_id}),
+                          database_url=f"sqlite:///{tmp_path}/bot.db", **changes)
+
+
+def bot_chat(settings: Settings, sandbox: RunningSandbox, store: Any, clock: Any = None) -> Chat:
+    """A bot on `settings` and `store` (its clock pinned at NOW unless given), and a way to talk to it."""
+    app = create_app(settings, executor=InlineExecutor(), clock=clock or (lambda: NOW), store=store)
+    return Chat(app.test_client(), sandbox, settings)
+
+
+@pytest.fixture
+def store(tmp_path: Any) -> Any:
+    from bot.store import Store
+
+    return Store(f"sqlite:///{tmp_path}/bot.db")
+
+
+@pytest.fixture
+def admin_settings(settings: Settings, sandbox: RunningSandbox, tmp_path: Any) -> Settings:
+    return admin_settings_of(settings, sandbox, tmp_path)
+
+
+@pytest.fixture
+def bot(admin_settings: Settings, sandbox: RunningSandbox, store: Any) -> Chat:
+    return bot_chat(admin_settings, sandbox, store)
+
+
+@pytest.fixture
+def runtime(bot: Chat, store: Any, admin_settings: Settings) -> Any:
+    from bot.digests.runtime import Runtime
+
+    service = bot.client.application.extensions["bot"]
+    return Runtime(settings=admin_settings, clients=service.clients, store=store, clock=lambda: NOW)
+
+
 @pytest.fixture
 def app(settings: Settings) -> Any:
     return create_app(settings, executor=InlineExecutor(), clock=lambda: NOW)

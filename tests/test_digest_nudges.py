@@ -11,13 +11,8 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from bot.digests.jobs import run_at
-from bot.digests.runtime import Runtime
-from bot.inbound import InlineExecutor
-from bot.store import KIND_MANAGER_DIGEST, Store
-from bot.transports.webhook import create_app
+from bot.store import KIND_MANAGER_DIGEST
 from cards.components import chat_link
 from cards.digest import MAX_CHART_BARS
 from devkit.cardcheck import assert_valid_card
@@ -30,29 +25,6 @@ MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=TZ)
 NEXT_MONDAY = MONDAY + timedelta(days=7)
 NUDGE, NUDGED = "提醒一下", "已提醒 ✓"
 EVERYONE, EVERYONE_NUDGED = "提醒所有有问题的人", "已全部提醒 ✓"
-
-
-@pytest.fixture
-def store(tmp_path):
-    return Store(f"sqlite:///{tmp_path}/bot.db")
-
-
-@pytest.fixture
-def admin_settings(settings, sandbox, tmp_path):
-    return settings.with_(admins=frozenset({sandbox.seed.person("guofang").open_id}),
-                          database_url=f"sqlite:///{tmp_path}/bot.db")
-
-
-@pytest.fixture
-def bot(admin_settings, sandbox, store):
-    app = create_app(admin_settings, executor=InlineExecutor(), clock=lambda: NOW, store=store)
-    return Chat(app.test_client(), sandbox, admin_settings)
-
-
-@pytest.fixture
-def runtime(bot, store, admin_settings):
-    service = bot.client.application.extensions["bot"]
-    return Runtime(settings=admin_settings, clients=service.clients, store=store, clock=lambda: NOW)
 
 
 def open_id(sandbox, key: str) -> str:

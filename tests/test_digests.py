@@ -8,47 +8,21 @@ import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.digests import jobs
 from bot.digests.jobs import run_at
 from bot.digests.runtime import Runtime
 from bot.feishu.clients import FeishuClients
-from bot.inbound import InlineExecutor
 from bot.scheduler import configure_scheduler
 from bot.store import KIND_MANAGER_DIGEST, KIND_OKR_REMINDER, Store
-from bot.transports.webhook import create_app
 from devkit.cardcheck import assert_valid_card
 from devkit.cardtext import buttons_of
-from tests.conftest import NOW, Chat, card_title
+from tests.conftest import card_title
 
 TZ = ZoneInfo("Asia/Shanghai")
 FRIDAY_1700 = datetime(2026, 11, 27, 17, 0, tzinfo=TZ)
 ANCHOR_1700 = datetime(2026, 11, 25, 17, 0, tzinfo=TZ)  # the seed's leave approvals are on this day
-
-
-@pytest.fixture
-def store(tmp_path):
-    return Store(f"sqlite:///{tmp_path}/bot.db")
-
-
-@pytest.fixture
-def admin_settings(settings, sandbox, tmp_path):
-    return settings.with_(admins=frozenset({sandbox.seed.person("guofang").open_id}),
-                          database_url=f"sqlite:///{tmp_path}/bot.db")
-
-
-@pytest.fixture
-def bot(admin_settings, sandbox, store):
-    app = create_app(admin_settings, executor=InlineExecutor(), clock=lambda: NOW, store=store)
-    return Chat(app.test_client(), sandbox, admin_settings)
-
-
-@pytest.fixture
-def runtime(bot, store, admin_settings):
-    service = bot.client.application.extensions["bot"]
-    return Runtime(settings=admin_settings, clients=service.clients, store=store, clock=lambda: NOW)
 
 
 def run_at_once(runtimes, sub, when) -> list:

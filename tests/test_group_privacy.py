@@ -14,11 +14,9 @@ import pytest
 
 from bot.digests.jobs import run_at
 from bot.digests.runtime import Runtime
-from bot.inbound import InlineExecutor
-from bot.store import KIND_OKR_REMINDER, Store
-from bot.transports.webhook import create_app
+from bot.store import KIND_OKR_REMINDER
 from cards.components import escape
-from tests.conftest import NOW, Chat, card_title
+from tests.conftest import NOW, Chat, admin_settings_of, bot_chat, card_title
 
 TZ = ZoneInfo("Asia/Shanghai")
 ANCHOR_1700 = datetime(2026, 11, 25, 17, 0, tzinfo=TZ)  # the seed's leave approvals are on this day
@@ -29,29 +27,9 @@ PRIVATE_WORDS = ("请假", "离职", "明天再提醒", "通讯录", "leave", "l
 SEND_PATHS = ("/open-apis/im/v1/messages", "/open-apis/interactive/v1/card/update")
 
 
-@pytest.fixture
-def store(tmp_path):
-    return Store(f"sqlite:///{tmp_path}/bot.db")
-
-
-def _settings(settings, sandbox, tmp_path, **changes):
-    return settings.with_(admins=frozenset({sandbox.seed.person("guofang").open_id}),
-                          database_url=f"sqlite:///{tmp_path}/bot.db", **changes)
-
-
-def _bot(settings, sandbox, store) -> Chat:
-    app = create_app(settings, executor=InlineExecutor(), clock=lambda: NOW, store=store)
-    return Chat(app.test_client(), sandbox, settings)
-
-
 def _runtime(bot: Chat, store, settings) -> Runtime:
     service = bot.client.application.extensions["bot"]
     return Runtime(settings=settings, clients=service.clients, store=store, clock=lambda: NOW)
-
-
-@pytest.fixture
-def bot(settings, sandbox, store, tmp_path):
-    return _bot(_settings(settings, sandbox, tmp_path), sandbox, store)
 
 
 def sends(sandbox, since: int) -> list[tuple[str, str]]:
@@ -112,7 +90,7 @@ def _ask_why(bot, sandbox, asker: str, group: str, about: str | None):
 
 def test_why_asked_by_an_ordinary_member_says_only_whether_and_never_why(bot, store, sandbox, settings, tmp_path):
     sub = _subscribe(store, sandbox, "eng_weekly", "cto")
-    run_at(_runtime(bot, store, _settings(settings, sandbox, tmp_path)), sub, ANCHOR_1700)
+    run_at(_runtime(bot, store, admin_settings_of(settings, sandbox, tmp_path)), sub, ANCHOR_1700)
     _, decisions = store.subscriptions.last_decisions(sub.id)
     seed = sandbox.seed
     assert decisions[seed.person("liufang").open_id] == "skipped_on_leave"
@@ -135,7 +113,7 @@ def test_why_of_a_snoozed_member_is_not_told_to_the_group(bot, store, sandbox, s
     sub = _subscribe(store, sandbox, "eng_weekly", "cto")
     seed = sandbox.seed
     store.subscriptions.snooze(sub.id, seed.person("yangfan").open_id, datetime(2026, 11, 27, tzinfo=TZ))
-    run_at(_runtime(bot, store, _settings(settings, sandbox, tmp_path)), sub, ANCHOR_1700)
+    run_at(_runtime(bot, store, admin_settings_of(settings, sandbox, tmp_path)), sub, ANCHOR_1700)
     assert store.subscriptions.last_decisions(sub.id)[1][seed.person("yangfan").open_id] == "skipped_snoozed"
     sent = _ask_why(bot, sandbox, "周杰", "eng_weekly", "杨帆")
     [answer] = to_group(sent, seed.chat("eng_weekly").chat_id)
@@ -155,7 +133,7 @@ def test_why_of_a_snoozed_member_is_not_told_to_the_group(bot, store, sandbox, s
 def test_why_goes_privately_to_those_who_may_know(bot, store, sandbox, settings, tmp_path, asker, group, about,
                                                   reason):
     sub = _subscribe(store, sandbox, group, "yangfan")
-    run_at(_runtime(bot, store, _settings(settings, sandbox, tmp_path)), sub, ANCHOR_1700)
+    run_at(_runtime(bot, store, admin_settings_of(settings, sandbox, tmp_path)), sub, ANCHOR_1700)
     sent = _ask_why(bot, sandbox, asker, group, about)
     [dm] = to_person(sent, sandbox.seed.find_person(asker).open_id)
     assert reason in dm
@@ -169,8 +147,8 @@ def test_why_goes_privately_to_those_who_may_know(bot, store, sandbox, settings,
 @pytest.mark.parametrize("policy", ["team", "self"])
 def test_restricted_reminder_card_has_names_and_counts_and_each_mentioned_person_gets_their_items(
         settings, sandbox, store, tmp_path, policy):
-    restricted = _settings(settings, sandbox, tmp_path, okr_visibility=policy)
-    bot = _bot(restricted, sandbox, store)
+    restricted = admin_settings_of(settings, sandbox, tmp_path, okr_visibility=policy)
+    bot = bot_chat(restricted, sandbox, store)
     runtime = _runtime(bot, store, restricted)
     sub = _subscribe(store, sandbox, "eng_weekly", "cto")
     seed = sandbox.seed
@@ -202,7 +180,7 @@ def test_reminder_under_visibility_all_lists_the_items_in_the_group_only_with_de
     under OKR_VISIBILITY=all) lists the at-risk and delayed items on the group card."""
     sub = _subscribe(store, sandbox, "eng_weekly", "cto")
     chat = sandbox.seed.chat("eng_weekly")
-    runtime = _runtime(bot, store, _settings(settings, sandbox, tmp_path))
+    runtime = _runtime(bot, store, admin_settings_of(settings, sandbox, tmp_path))
     texts = set().union(*(okr_texts(sandbox, m) for m in chat.member_open_ids))
     start = len(sandbox.state.requests.entries())
     run_at(runtime, sub, ANCHOR_1700)
@@ -221,8 +199,8 @@ def test_a_private_card_whose_process_died_is_sent_by_the_retry_job_once(setting
 
     from bot.digests.jobs import retry_sends
 
-    restricted = _settings(settings, sandbox, tmp_path, okr_visibility="team")
-    bot = _bot(restricted, sandbox, store)
+    restricted = admin_settings_of(settings, sandbox, tmp_path, okr_visibility="team")
+    bot = bot_chat(restricted, sandbox, store)
     clients = _runtime(bot, store, restricted).clients
 
     def at(when):
@@ -249,7 +227,7 @@ def test_a_private_card_whose_process_died_is_sent_by_the_retry_job_once(setting
 # -- okr @someone in a group ---------------------------------------------------------------------------------
 
 def test_okr_of_a_teammate_in_a_group_with_outsiders_is_answered_privately(settings, sandbox, store, tmp_path):
-    bot = _bot(_settings(settings, sandbox, tmp_path, okr_visibility="team"), sandbox, store)
+    bot = bot_chat(admin_settings_of(settings, sandbox, tmp_path, okr_visibility="team"), sandbox, store)
     seed = sandbox.seed
     chat_id = seed.chat("eng_weekly").chat_id
     start = len(sandbox.state.requests.entries())
@@ -271,7 +249,7 @@ def test_okr_of_a_teammate_in_a_group_with_outsiders_is_answered_privately(setti
 
 
 def test_okr_that_every_member_may_see_stays_in_the_group(settings, sandbox, store, tmp_path):
-    bot = _bot(_settings(settings, sandbox, tmp_path, okr_visibility="team"), sandbox, store)
+    bot = bot_chat(admin_settings_of(settings, sandbox, tmp_path, okr_visibility="team"), sandbox, store)
     start = len(sandbox.state.requests.entries())
     [entry] = bot.say("刘芳", "okr {0}", group="eng_weekly", mentions=("陈立",))  # everyone's line leads to the CTO
     assert card_title(entry) == "Li Chen's OKRs"
@@ -286,9 +264,9 @@ def test_okr_under_visibility_all_stays_in_the_group(bot, sandbox):
 def test_a_button_on_a_group_card_does_not_show_outsiders_what_they_may_not_see(settings, sandbox, store, tmp_path):
     """A card posted when the policy was `all`, clicked after it became `team`: the answer would replace the
     card for the whole group, so the card stays and the clicker is told where to ask."""
-    open_bot = _bot(_settings(settings, sandbox, tmp_path), sandbox, store)
+    open_bot = bot_chat(admin_settings_of(settings, sandbox, tmp_path), sandbox, store)
     [entry] = open_bot.say("刘芳", "okr {0}", group="eng_weekly", mentions=("杨帆",))
-    team_bot = _bot(_settings(settings, sandbox, tmp_path, okr_visibility="team"), sandbox, store)
+    team_bot = bot_chat(admin_settings_of(settings, sandbox, tmp_path, okr_visibility="team"), sandbox, store)
     group_card = {**entry, "chat_id": sandbox.seed.chat("eng_weekly").chat_id}  # the callback names the chat
     status, answer = team_bot.click("王磊", group_card, "◀ Previous period")  # he may; frontend members may not
     assert status == 200 and "card" not in answer

@@ -19,38 +19,16 @@ from sqlalchemy import create_engine, text
 from bot.commands.base import CommandCall, action_value
 from bot.digests.jobs import run_at
 from bot.digests.runtime import Runtime
-from bot.inbound import InlineExecutor
 from bot.store import KIND_OKR_REMINDER, Store
 from bot.store.base import Base
-from bot.transports.webhook import create_app
 from devkit.cardcheck import assert_valid_card
 from devkit.cardtext import buttons_of, callback_value
-from tests.conftest import NOW, Chat, card_title
+from tests.conftest import NOW, Chat, admin_settings_of, bot_chat, card_title
 from tests.services import postgres_server
 
 TZ = ZoneInfo("Asia/Shanghai")
 ANCHOR_1700 = datetime(2026, 11, 25, 17, 0, tzinfo=TZ)  # the seed's leave approvals are on this day
 MESSAGES = "/open-apis/im/v1/messages"
-
-
-@pytest.fixture
-def store(tmp_path):
-    return Store(f"sqlite:///{tmp_path}/bot.db")
-
-
-def _settings(settings, sandbox, tmp_path, **changes):
-    return settings.with_(admins=frozenset({sandbox.seed.person("guofang").open_id}),
-                          database_url=f"sqlite:///{tmp_path}/bot.db", **changes)
-
-
-def _bot(settings, sandbox, store) -> Chat:
-    app = create_app(settings, executor=InlineExecutor(), clock=lambda: NOW, store=store)
-    return Chat(app.test_client(), sandbox, settings)
-
-
-@pytest.fixture
-def bot(settings, sandbox, store, tmp_path):
-    return _bot(_settings(settings, sandbox, tmp_path), sandbox, store)
 
 
 def _runtime(bot: Chat, store) -> Runtime:
@@ -227,7 +205,7 @@ def test_options_take_a_reminder_number_and_ask_which_when_there_are_several(bot
 # -- remind details on|off -----------------------------------------------------------------------------------
 
 def test_details_on_is_refused_unless_everyone_may_see_every_okr(settings, sandbox, store, tmp_path):
-    team = _bot(_settings(settings, sandbox, tmp_path, okr_visibility="team"), sandbox, store)
+    team = bot_chat(admin_settings_of(settings, sandbox, tmp_path, okr_visibility="team"), sandbox, store)
     sub = _subscribe(team, store)
     [entry] = team.say("陈立", "提醒 详情 开启", group="eng_weekly")
     assert card_title(entry) == "不能在群里列出详情"
@@ -253,7 +231,7 @@ def test_details_on_lists_the_at_risk_items_in_the_group(bot, store, sandbox):
 def test_details_stored_on_are_not_shown_once_the_policy_is_no_longer_all(settings, sandbox, store, tmp_path, bot):
     sub = _subscribe(bot, store)
     bot.say("陈立", "提醒 详情 开启", group="eng_weekly")
-    team = _bot(_settings(settings, sandbox, tmp_path, okr_visibility="team"), sandbox, store)
+    team = bot_chat(admin_settings_of(settings, sandbox, tmp_path, okr_visibility="team"), sandbox, store)
     group_card, _, _ = _run(team, store, sandbox, sub)
     raw = json.dumps(group_card, ensure_ascii=False)
     assert not any(s in raw for s in okr_texts(sandbox, sandbox.seed.chat("eng_weekly").member_open_ids))

@@ -21,15 +21,13 @@ from bot.commands.base import CommandCall
 from bot.digests import jobs
 from bot.digests.jobs import run_at
 from bot.digests.runtime import Runtime
-from bot.inbound import InlineExecutor
 from bot.settings import new_secret_key
 from bot.store import KIND_MANAGER_DIGEST, KIND_OKR_REMINDER, Store
-from bot.transports.webhook import create_app
 from devkit.cardcheck import assert_valid_card
 from devkit.cardtext import buttons_of, callback_value
 from devkit.sandbox.event_push import simple_event
 from devkit.sandbox.ids import p2p_chat_id
-from tests.conftest import NOW, VERIFICATION_TOKEN, Chat, card_title
+from tests.conftest import NOW, VERIFICATION_TOKEN, Chat, admin_settings_of, bot_chat, card_title
 
 TZ = ZoneInfo("Asia/Shanghai")
 MONDAY_0900 = datetime(2026, 11, 30, 9, 0, tzinfo=TZ)
@@ -44,34 +42,14 @@ OUR_CHINESE = ("需要关注", "提醒一下", "团队周报", "直属下属", "
 SEND_PATHS = ("/open-apis/im/v1/messages",)
 
 
-@pytest.fixture
-def store(tmp_path):
-    return Store(f"sqlite:///{tmp_path}/bot.db")
-
-
-def _settings(settings, sandbox, tmp_path, **changes):
-    return settings.with_(admins=frozenset({sandbox.seed.person("guofang").open_id}),
-                          database_url=f"sqlite:///{tmp_path}/bot.db", **changes)
-
-
-def _bot(settings, sandbox, store) -> Chat:
-    app = create_app(settings, executor=InlineExecutor(), clock=lambda: NOW, store=store)
-    return Chat(app.test_client(), sandbox, settings)
-
-
 def _runtime(bot: Chat, store, settings, *, now=NOW) -> Runtime:
     service = bot.client.application.extensions["bot"]
     return Runtime(settings=settings, clients=service.clients, store=store, clock=lambda: now)
 
 
 @pytest.fixture
-def bot(settings, sandbox, store, tmp_path):
-    return _bot(_settings(settings, sandbox, tmp_path), sandbox, store)
-
-
-@pytest.fixture
 def runtime(bot, store, settings, sandbox, tmp_path):
-    return _runtime(bot, store, _settings(settings, sandbox, tmp_path))
+    return _runtime(bot, store, admin_settings_of(settings, sandbox, tmp_path))
 
 
 def sent_to(sandbox, since: int, receive_id: str) -> list[dict]:
@@ -324,8 +302,8 @@ def test_a_nudge_reaches_the_report_in_the_reports_language_not_the_managers(bot
 
 def test_each_persons_own_reminder_card_is_in_their_language_and_the_group_card_in_the_groups(
         settings, sandbox, store, tmp_path):
-    restricted = _settings(settings, sandbox, tmp_path, okr_visibility="team")
-    bot = _bot(restricted, sandbox, store)
+    restricted = admin_settings_of(settings, sandbox, tmp_path, okr_visibility="team")
+    bot = bot_chat(restricted, sandbox, store)
     group = sandbox.seed.chat("eng_weekly").chat_id
     sub = store.subscriptions.add(kind=KIND_OKR_REMINDER, target=group, created_by="ou_x", schedule=FRIDAY_1700,
                                   stale_days=7, locale="zh_cn")
@@ -380,7 +358,7 @@ def test_the_message_after_login_is_in_the_persons_language(settings, sandbox, t
     configured = settings.with_(secret_key=new_secret_key(), public_url=public,
                                 database_url=f"sqlite:///{tmp_path}/bot.db")
     store = Store(configured.database_url)
-    bot = _bot(configured, sandbox, store)
+    bot = bot_chat(configured, sandbox, store)
     me = sandbox.seed.person("yangfan").open_id
     bot.say("杨帆", "lang en")
     [entry] = bot.say("杨帆", "login")

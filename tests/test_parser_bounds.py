@@ -26,7 +26,6 @@ from bot.router import MAX_COMMAND_CHARS, MAX_FREE_TEXT, TOO_LONG, parse_command
 from bot.store import KIND_OKR_REMINDER, Store
 from bot.timephrase import _ZONE_PATH, MAX_PHRASE_CHARS, Recurrence, WhenError, parse_when
 from tests.conftest import NOW, card_title
-from tests.test_digests import admin_settings, bot, store  # noqa: F401  (fixtures: a group, its owner, a store)
 
 TZ = "Asia/Shanghai"
 ALIASES = {a.casefold(): c.name for c in ALL for a in (c.name, *c.aliases)}
@@ -252,7 +251,7 @@ def _is_correction(entry) -> bool:
         ("remind run #" + "9" * 300, "No such reminder", ""),
     ],
 )
-def test_pathological_reminder_messages_get_a_correction_card(bot, store, text, title, says):  # noqa: F811
+def test_pathological_reminder_messages_get_a_correction_card(bot, store, text, title, says):
     [entry] = bot.say("陈立", "remind okr fri 17:00", group="eng_weekly")  # the group owner
     [sub] = store.subscriptions.find(kind=KIND_OKR_REMINDER)
     [entry] = bot.say("陈立", text, group="eng_weekly")
@@ -262,7 +261,7 @@ def test_pathological_reminder_messages_get_a_correction_card(bot, store, text, 
     assert store.subscriptions.find(kind=KIND_OKR_REMINDER) == [sub]  # nothing added, the only one not turned off
 
 
-def test_a_digest_time_of_5000_digits_gets_a_correction_card(bot, store):  # noqa: F811
+def test_a_digest_time_of_5000_digits_gets_a_correction_card(bot, store):
     [entry] = bot.say("王磊", "digest on " + "9" * 300)  # a manager
     assert _is_correction(entry)
     assert card_title(entry) == "I could not read that time"
