@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -251,6 +252,23 @@ def chat(app: Any, sandbox: RunningSandbox, settings: Settings) -> Chat:
 
 def card_title(entry: dict[str, Any]) -> str:
     return entry["content"]["header"]["title"]["content"]
+
+
+@contextmanager
+def demo_with_page(clock: Any = None) -> Iterator[Any]:
+    """The demo (sandbox, bot, scheduler) with its chat page served; `session.page_url` is the page's address.
+    The bot's clock is `clock` (NOW unless given)."""
+    from devkit.demo import start_demo
+    from devkit.webchat.app import serve_webchat
+
+    session, _, _ = start_demo(scheduler=True, clock=clock or (lambda: NOW))
+    server, url = serve_webchat(session)
+    session.page_url = url
+    try:
+        yield session
+    finally:
+        server.shutdown()
+        session.scheduler.stop()
 
 
 @pytest.fixture(scope="session")

@@ -11,19 +11,15 @@ from typing import Any
 import pytest
 
 from devkit.demo import start_demo
-from devkit.webchat.app import create_webchat, serve_webchat
+from devkit.webchat.app import create_webchat
 from devkit.webchat.driver import PageDriver
-from tests.conftest import NOW
+from tests.conftest import NOW, demo_with_page
 
 
 @pytest.fixture(scope="module")
 def demo() -> Iterator[Any]:
-    session, _, _ = start_demo(scheduler=True, clock=lambda: NOW)
-    server, url = serve_webchat(session)
-    session.page_url = url
-    yield session
-    server.shutdown()
-    session.scheduler.stop()
+    with demo_with_page() as session:
+        yield session
 
 
 @pytest.fixture

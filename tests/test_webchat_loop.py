@@ -18,10 +18,8 @@ from typing import Any
 
 import pytest
 
-from devkit.demo import start_demo
-from devkit.webchat.app import serve_webchat
 from devkit.webchat.driver import PageDriver
-from tests.conftest import NOW
+from tests.conftest import NOW, demo_with_page
 
 WAIT = 60_000  # ms: a loaded 2-core CI machine
 NEXT_REMINDER = datetime(2026, 11, 27, 17, 0, tzinfo=NOW.tzinfo)  # the Friday after NOW, 17:00
@@ -54,13 +52,9 @@ def clock() -> TestClock:
 
 @pytest.fixture(scope="module")
 def demo(clock: TestClock) -> Iterator[Any]:
-    session, _, _ = start_demo(scheduler=True, clock=clock)
-    session.state.set_clock(clock.seconds)
-    server, url = serve_webchat(session)
-    session.page_url = url
-    yield session
-    server.shutdown()
-    session.scheduler.stop()
+    with demo_with_page(clock) as session:
+        session.state.set_clock(clock.seconds)
+        yield session
 
 
 @pytest.fixture

@@ -11,22 +11,17 @@ from typing import Any
 
 import pytest
 
-from devkit.demo import start_demo
-from devkit.webchat.app import MAX_TEXT, serve_webchat
+from devkit.webchat.app import MAX_TEXT
 from devkit.webchat.driver import PageDriver
-from tests.conftest import NOW
+from tests.conftest import demo_with_page
 
 REFUSED = ("Not available to you", "Statistics are for bot admins", "统计只对机器人管理员开放")
 
 
 @pytest.fixture(scope="module")
 def demo() -> Iterator[Any]:
-    session, _, _ = start_demo(scheduler=True, clock=lambda: NOW)
-    server, url = serve_webchat(session)
-    session.page_url = url
-    yield session
-    server.shutdown()
-    session.scheduler.stop()
+    with demo_with_page() as session:
+        yield session
 
 
 def open_page(browser: Any, demo: Any, width: int = 1280, height: int = 900) -> PageDriver:
