@@ -6,6 +6,7 @@ scheduler's runs followed until they end."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -120,7 +121,12 @@ def test_working_indicator_stays_off_when_the_reply_shows_before_the_send_return
     before = chat.bot_messages()
     page.fill("#input", "whoami")
     page.press("#input", "Enter")
-    chat.wait_for_bot_message(before)  # the reply, drawn while the send has not returned
+    # the reply (not a late greeting: it answers a message), drawn while the send has not returned to the page
+    page.wait_for_function("n => [...document.querySelectorAll('.msg.from-bot')].slice(n)"
+                           ".some(m => m.dataset.replyTo)", arg=before, timeout=60_000)
+    deadline = time.monotonic() + 60
+    while not held and time.monotonic() < deadline:  # the route handler keeps the send once its fetch returns
+        page.wait_for_timeout(20)  # lets Playwright run the handler; the loop ends on the condition
     assert len(held) == 1
     refreshes = int(page.get_attribute("#messages", "data-refreshes") or 0)
     route, response = held.pop()
