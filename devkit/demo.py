@@ -35,7 +35,8 @@ from devkit.sandbox.ids import p2p_chat_id
 
 log = logging.getLogger(__name__)
 
-REPLY_TIMEOUT = 15.0
+REPLY_TIMEOUT = 60.0  # an upper bound on waiting for the bot (a reply, a greeting): a loaded machine can be slow
+LATER_TIMEOUT = 15.0  # how long a terminal click waits for a message that may never come (an answer sent anew)
 PAGE_PORT = 8765  # the chat page's usual port (any free one if taken)
 # The demo company's bot admins (seed keys) unless BOT_ADMINS says otherwise: the CEO, the head of People and the
 # HR business partner (the roster, stats, digests for every manager).
@@ -221,7 +222,7 @@ class DemoSession:
             self.last_card = card
             return render_text(card, self.names)
         toast = (answer.get("toast") or {}).get("content", "")
-        later = [e for e in self.state.outbox.wait_for(1, REPLY_TIMEOUT, since=before)
+        later = [e for e in self.state.outbox.wait_for(1, LATER_TIMEOUT, since=before)
                  if e.get("kind") != "callback_update"]
         if later:
             self.last_card = later[-1]["content"]
